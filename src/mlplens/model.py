@@ -1,0 +1,240 @@
+"""Keras in and out: build and train the article's networks, and read Keras models as DenseStacks.
+
+This is the only module that imports Keras, and only inside functions, so that `mlplens --help`
+and the NumPy core stay fast. KERAS_BACKEND defaults to JAX but a user's choice is respected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_path, write_text
+from .data import Mnist, load_mnist, subset
+from .errors import MlplensError
+from .stack import ACTIVATIONS, DenseStack, infer_image_shape
+
+KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+# Layers that only reshape or are inactive at inference: passed over when reading a model.
+PASS_THROUGH = {"InputLayer", "Flatten", "Dropout", "GaussianDropout", "AlphaDropout",
+                "GaussianNoise", "SpatialDropout1D"}
+
+
+def import_keras() -> Any:
+    """Import Keras with JAX as the default backend (DESIGN.md section 4 says why)."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+
+    return keras
+
+
+def build(hidden: Sequence[int] = (512, 256), n_inputs: int = 784, n_classes: int = 10) -> Any:
+    """The article's network: Dense(h, relu) for each hidden size, then Dense(classes, softmax)."""
+    keras = import_keras()
+    layers = [keras.Input(shape=(n_inputs,), name="pixels")]
+    for index, units in enumerate(hidden, start=1):
+        layers.append(keras.layers.Dense(units, activation="relu", name=f"hidden_{index}"))
+    layers.append(keras.layers.Dense(n_classes, activation="softmax", name="output"))
+    return keras.Sequential(layers, name="mlp_" + "_".join(map(str, (n_inputs, *hidden,
+                                                                       n_classes))))
+
+
+@dataclass
+class TrainedModel:
+    """A trained Keras model and the numbers that describe its run."""
+
+    model: Any
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stack(self) -> DenseStack:
+        return stack_from_keras(self.model, image_shape=(28, 28))
+
+    def save(self, out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Write model.keras and metrics.json into out_dir, each atomically."""
+        out = Path(out_dir)
+        model_path = out / "model.keras"
+        with atomic_path(model_path) as tmp:
+            self.model.save(tmp)
+        metrics_path = write_text(out / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
+        return [model_path, metrics_path]
+
+
+def train(
+    hidden: Sequence[int] = (512, 256),
+    train_samples: int = 60000,
+    epochs: int = 6,
+    batch_size: int = 128,
+    optimizer: str = "rmsprop",
+    seed: int = 0,
+    data: Mnist | None = None,
+    stratified: bool = False,
+    verbose: int | str = "auto",
+) -> TrainedModel:
+    """Train the article's network on the first `train_samples` MNIST images; seeded."""
+    if epochs < 1:
+        raise MlplensError(f"--epochs must be at least 1, got {epochs}")
+    if batch_size < 1:
+        raise MlplensError(f"--batch-size must be at least 1, got {batch_size}")
+    if any(units < 1 for units in hidden):
+        raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
+    mnist = data if data is not None else load_mnist()
+    x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
+    keras = import_keras()
+    try:
+        optimizer_object = keras.optimizers.get(optimizer)
+    except ValueError:
+        raise MlplensError(f"unknown optimizer {optimizer!r} (e.g. rmsprop, adam, sgd)") from None
+    keras.utils.set_random_seed(seed)
+    model = build(hidden)
+    model.compile(optimizer=optimizer_object, loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    inputs = _as_inputs(x_train)
+    targets = keras.utils.to_categorical(y_train, 10)
+    started = time.perf_counter()
+    history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs, verbose=verbose)
+    seconds = time.perf_counter() - started
+    test_loss, test_accuracy = model.evaluate(_as_inputs(mnist.x_test),
+                                              keras.utils.to_categorical(mnist.y_test, 10),
+                                              batch_size=1024, verbose=0)
+    metrics = {
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "history": {key: [float(v) for v in values] for key, values in history.history.items()},
+        "train_samples": int(len(x_train)),
+        "stratified": stratified,
+        "hidden": [int(units) for units in hidden],
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "seed": seed,
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "seconds": round(seconds, 3),
+    }
+    return TrainedModel(model, metrics)
+
+
+def _as_inputs(images: np.ndarray) -> np.ndarray:
+    """Flatten uint8 images and scale to [0, 1], as the article does."""
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+
+
+# ---- reading models ------------------------------------------------------------------------
+
+def _activation_name(layer: Any) -> str:
+    activation = getattr(layer, "activation", None)
+    name = getattr(activation, "__name__", str(activation))
+    return {"softmax_v2": "softmax"}.get(name, name)
+
+
+def _fold(stack_layers: list[dict[str, Any]], activation: str, layer: Any) -> None:
+    """Attach a separate activation layer to the Dense layer before it."""
+    if activation not in ACTIVATIONS:
+        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}): activation "
+                           f"{activation!r} is not supported")
+    if activation == "linear":
+        return
+    if not stack_layers:
+        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}) comes before any "
+                           "Dense layer")
+    previous = stack_layers[-1]
+    if previous["activation"] != "linear":
+        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}) follows Dense layer "
+                           f"{previous['name']!r}, which already applies {previous['activation']}")
+    previous["activation"] = activation
+
+
+def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None) -> DenseStack:
+    """Read a Keras model that is a chain of Dense layers into a DenseStack.
+
+    InputLayer, Flatten, a Reshape to a vector and Dropout are passed over; Activation, ReLU and
+    Softmax layers fold into the Dense layer before them; any other layer is refused by name.
+    """
+    if len(getattr(model, "inputs", None) or [None]) != 1 or \
+            len(getattr(model, "outputs", None) or [None]) != 1:
+        raise MlplensError("the model must have one input and one output")
+    found: list[dict[str, Any]] = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind in PASS_THROUGH:
+            continue
+        if kind == "Reshape" and len(layer.target_shape) == 1:
+            continue
+        if kind == "Dense":
+            weights = layer.get_weights()
+            kernel = weights[0]
+            bias = weights[1] if len(weights) > 1 else np.zeros(kernel.shape[1], np.float32)
+            found.append({"kernel": kernel, "bias": bias, "activation": _activation_name(layer),
+                          "name": layer.name})
+            if found[-1]["activation"] not in ACTIVATIONS:
+                raise MlplensError(f"layer {layer.name!r} (Dense): activation "
+                                   f"{found[-1]['activation']!r} is not supported "
+                                   f"(supported: {', '.join(ACTIVATIONS)})")
+        elif kind == "Activation":
+            _fold(found, _activation_name(layer), layer)
+        elif kind == "ReLU" and _is_plain_relu(layer):
+            _fold(found, "relu", layer)
+        elif kind == "Softmax":
+            _fold(found, "softmax", layer)
+        else:
+            raise MlplensError(f"layer {layer.name!r} ({kind}) is not supported: mlplens reads "
+                               "chains of Dense layers (with Flatten, Dropout and Activation)")
+    if not found:
+        raise MlplensError("the model has no Dense layers")
+    if image_shape is None:
+        image_shape = _input_image_shape(model, found[0]["kernel"].shape[0])
+    return DenseStack.from_arrays([f["kernel"] for f in found], [f["bias"] for f in found],
+                                  [f["activation"] for f in found], image_shape,
+                                  [f["name"] for f in found])
+
+
+def _is_plain_relu(layer: Any) -> bool:
+    config = layer.get_config()
+    return (config.get("max_value") is None and not config.get("negative_slope")
+            and not config.get("threshold"))
+
+
+def _input_image_shape(model: Any, n_inputs: int) -> tuple[int, int]:
+    """(H, W) from a model that takes images, else a square guess from the vector length."""
+    shape = tuple(getattr(model, "input_shape", ()) or ())[1:]
+    if len(shape) == 2 and all(isinstance(s, int) for s in shape) and shape[0] * shape[1] == n_inputs:
+        return int(shape[0]), int(shape[1])
+    return infer_image_shape(n_inputs)
+
+
+def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None) -> DenseStack:
+    """A `.keras` or legacy `.h5` file -> DenseStack; unreadable files become one-line errors."""
+    keras = import_keras()
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many types for corrupt or foreign files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MlplensError(f"{path}: cannot read this Keras model ({reason[:300]})") from None
+    try:
+        return stack_from_keras(model, image_shape)
+    except MlplensError as exc:
+        raise MlplensError(f"{path}: {exc}") from None
+
+
+def load_stack(path: str | os.PathLike[str],
+               image_shape: tuple[int, int] | None = None) -> DenseStack:
+    """Any supported model file -> DenseStack (today: Keras .keras and .h5)."""
+    path = Path(path)
+    if not path.exists():
+        raise MlplensError(f"{path}: no such file")
+    if path.is_dir():
+        raise MlplensError(f"{path}: is a folder, not a model file")
+    if path.suffix.lower() not in KERAS_SUFFIXES:
+        raise MlplensError(f"{path}: unsupported model format {path.suffix or '(no suffix)'!r}; "
+                           f"mlplens reads {', '.join(KERAS_SUFFIXES)}")
+    if path.stat().st_size == 0:
+        raise MlplensError(f"{path}: the file is empty")
+    return load_keras_stack(path, image_shape)

@@ -1,0 +1,83 @@
+"""matplotlib Display objects for notebooks, after scikit-learn's: compute in `from_*`, draw in
+`plot(ax=...)`, keep `figure_` and `ax_` for the caller to adjust."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..stack import DenseStack
+from .mosaic import grid_shape
+
+
+def _tile(images: np.ndarray, columns: int, gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Lay images on one float canvas with NaN gaps (drawn as background); return tile origins."""
+    count, height, width = images.shape
+    rows, columns = grid_shape(count, columns)
+    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
+    origins = []
+    for index in range(count):
+        row, column = divmod(index, columns)
+        top, left = row * (height + gap), column * (width + gap)
+        canvas[top:top + height, left:left + width] = images[index]
+        origins.append((left, top))
+    return canvas, origins
+
+
+class NodeGrid:
+    """All nodes of one layer as a labelled grid of pictures."""
+
+    def __init__(self, images: np.ndarray, labels: tuple[str, ...] | list[str],
+                 title: str = "", legend: tuple[str, str, str] | None = None) -> None:
+        self.images = np.asarray(images)
+        self.labels = tuple(labels)
+        self.title = title
+        self.legend = legend
+
+    @classmethod
+    def from_stack(cls, stack: DenseStack, layer: int = -1, method: str = "linear",
+                   normalize: str = "minmax") -> "NodeGrid":
+        """Compute layer `layer` (1-based; -1 = output) of a stack with a method and normalisation."""
+        from ..views import layer_views
+
+        views = layer_views(stack, method, normalize)
+        view = views[layer if layer < 0 else layer - 1]
+        return cls(view.images, view.labels, view.title, view.legend)
+
+    def plot(self, ax: Any = None, columns: int | None = None, cmap: str = "gray",
+             colorbar: bool = True) -> "NodeGrid":
+        """Draw on `ax` (a new figure if None); sets `figure_`, `ax_` and `image_`."""
+        import matplotlib.pyplot as plt
+
+        gap = 3
+        rows, columns = grid_shape(len(self.images), columns)
+        if ax is None:
+            _, ax = plt.subplots(figsize=(min(1.1 * columns, 20), min(1.25 * rows, 30) + 0.6))
+        canvas, origins = _tile(self.images.astype(float), columns, gap)
+        colours = plt.get_cmap(cmap).with_extremes(bad="white")
+        self.image_ = ax.imshow(np.ma.masked_invalid(canvas), cmap=colours, vmin=0, vmax=255,
+                                interpolation="nearest")
+        width = self.images.shape[2]
+        fontsize = 9 if columns <= 10 else 6
+        for (left, top), label in zip(origins, self.labels):
+            ax.text(left + width / 2 - 0.5, top - 0.8, label, ha="center", va="bottom",
+                    fontsize=fontsize)
+        ax.set_axis_off()
+        if self.title:
+            ax.set_title(self.title, pad=12)
+        if colorbar and self.legend:
+            bar = ax.figure.colorbar(self.image_, ax=ax, ticks=[0, 128, 255], shrink=0.6)
+            bar.ax.set_yticklabels(list(self.legend))
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+
+class DigitGrid(NodeGrid):
+    """Sample digits with their labels, e.g. the article's first figure."""
+
+    @classmethod
+    def from_images(cls, images: np.ndarray, labels: np.ndarray, count: int = 20) -> "DigitGrid":
+        return cls(np.asarray(images[:count]), [str(int(y)) for y in labels[:count]],
+                   "Sample MNIST digits", None)

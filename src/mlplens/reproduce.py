@@ -1,0 +1,157 @@
+"""`mlplens reproduce`: every figure of the article from one command, on real MNIST.
+
+Trains the three networks in this one process (the 784-512-256-10 net on the first 500 and on all
+60,000 images, and the single-layer 784-10 net on 60,000), then draws each with the article's
+`seed` method in viridis and the clean `linear` method in gray, and writes an index.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .atomic import write_text
+from .data import load_mnist
+from .render import colormap_lut, node_mosaic, side_by_side
+from .visualize import default_scale, render_view, save_png, visualize_stack
+from .views import layer_views
+
+STYLES = (("seed", "viridis", "the article's method and look"),
+          ("linear", "gray", "W1·…·Wk, no bias or normalisation inside the chain"))
+
+
+@dataclass(frozen=True)
+class NetPlan:
+    key: str
+    hidden: tuple[int, ...]
+    train_samples: int
+    epochs: int
+
+    @property
+    def name(self) -> str:
+        kind = "mlp" if self.hidden else "single"
+        return f"{kind}-{self.train_samples}"
+
+    @property
+    def architecture(self) -> str:
+        return "-".join(str(n) for n in (784, *self.hidden, 10))
+
+
+def plans(quick: bool) -> tuple[NetPlan, NetPlan, NetPlan]:
+    """(small, full, single-layer); --quick keeps the shapes and shrinks data and epochs."""
+    full, epochs = (2000, 1) if quick else (60000, 6)
+    return (NetPlan("small", (512, 256), 500, epochs),
+            NetPlan("full", (512, 256), full, epochs),
+            NetPlan("single", (), full, epochs))
+
+
+def _stderr(message: str) -> None:
+    print(f"mlplens: {message}", file=sys.stderr, flush=True)
+
+
+def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 0,
+              data: str | os.PathLike[str] | None = None,
+              log: Callable[[str], None] = _stderr) -> list[Path]:
+    """Train, draw and index everything; return the paths written, index.md last."""
+    from .model import train
+
+    started = time.perf_counter()
+    out = Path(out_dir)
+    mnist = load_mnist(data)
+    log(f"MNIST from {mnist.source} ({mnist.path}), verified")
+    written: list[Path] = []
+    figures: list[tuple[Path, str]] = []
+
+    digits = node_mosaic(mnist.x_train[:20], colormap_lut("gray"),
+                         labels=[str(int(y)) for y in mnist.y_train[:20]], columns=10, scale=3,
+                         title="Sample MNIST digits: the first 20 training images")
+    figures.append((save_png(digits, out / "digits.png"),
+                    "The first 20 MNIST training images with their labels."))
+
+    small, full, single = plans(quick)
+    runs = {}
+    for step, plan in enumerate((small, full, single), start=1):
+        log(f"[{step}/3] training {plan.architecture} on the first {plan.train_samples} images, "
+            f"{plan.epochs} epoch(s)")
+        trained = train(plan.hidden, plan.train_samples, plan.epochs, seed=seed, data=mnist)
+        written += trained.save(out / plan.name)
+        runs[plan.key] = (plan, trained)
+        log(f"      test accuracy {trained.metrics['test_accuracy']:.4f} "
+            f"in {trained.metrics['seconds']:.1f} s")
+
+    log("drawing figures")
+    for plan, trained in runs.values():
+        stack = trained.stack
+        for method, cmap, _ in STYLES:
+            result = visualize_stack(stack, out / plan.name / method, method, "minmax", cmap)
+            written += list(result.paths)
+            for path in result.paths:
+                if path.suffix == ".png":
+                    figures.append((path, _caption(plan, path, method, cmap)))
+
+    for method, cmap, meaning in STYLES:
+        panels = []
+        for key in ("small", "full"):
+            plan, trained = runs[key]
+            view = layer_views(trained.stack, method, "minmax")[-1]
+            accuracy = trained.metrics["test_accuracy"]
+            picture = render_view(view, cmap, default_scale(10),
+                                  title=f"{method}, {cmap}: output nodes 0-9")
+            panels.append((f"Trained on {plan.train_samples} images "
+                           f"(test accuracy {accuracy:.3f})", picture))
+        path = save_png(side_by_side(panels), out / f"output-{small.train_samples}-vs-"
+                                                    f"{full.train_samples}-{method}.png")
+        figures.append((path, f"Output nodes 0-9 of the {small.architecture} net trained on "
+                              f"{small.train_samples} vs {full.train_samples} images "
+                              f"({method} method, {cmap}; {meaning})."))
+
+    seconds = time.perf_counter() - started
+    summary = {
+        "quick": quick,
+        "seed": seed,
+        "data": {"source": mnist.source, "path": str(mnist.path)},
+        "runs": {plan.name: trained.metrics for plan, trained in runs.values()},
+        "seconds": round(seconds, 1),
+    }
+    written.append(write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
+    written += [path for path, _ in figures if path not in written]
+    written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick)))
+    log(f"done in {seconds:.1f} s")
+    return written
+
+
+def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
+    layer = int(path.stem.split("-")[1])
+    sizes = (*plan.hidden, 10)
+    which = "output layer (classes 0-9)" if layer == len(sizes) else f"hidden layer {layer}"
+    return (f"{plan.architecture} net trained on {plan.train_samples} images: all "
+            f"{sizes[layer - 1]} nodes of its {which}, {method} method in {cmap}.")
+
+
+def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: float,
+           quick: bool) -> str:
+    lines = ["# mlplens reproduce", ""]
+    if quick:
+        lines += ["*Quick run*: fewer images and one epoch; the pictures are rougher than the "
+                  "article's.", ""]
+    lines += ["The article \"Visualization of a Basic Neural Network in Python\", reproduced on "
+              "real MNIST. `seed` is the article's notebook method (min-max normalised images "
+              "chained layer to layer); `linear` is W1·…·Wk.", "",
+              "| run | network | training images | epochs | test accuracy | training time |",
+              "|---|---|---|---|---|---|"]
+    for plan, trained in runs.values():
+        metrics = trained.metrics
+        lines.append(f"| `{plan.name}` | {plan.architecture} | {plan.train_samples} | "
+                     f"{plan.epochs} | {metrics['test_accuracy']:.4f} | "
+                     f"{metrics['seconds']:.1f} s |")
+    lines += ["", f"Total wall time: {seconds:.1f} s.", "", "## Figures", ""]
+    for path, caption in figures:
+        lines.append(f"- [`{path.relative_to(out).as_posix()}`]"
+                     f"({path.relative_to(out).as_posix()}): {caption}")
+    lines += ["", "MNIST is by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).", ""]
+    return "\n".join(lines)
