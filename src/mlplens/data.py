@@ -7,13 +7,16 @@ the cache. Whatever the source, the four arrays must hash to the canonical diges
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
+import math
 import os
 import pickle
 import struct
 import sys
+import zlib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -106,7 +109,7 @@ def _open_maybe_gzip(path: Path) -> bytes:
     if raw[:2] == b"\x1f\x8b":
         try:
             return gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise MlplensError(f"{path}: corrupt gzip data ({_reason(exc)})") from None
     return raw
 
@@ -123,7 +126,7 @@ def read_idx(path: Path) -> np.ndarray:
     if ndim == 0 or len(data) < header:
         raise MlplensError(f"{path}: truncated IDX header")
     shape = struct.unpack(f">{ndim}I", data[4:header])
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # Python ints: a crafted header cannot overflow
     if len(data) - header != count:
         raise MlplensError(f"{path}: IDX header declares {count} values but the file holds "
                            f"{len(data) - header}")
@@ -152,6 +155,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             ("numpy", "dtype"): np.dtype,
             ("numpy.core.multiarray", "_reconstruct"): multiarray._reconstruct,
             ("numpy._core.multiarray", "_reconstruct"): multiarray._reconstruct,
+            # Protocol 0-2 pickles written by Python 3 store bytes through codecs.encode.
+            ("_codecs", "encode"): codecs.encode,
         }
         try:
             return allowed[(module, name)]
@@ -270,6 +275,7 @@ def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
     """Download Keras' mnist.npz with a pinned SHA-256 into ~/.keras/datasets (or destination)."""
     import pooch
 
+    pooch.get_logger().setLevel("WARNING")  # its "Downloading ..." line would be a second line
     target = destination or keras_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -279,8 +285,11 @@ def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
         raise MlplensError(f"download from {url} failed verification: {_reason(exc)}") from None
     except Exception as exc:  # network errors come in many types
         raise MlplensError(f"download from {url} failed: {_reason(exc)}") from None
-    arrays = read_npz(Path(downloaded))
-    verify(arrays, f"downloaded {downloaded}")
+    try:
+        verify(read_npz(Path(downloaded)), f"downloaded {downloaded}")
+    except MlplensError:
+        Path(downloaded).unlink(missing_ok=True)
+        raise
     return Path(downloaded)
 
 
@@ -297,7 +306,10 @@ def subset(x: np.ndarray, y: np.ndarray, count: int, stratified: bool = False,
     for rank, label in enumerate(classes):
         share = count // len(classes) + (1 if rank < count % len(classes) else 0)
         members = np.flatnonzero(y == label)
-        picks.append(rng.choice(members, size=min(share, members.size), replace=False))
+        if members.size < share:
+            raise MlplensError(f"--train-samples {count} --stratified needs {share} images of "
+                               f"class {label}, but there are only {members.size}")
+        picks.append(rng.choice(members, size=share, replace=False))
     chosen = np.sort(np.concatenate(picks))
     return x[chosen], y[chosen]
 

@@ -6,8 +6,10 @@ and the NumPy core stay fast. KERAS_BACKEND defaults to JAX but a user's choice 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -99,7 +101,9 @@ def train(
     inputs = _as_inputs(x_train)
     targets = keras.utils.to_categorical(y_train, 10)
     started = time.perf_counter()
-    history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs, verbose=verbose)
+    with contextlib.redirect_stdout(sys.stderr):  # progress is diagnostics; stdout lists paths
+        history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
+                            verbose=verbose)
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(_as_inputs(mnist.x_test),
                                               keras.utils.to_categorical(mnist.y_test, 10),

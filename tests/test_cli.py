@@ -1,0 +1,220 @@
+"""The `mlplens` command as a user runs it: outputs, messages and exit codes, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mlplens import layer_views, load_stack
+from mlplens.model import import_keras
+
+from .conftest import assert_one_error_line, run_cli
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory) -> dict[str, Path]:
+    """Small Keras models saved to disk, good and bad, made by Keras itself."""
+    keras = import_keras()
+    folder = tmp_path_factory.mktemp("models")
+    rng = np.random.default_rng(0)
+
+    def save(name: str, model) -> Path:
+        model.set_weights([rng.normal(size=w.shape).astype(np.float32)
+                           for w in model.get_weights()])
+        path = folder / name
+        model.save(path)
+        return path
+
+    layers = keras.layers
+    paths = {
+        "good": save("good.keras", keras.Sequential([
+            keras.Input((28, 28)), layers.Flatten(), layers.Dense(16, activation="relu"),
+            layers.Dense(10, activation="softmax")])),
+        "conv": save("conv.keras", keras.Sequential([
+            keras.Input((28, 28, 1)), layers.Conv2D(2, 3, name="edges"), layers.Flatten(),
+            layers.Dense(10)])),
+        "wide": save("wide.keras", keras.Sequential([
+            keras.Input((12,)), layers.Dense(5, activation="relu"), layers.Dense(3)])),
+    }
+    nan_model = keras.Sequential([keras.Input((16,)), layers.Dense(2)])
+    weights = [np.ones((16, 2), np.float32), np.array([np.nan, 0], np.float32)]
+    nan_model.set_weights(weights)
+    paths["nan"] = folder / "nan.keras"
+    nan_model.save(paths["nan"])
+    paths["garbage"] = folder / "garbage.keras"
+    paths["garbage"].write_bytes(b"PK\x03\x04 this is not a zip file at all")
+    return paths
+
+
+def test_help_imports_no_framework():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom mlplens.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("train", "visualize", "reproduce", "data"):
+        assert f"    {command}" in result.stdout
+    visualize = run_cli("visualize", "--help")
+    for option in ("--method {linear,seed}", "--normalize {minmax,symmetric,layer}", "--cmap",
+                   "--image-shape H W", "--scale"):
+        assert option in visualize.stdout
+
+
+def test_no_command_prints_help_and_fails():
+    result = run_cli()
+    assert result.returncode == 2
+    assert result.stdout.startswith("usage: mlplens")
+
+
+def test_visualize_writes_every_layer_and_the_arrays(models, tmp_path):
+    out = tmp_path / "figs"
+    result = run_cli("visualize", str(models["good"]), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(out / name) for name in
+                                          ("layer-1.png", "layer-2.png", "arrays.npz")]
+    assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "layer-1.png", "layer-2.png"]
+    views = layer_views(load_stack(models["good"]), "linear", "minmax")
+    with np.load(out / "arrays.npz") as arrays:
+        assert sorted(arrays.files) == ["image_1", "image_2", "raw_1", "raw_2"]
+        assert arrays["raw_1"].dtype == np.float32 and arrays["raw_1"].shape == (16, 784)
+        assert arrays["image_2"].dtype == np.uint8 and arrays["image_2"].shape == (10, 28, 28)
+        for view in views:
+            np.testing.assert_array_equal(arrays[f"raw_{view.index}"], view.raw)
+            np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
+    # 16 nodes -> 2 rows of 8 scale-4 tiles (112 px) with 8 px gaps under 19 px label bands,
+    # a 30 px title band and a 44 px legend band.
+    assert Image.open(out / "layer-1.png").size == (8 * (112 + 8) + 8,
+                                                    30 + 2 * (19 + 112 + 8) + 8 + 44)
+
+
+def test_visualize_seed_symmetric_viridis(models, tmp_path):
+    out = tmp_path / "seed"
+    result = run_cli("visualize", str(models["good"]), "--method", "seed", "--normalize",
+                     "symmetric", "--cmap", "viridis", "--scale", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    views = layer_views(load_stack(models["good"]), "seed", "symmetric")
+    with np.load(out / "arrays.npz") as arrays:
+        np.testing.assert_array_equal(arrays["image_2"], views[1].images)
+    picture = np.asarray(Image.open(out / "layer-2.png").convert("RGB"))
+    from mlplens.render import colormap_lut
+
+    # Node 0's top-left pixel, at scale 1: title band 30, gap 2, label band 12.
+    np.testing.assert_array_equal(picture[30 + 2 + 12, 2],
+                                  colormap_lut("viridis")[views[1].images[0, 0, 0]])
+
+
+def test_non_square_input_needs_image_shape(models, tmp_path):
+    out = tmp_path / "wide"
+    failed = run_cli("visualize", str(models["wide"]), "--out", str(out))
+    assert_one_error_line(failed, str(models["wide"]), "12 inputs", "--image-shape H W")
+    assert not out.exists()
+    worked = run_cli("visualize", str(models["wide"]), "--image-shape", "3", "4",
+                     "--out", str(out))
+    assert worked.returncode == 0, worked.stderr
+    with np.load(out / "arrays.npz") as arrays:
+        assert arrays["image_2"].shape == (3, 3, 4)
+    wrong = run_cli("visualize", str(models["wide"]), "--image-shape", "5", "5",
+                    "--out", str(tmp_path / "x"))
+    assert_one_error_line(wrong, "image shape 5x5 has 25 pixels but the first layer takes 12")
+
+
+@pytest.mark.parametrize("case, fragments", [
+    ("missing", ["no such file"]),
+    ("garbage", ["garbage.keras", "cannot read this Keras model"]),
+    ("conv", ["conv.keras", "layer 'edges' (Conv2D) is not supported"]),
+    ("nan", ["nan.keras", "NaN or infinite"]),
+])
+def test_bad_models_give_one_line(models, tmp_path, case, fragments):
+    path = models.get(case, tmp_path / "missing.keras")
+    out = tmp_path / "out"
+    assert_one_error_line(run_cli("visualize", str(path), "--out", str(out)), *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--cmap", "nonesuch"], ["unknown colormap 'nonesuch'"]),
+    (["--normalize", "max"], ["argument --normalize: invalid choice: 'max'"]),
+    (["--scale", "0"], ["argument --scale: expected a number of at least 1, got 0"]),
+    (["--method", "magic"], ["argument --method: invalid choice: 'magic'"]),
+])
+def test_bad_options_give_one_line(models, tmp_path, args, fragments):
+    out = tmp_path / "out"
+    result = run_cli("visualize", str(models["good"]), *args, "--out", str(out))
+    assert_one_error_line(result, *fragments)
+    assert not out.exists()
+
+
+def test_usage_errors_give_one_line():
+    assert_one_error_line(run_cli("nonesuch"), "invalid choice: 'nonesuch'")
+    assert_one_error_line(run_cli("visualize"), "the following arguments are required: MODEL")
+    assert_one_error_line(run_cli("data"), "choose an action: info or fetch")
+    assert_one_error_line(run_cli("train", "--epochs", "x", "--out", "o"),
+                          "expected a whole number, got 'x'")
+
+
+def test_train_single_layer_net_on_real_mnist(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--hidden", "--train-samples", "2000", "--epochs", "3",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(out / "model.keras"), str(out / "metrics.json")]
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "model.keras"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["hidden"] == [] and metrics["train_samples"] == 2000
+    assert metrics["epochs"] == 3 and metrics["batch_size"] == 128
+    assert metrics["optimizer"] == "rmsprop" and metrics["backend"] == "jax"
+    assert len(metrics["history"]["loss"]) == 3
+    # The 784-10 net on the first 2,000 images for 3 epochs measured 0.7775 here (seed 0).
+    assert metrics["test_accuracy"] >= 0.75
+    assert load_stack(out / "model.keras").describe() == "784-10 (softmax)"
+
+
+def test_train_refuses_too_many_samples(tmp_path):
+    result = run_cli("train", "--train-samples", "60001", "--out", str(tmp_path / "run"))
+    assert_one_error_line(result, "--train-samples must be between 1 and 60000, got 60001")
+    assert not (tmp_path / "run").exists()
+
+
+def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
+    out = tmp_path / "article"
+    result = run_cli("reproduce", "--quick", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    written = [Path(line) for line in result.stdout.splitlines()]
+    assert written[-1] == out / "index.md"
+    assert all(path.is_file() for path in written)
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert on_disk == sorted(path.relative_to(out).as_posix() for path in written)
+    pngs = [name for name in on_disk if name.endswith(".png")]
+    expected = {"digits.png", "output-500-vs-2000-seed.png", "output-500-vs-2000-linear.png",
+                "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}
+    expected |= {f"{net}/{method}/layer-{k}.png" for net in ("mlp-500", "mlp-2000")
+                 for method in ("seed", "linear") for k in (1, 2, 3)}
+    assert set(pngs) == expected
+    index = (out / "index.md").read_text()
+    for name in pngs:
+        assert f"[`{name}`]({name})" in index
+    summary = json.loads((out / "summary.json").read_text())
+    accuracies = {name: run["test_accuracy"] for name, run in summary["runs"].items()}
+    assert sorted(accuracies) == ["mlp-2000", "mlp-500", "single-2000"]
+    for name, accuracy in accuracies.items():
+        assert f"| {accuracy:.4f} |" in index
+    # The seed figures of the mlp-2000 net are the notebook's N_k images, pixel for pixel.
+    stack = load_stack(out / "mlp-2000" / "model.keras")
+    views = layer_views(stack, "seed", "minmax")
+    with np.load(out / "mlp-2000" / "seed" / "arrays.npz") as arrays:
+        for view in views:
+            np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
+    assert Image.open(out / "digits.png").size == (10 * (84 + 6) + 6, 30 + 2 * (16 + 84 + 6) + 6)
