@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import shutil
+import tempfile
 import sys
 import time
 from collections.abc import Sequence
@@ -207,18 +210,43 @@ def _is_plain_relu(layer: Any) -> bool:
 
 
 def _input_image_shape(model: Any, n_inputs: int) -> tuple[int, int]:
-    """(H, W) from a model that takes images, else a square guess from the vector length."""
+    """(H, W) from a model that takes images, else a square guess from the vector length.
+
+    A Dense layer on an unflattened image acts on its last axis only: that model is not a
+    chain of Dense layers over the image, and drawing its kernel as pictures would mislead.
+    """
     shape = tuple(getattr(model, "input_shape", ()) or ())[1:]
-    if len(shape) == 2 and all(isinstance(s, int) for s in shape) and shape[0] * shape[1] == n_inputs:
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]  # (H, W, 1): one channel
+    if any(not isinstance(size, int) for size in shape):
+        return infer_image_shape(n_inputs)
+    if math.prod(shape) != n_inputs:
+        raise MlplensError(f"the model's input {shape} has {math.prod(shape)} values but its "
+                           f"first Dense layer takes {n_inputs}: flatten the input before the "
+                           "first Dense layer")
+    if len(shape) == 2:
         return int(shape[0]), int(shape[1])
     return infer_image_shape(n_inputs)
+
+
+def _load_keras_model(keras: Any, path: Path) -> Any:
+    """Keras accepts only lower-case suffixes; read `MODEL.H5` through a lower-case link."""
+    if path.suffix == path.suffix.lower():
+        return keras.saving.load_model(path, compile=False)
+    with tempfile.TemporaryDirectory() as folder:
+        alias = Path(folder) / (path.stem + path.suffix.lower())
+        try:
+            alias.symlink_to(path.resolve())
+        except OSError:
+            shutil.copyfile(path, alias)
+        return keras.saving.load_model(alias, compile=False)
 
 
 def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None) -> DenseStack:
     """A `.keras` or legacy `.h5` file -> DenseStack; unreadable files become one-line errors."""
     keras = import_keras()
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = _load_keras_model(keras, path)
     except Exception as exc:  # Keras raises many types for corrupt or foreign files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MlplensError(f"{path}: cannot read this Keras model ({reason[:300]})") from None
