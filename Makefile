@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-output
 
-.PHONY: setup setup-test demo test clean
+.PHONY: setup setup-test demo test bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ demo: setup
 
 test: setup-test
 	$(BIN)/python -m pytest
+
+# Speed and memory, measured side by side (benchmarks/README.md); not part of `make test`.
+# One benchmark: .venv/bin/python -m benchmarks.train (or render, startup, project, reproduce).
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.run_all
+
+bench-quick: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.run_all --quick
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) build src/*.egg-info

@@ -122,3 +122,74 @@ def test_digit_grid_labels_are_the_digits():
     grid = DigitGrid.from_images(images, np.array([5, 0, 4, 1, 9]), count=3).plot()
     assert [text.get_text() for text in grid.ax_.texts] == ["5", "0", "4"]
     plt.close(grid.figure_)
+
+
+# ---- the fast paths draw exactly what the plain ones would --------------------------------------
+
+def _noise_tiles(count: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (count, 28, 28), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("count, scale", [(512, 2), (37, 3), (10, 4), (3, 1)])
+def test_cached_digit_labels_equal_pillows_text(count, scale, monkeypatch):
+    from mlplens.render import mosaic
+
+    images = _noise_tiles(count)
+    labels = [str(index) for index in range(count)]
+    assert mosaic._digit_glyphs(max(9, min(16, 4 + 3 * scale))) is not None  # the fast path
+    fast = np.asarray(node_mosaic(images, colormap_lut("viridis"), labels=labels, scale=scale,
+                                  title="T", legend=Legend("lo", "0", "hi")))
+    monkeypatch.setattr(mosaic, "_digit_glyphs", lambda size: None)  # Pillow's text, label by label
+    plain = np.asarray(node_mosaic(images, colormap_lut("viridis"), labels=labels, scale=scale,
+                                   title="T", legend=Legend("lo", "0", "hi")))
+    np.testing.assert_array_equal(fast, plain)
+
+
+def test_labels_that_are_not_numbers_use_pillow():
+    picture = np.asarray(node_mosaic(_noise_tiles(2), colormap_lut("gray"), labels=["a", "12"],
+                                     scale=1))
+    assert (picture[2:14, 2:30] < 128).any()
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 7), (64, 33), (1, 9, 3), (40, 21, 3)])
+def test_png_writer_round_trips_through_pillow(shape, tmp_path):
+    from PIL import Image
+
+    from mlplens.render.png import encode_png
+
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+    if shape[0] > 2:
+        pixels[1] = pixels[0]  # a repeated row: the Up filter
+        pixels[-1] = pixels[-2]
+    path = tmp_path / "x.png"
+    path.write_bytes(encode_png(pixels))
+    with Image.open(path) as read:
+        assert read.mode == ("L" if len(shape) == 2 else "RGB")
+        np.testing.assert_array_equal(np.asarray(read), pixels)
+
+
+def test_png_writer_refuses_what_it_cannot_write():
+    from mlplens.render.png import encode_png
+
+    for bad in (np.zeros((2, 2), np.float32), np.zeros((2, 2, 4), np.uint8),
+                np.zeros((0, 3), np.uint8), np.zeros(5, np.uint8)):
+        with pytest.raises(ValueError, match="expected uint8"):
+            encode_png(bad)
+
+
+def test_save_png_keeps_grey_pictures_grey_and_colour_in_colour(tmp_path):
+    from PIL import Image
+
+    from mlplens.visualize import save_png
+
+    for cmap, mode in (("gray", "L"), ("viridis", "RGB")):
+        picture = node_mosaic(_noise_tiles(12), colormap_lut(cmap), labels=list("abcdefghijkl"),
+                              scale=2, title="T", legend=Legend("lo", "0", "hi"))
+        path = save_png(picture, tmp_path / f"{cmap}.png")
+        with Image.open(path) as read:
+            assert read.mode == mode
+            np.testing.assert_array_equal(np.asarray(read.convert("RGB")), np.asarray(picture))
+    rgba = Image.new("RGBA", (3, 2), (1, 2, 3, 4))
+    with Image.open(save_png(rgba, tmp_path / "rgba.png")) as read:
+        assert read.mode == "RGBA"

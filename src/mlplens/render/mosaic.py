@@ -39,6 +39,98 @@ def grid_shape(count: int, columns: int | None = None) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
+def _blank(shape: tuple[int, int, int], colour: tuple[int, int, int]) -> np.ndarray:
+    """A canvas of one colour; a grey one (e.g. white) is a single fast fill."""
+    if len(set(colour)) == 1:
+        return np.full(shape, colour[0], dtype=np.uint8)
+    return np.full(shape, colour, dtype=np.uint8)
+
+
+def _tile_view(canvas: np.ndarray, top: int, left: int, rows: int, columns: int, cell_h: int,
+               cell_w: int, height: int, row_bytes: int, scale: int) -> np.ndarray:
+    """A writable (rows, columns, height, scale, row_bytes) view of a block of tiles.
+
+    Element [r, c, y, dy, b] is byte b of canvas row top + r*cell_h + y*scale + dy, counted
+    from column left + c*cell_w: assigning (rows, columns, height, 1, row_bytes) tile rows to it
+    draws each tile row `scale` times. The canvas is C-contiguous (H, W, 3) uint8.
+    """
+    row_stride = canvas.strides[0]
+    return np.lib.stride_tricks.as_strided(
+        canvas[top:, left:], shape=(rows, columns, height, scale, row_bytes),
+        strides=(cell_h * row_stride, cell_w * 3, scale * row_stride, row_stride, 1))
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    """One digit of the label font: its coverage mask, where the mask sits relative to the
+    text origin, its advance, and its bounding box's left and right edges."""
+
+    mask: np.ndarray  # uint8 (h, w) antialiased coverage
+    left: int
+    top: int
+    advance: int
+    box_left: int
+    box_right: int
+
+
+DIGITS = "0123456789"
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+@lru_cache(maxsize=None)
+def _digit_glyphs(size: int) -> dict[str, _Glyph] | None:
+    """The label font's digits, for drawing node numbers by pasting cached glyphs.
+
+    Pillow lays text out glyph by glyph at whole-pixel pen positions. When the digits have
+    whole-pixel advances and no kerning between them (checked here), a number drawn from the
+    cached digit masks has exactly the pixels `ImageDraw.text` gives (a test compares them),
+    for a small part of the cost: otherwise the labels take longer than the rest of a 512-node
+    mosaic. None when the font does not qualify: labels are then drawn with Pillow.
+    """
+    font = _font(size)
+    advances = {digit: font.getlength(digit) for digit in DIGITS}
+    if any(advance != int(advance) for advance in advances.values()):
+        return None
+    if any(font.getlength(a + b) != advances[a] + advances[b] for a in DIGITS for b in DIGITS):
+        return None
+    glyphs = {}
+    pad = 2 * size
+    for digit in DIGITS:
+        sheet = Image.new("L", (int(advances[digit]) + 2 * pad, 4 * size), 0)
+        ImageDraw.Draw(sheet).text((pad, pad), digit, fill=255, font=font)
+        coverage = np.asarray(sheet)
+        rows, columns = np.nonzero(coverage)
+        box_left, _, box_right, _ = font.getbbox(digit)
+        glyphs[digit] = _Glyph(
+            coverage[rows.min():rows.max() + 1, columns.min():columns.max() + 1].copy(),
+            int(columns.min()) - pad, int(rows.min()) - pad, int(advances[digit]),
+            int(box_left), int(box_right))
+    return glyphs
+
+
+def _draw_numbers(picture: Image.Image, texts: Sequence[str], origins: Sequence[tuple[int, int]],
+                  tile_w: int, label_h: int, glyphs: dict[str, _Glyph]) -> None:
+    """Each number centred above its tile, as `ImageDraw.text` would draw it, in one blend."""
+    coverage = np.zeros((picture.height, picture.width), np.uint8)
+    for (left, top), text in zip(origins, texts):
+        first, last = glyphs[text[0]], glyphs[text[-1]]
+        width = sum(glyphs[digit].advance for digit in text[:-1]) + last.box_right \
+            - first.box_left
+        pen_x, pen_y = left + (tile_w - width) // 2, top - label_h
+        for digit in text:
+            glyph = glyphs[digit]
+            x, y = pen_x + glyph.left, pen_y + glyph.top
+            height, glyph_w = glyph.mask.shape
+            if x >= 0 and y >= 0:
+                region = coverage[y:y + height, x:x + glyph_w]
+                np.maximum(region, glyph.mask[:region.shape[0], :region.shape[1]], out=region)
+            pen_x += glyph.advance
+    picture.paste(TEXT, (0, 0), Image.fromarray(coverage, "L"))
+
+
 def _text_width(draw: ImageDraw.ImageDraw, text: str, font) -> int:
     left, _, right, _ = draw.textbbox((0, 0), text, font=font)
     return int(right - left)
@@ -71,18 +163,23 @@ def node_mosaic(
     cell_h, cell_w = label_h + tile_h + gap, tile_w + gap
     canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0)
     canvas_h = title_h + rows * cell_h + gap + legend_h
-    canvas = np.full((canvas_h, canvas_w, 3), BACKGROUND, dtype=np.uint8)
+    canvas = _blank((canvas_h, canvas_w, 3), BACKGROUND)
 
-    coloured = lut[images]  # (n, H, W, 3)
-    if scale > 1:
-        coloured = coloured.repeat(scale, axis=1).repeat(scale, axis=2)
-    origins = []
-    for index in range(count):
-        row, column = divmod(index, columns)
-        top = title_h + gap + row * cell_h + label_h
-        left = gap + column * cell_w
-        canvas[top:top + tile_h, left:left + tile_w] = coloured[index]
-        origins.append((left, top))
+    # Colour with one table lookup for the layer and widen each row by the scale, then write
+    # every tile through one strided view of the canvas that repeats each row `scale` times:
+    # no per-tile loop, and each copied run is a whole tile row.
+    coloured = lut[images].repeat(scale, axis=2).reshape(count, height, tile_w * 3)
+    top, left = title_h + gap + label_h, gap
+    full_rows, rest = divmod(count, columns)
+    for first_row, row_count, column_count in ((0, full_rows, columns), (full_rows, 1, rest)):
+        if row_count and column_count:
+            first = first_row * columns
+            tiles = coloured[first:first + row_count * column_count]
+            _tile_view(canvas, top + first_row * cell_h, left, row_count, column_count, cell_h,
+                       cell_w, height, tile_w * 3, scale)[...] = tiles.reshape(
+                row_count, column_count, height, 1, tile_w * 3)
+    origins = [(left + (index % columns) * cell_w, top + (index // columns) * cell_h)
+               for index in range(count)]
 
     if legend:
         bar_top, bar_left = canvas_h - legend_h + 6, gap + 40
@@ -95,11 +192,15 @@ def node_mosaic(
     if title:
         draw.text((gap, 6), title, fill=TEXT, font=_font(title_size))
     if labels is not None:
-        font = _font(label_size)
-        for (left, top), label in zip(origins, labels):
-            text = str(label)
-            x = left + (tile_w - _text_width(draw, text, font)) // 2
-            draw.text((x, top - label_h), text, fill=TEXT, font=font)
+        texts = [str(label) for label in labels]
+        glyphs = _digit_glyphs(label_size) if all(map(_is_number, texts)) else None
+        if glyphs is not None:
+            _draw_numbers(picture, texts, origins, tile_w, label_h, glyphs)
+        else:
+            font = _font(label_size)
+            for (left, top), text in zip(origins, texts):
+                x = left + (tile_w - _text_width(draw, text, font)) // 2
+                draw.text((x, top - label_h), text, fill=TEXT, font=font)
     if legend:
         font = _font(12)
         for fraction, text in ((0.0, legend.low), (0.5, legend.middle), (1.0, legend.high)):

@@ -1,0 +1,92 @@
+"""`mlplens reproduce` against the article's way of doing the same work: wall time and memory.
+
+    python -m benchmarks.reproduce [--quick] [--rounds N]
+
+Each side runs as its own process on the same verified MNIST, the same networks, epochs and
+seed, and makes the same figures (see benchmarks/article_baseline.py for the baseline). Rounds
+alternate which side goes first. Peak memory is each process's own peak resident set size
+(`wait4`'s ru_maxrss). The data cache is warmed first, untimed: "after set-up".
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks import common
+
+GIB = 1024  # MiB
+
+
+def pngs(folder: Path) -> list[str]:
+    return sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*.png"))
+
+
+def main() -> None:
+    arguments = common.parser(__doc__.split("\n\n")[0])
+    arguments.add_argument("--rounds", type=int, default=1,
+                           help="runs of each side, alternating which goes first (default 1)")
+    options = arguments.parse_args()
+    quick = ["--quick"] if options.quick else []
+    common.heading("reproduce: `mlplens reproduce` vs the article's way, same data and figures"
+                   + (" (quick: 2,000 images, 1 epoch)" if options.quick else
+                      " (60,000 images, 6 epochs)"))
+    warm = common.run_measured([str(common.BIN / "mlplens"), "data", "info"])
+    if warm["returncode"] != 0:
+        sys.exit("mlplens data info failed: is the MNIST data installed (make setup)?")
+
+    sides = {
+        "mlplens reproduce": lambda out: [str(common.BIN / "mlplens"), "reproduce", "--out",
+                                          str(out), *quick],
+        "article's way (baseline)": lambda out: [sys.executable, "-m",
+                                                 "benchmarks.article_baseline", "--out",
+                                                 str(out), *quick],
+    }
+    runs: dict[str, list[dict]] = {name: [] for name in sides}
+    figures: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="mlplens-bench-") as scratch:
+        for round_index in range(options.rounds):
+            order = list(sides) if round_index % 2 == 0 else list(reversed(sides))
+            for name in order:
+                out = Path(scratch) / f"{round_index}-{'mlplens' if 'mlplens' in name else 'base'}"
+                result = common.run_measured(sides[name](out), cwd=common.REPO)
+                if result["returncode"] != 0:
+                    sys.exit(f"{name} failed with exit code {result['returncode']}: "
+                             f"{' '.join(sides[name](out))}")
+                figures[name] = pngs(out)
+                runs[name].append(result)
+                print(f"  round {round_index + 1}: {name}: {result['seconds']:.1f} s, "
+                      f"peak {result['peak_rss_mib']:.0f} MiB", flush=True)
+                shutil.rmtree(out, ignore_errors=True)
+
+    same_figures = len(set(map(tuple, figures.values()))) == 1
+    summary = {name: {"seconds": common.median(r["seconds"] for r in results),
+                      "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
+                      "runs": results} for name, results in runs.items()}
+    ours, base = summary["mlplens reproduce"], summary["article's way (baseline)"]
+    speedup = common.ratio(base["seconds"], ours["seconds"])
+    print()
+    print(common.table(["", "wall s (median)", "peak MiB", "figures"],
+                       [[name, s["seconds"], s["peak_rss_mib"], len(figures[name])]
+                        for name, s in summary.items()]))
+    print(f"\nmlplens is {speedup:.1f}x faster than the article's way; peak memory "
+          f"{common.ratio(ours['peak_rss_mib'], base['peak_rss_mib']):.2f}x the baseline's. "
+          f"Same figure files on both sides: {'yes' if same_figures else 'NO'}.")
+    targets = [common.target("reproduce speed-up over the article's way", speedup, 3, "x",
+                             at_most=False)]
+    if not options.quick:
+        targets.append(common.target("mlplens reproduce wall time", ours["seconds"], 60, "s"))
+    targets.append(common.target("mlplens reproduce peak memory", ours["peak_rss_mib"] / GIB,
+                                 1.5, "GiB"))
+    common.print_targets(targets)
+    common.write_results("reproduce", {"quick": options.quick, "rounds": options.rounds,
+                                       "sides": summary, "speedup": speedup,
+                                       "same_figures": same_figures,
+                                       "figures": figures["mlplens reproduce"],
+                                       "targets": targets})
+
+
+if __name__ == "__main__":
+    main()

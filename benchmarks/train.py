@@ -1,0 +1,212 @@
+"""Training speed: seconds per epoch against the matrix-product floor measured in the same run.
+
+    python -m benchmarks.train [--quick]
+
+The floor is the arithmetic no implementation can skip: the matrix products of one epoch,
+forward and backward (weight gradients for every layer, input gradients for all but the first),
+at batch 128, timed with NumPy's BLAS on preallocated arrays. It is measured after every
+training epoch, so the floor and the training share the machine's load. Compared: mlplens'
+training loop (`mlplens.model.fit_on_device`: Keras' own train step, compiled loops, data on the
+device) and plain `keras.Model.fit`, in alternating sessions, each a fresh seeded model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks import common
+
+BATCH = 128
+NETS = {"784-512-256-10 (the article's)": (512, 256), "784-10 (single layer)": ()}
+
+
+def matmul_flops(sizes: tuple[int, ...], samples: int) -> int:
+    """Multiply-adds x 2 of one epoch: forward, weight gradients, input gradients past layer 1."""
+    total = 0
+    for index, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        products = 3 if index > 0 else 2
+        total += 2 * fan_in * fan_out * samples * products
+    return total
+
+
+class NumpyFloor:
+    """The epoch's matrix products with NumPy, on preallocated arrays (no allocation timed)."""
+
+    def __init__(self, sizes: tuple[int, ...], samples: int, batch: int = BATCH) -> None:
+        rng = np.random.default_rng(0)
+        full, tail = divmod(samples, batch)
+        self.plan = [(batch, full)] + ([(tail, 1)] if tail else [])
+        self.weights = [rng.standard_normal((a, b), dtype=np.float32) * 0.05
+                        for a, b in zip(sizes, sizes[1:])]
+        self.buffers = {}
+        for rows, _ in self.plan:
+            acts = [rng.standard_normal((rows, n), dtype=np.float32) for n in sizes]
+            grads = [rng.standard_normal((rows, n), dtype=np.float32) for n in sizes]
+            outs = [np.empty((rows, n), np.float32) for n in sizes]
+            weight_grads = [np.empty_like(w) for w in self.weights]
+            self.buffers[rows] = (acts, grads, outs, weight_grads)
+
+    def epoch(self) -> None:
+        weights = self.weights
+        for rows, repeats in self.plan:
+            acts, grads, outs, weight_grads = self.buffers[rows]
+            for _ in range(repeats):
+                for k, kernel in enumerate(weights):  # forward: h_{k+1} = h_k W_k
+                    np.matmul(acts[k], kernel, out=outs[k + 1])
+                for k in range(len(weights) - 1, -1, -1):  # backward
+                    np.matmul(acts[k].T, grads[k + 1], out=weight_grads[k])  # dW_k = h_k^T g
+                    if k > 0:
+                        np.matmul(grads[k + 1], weights[k].T, out=outs[k])  # g_k = g W_k^T
+
+
+def xla_floor(sizes: tuple[int, ...], samples: int, batch: int = BATCH):
+    """The same products as one compiled JAX loop: what XLA's own matmuls cost on this CPU."""
+    import jax
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(0)
+    weights = [jnp.asarray(rng.standard_normal((a, b), dtype=np.float32) * 0.05)
+               for a, b in zip(sizes, sizes[1:])]
+    full, tail = divmod(samples, batch)
+
+    def products(rows: int, steps: int):
+        acts = [jnp.asarray(rng.standard_normal((rows, n), dtype=np.float32)) for n in sizes]
+
+        @jax.jit
+        def run(weights, acts):
+            def body(_, carry):
+                # Each product is summed into the carry so that XLA cannot skip any of it; the
+                # sums cost well under 1% of the products.
+                total = carry
+                for k, kernel in enumerate(weights):
+                    total = total + jnp.sum(acts[k] @ kernel)
+                for k in range(len(weights) - 1, -1, -1):
+                    total = total + jnp.sum(acts[k].T @ acts[k + 1])
+                    if k > 0:
+                        total = total + jnp.sum(acts[k + 1] @ weights[k].T)
+                return total * 1e-30
+            return jax.lax.fori_loop(0, steps, body, jnp.float32(0))
+
+        run(weights, acts).block_until_ready()  # compile outside the timing
+        return lambda: run(weights, acts).block_until_ready()
+
+    calls = [products(batch, full)] + ([products(tail, 1)] if tail else [])
+    return lambda: [call() for call in calls]
+
+
+def make_model(hidden: tuple[int, ...], seed: int = 0) -> Any:
+    from mlplens.model import build, import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    model = build(hidden)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def session(kind: str, hidden: tuple[int, ...], x: np.ndarray, y: np.ndarray, epochs: int,
+            floors: dict[str, Any]) -> dict[str, Any]:
+    """One training run of `epochs`; after each epoch, time the floors once each."""
+    from mlplens.model import fit_on_device, import_keras
+
+    keras = import_keras()
+    epoch_seconds: list[float] = []
+    floor_seconds: dict[str, list[float]] = {name: [] for name in floors}
+
+    class Timer(keras.callbacks.Callback):
+        async_safe = True  # acts at epoch ends only; keeps Keras' fit on its fast dispatch path
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            epoch_seconds.append(time.perf_counter() - self.started)
+            for name, floor in floors.items():
+                started = time.perf_counter()
+                floor()
+                floor_seconds[name].append(time.perf_counter() - started)
+            time.sleep(0.05)  # let BLAS worker threads go idle before the next epoch
+
+    model = make_model(hidden)
+    started = time.perf_counter()
+    if kind == "mlplens":
+        history = fit_on_device(model, x, y, BATCH, epochs, verbose=0, callbacks=[Timer()])
+    else:
+        history = model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0,
+                            callbacks=[Timer()])
+    return {"epoch_seconds": epoch_seconds, "floor_seconds": floor_seconds,
+            "total_seconds": time.perf_counter() - started,
+            "final_loss": float(history.history["loss"][-1])}
+
+
+def main() -> None:
+    arguments = common.parser(__doc__.split("\n\n")[0])
+    arguments.add_argument("--samples", type=int, default=None, help="training images (60000)")
+    arguments.add_argument("--epochs", type=int, default=None, help="epochs per session (6)")
+    arguments.add_argument("--sessions", type=int, default=None,
+                           help="sessions per implementation, alternating (2)")
+    options = arguments.parse_args()
+    samples = options.samples or (12000 if options.quick else 60000)
+    epochs = options.epochs or (3 if options.quick else 6)
+    sessions = options.sessions or (1 if options.quick else 2)
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+
+    import mlplens
+    from mlplens.model import _as_inputs, import_keras
+
+    keras = import_keras()
+    common.heading(f"train: seconds per epoch, {samples} images, batch {BATCH}, {epochs} epochs "
+                   f"x {sessions} sessions per implementation")
+    mnist = mlplens.load_mnist()
+    x = _as_inputs(mnist.x_train[:samples])
+    y = keras.utils.to_categorical(mnist.y_train[:samples], 10)
+
+    rows, results, targets = [], {}, []
+    for label, hidden in NETS.items():
+        sizes = (784, *hidden, 10)
+        floors = {"numpy": NumpyFloor(sizes, samples).epoch, "xla": xla_floor(sizes, samples)}
+        runs: dict[str, list[dict[str, Any]]] = {"mlplens": [], "keras_fit": []}
+        for _ in range(sessions):
+            for kind in runs:
+                runs[kind].append(session(kind, hidden, x, y, epochs, floors))
+        flops = matmul_flops(sizes, samples)
+        all_floors = {name: [s for kind in runs.values() for run in kind
+                             for s in run["floor_seconds"][name]] for name in floors}
+        floor = common.median(all_floors["numpy"])
+        xla = common.median(all_floors["xla"])
+        summary = {"sizes": sizes, "matmul_gflop_per_epoch": flops / 1e9,
+                   "numpy_floor_seconds": floor, "numpy_gflops": flops / floor / 1e9,
+                   "xla_floor_seconds": xla, "xla_gflops": flops / xla / 1e9, "runs": runs}
+        for kind, sessions_of_kind in runs.items():
+            steady = common.median(s for run in sessions_of_kind for s in run["epoch_seconds"][1:])
+            first = common.median(run["epoch_seconds"][0] for run in sessions_of_kind)
+            summary[kind] = {"steady_seconds_per_epoch": steady, "first_epoch_seconds": first,
+                             "compile_seconds": first - steady,
+                             "ratio_to_numpy_floor": common.ratio(steady, floor),
+                             "ratio_to_xla_floor": common.ratio(steady, xla)}
+            name = "mlplens" if kind == "mlplens" else "keras Model.fit"
+            rows.append([f"{label}: {name}", steady, first - steady,
+                         common.ratio(steady, floor), common.ratio(steady, xla)])
+        rows.append([f"{label}: matmul floor, NumPy ({flops / floor / 1e9:.0f} GFLOP/s)", floor,
+                     "", 1.0, common.ratio(floor, xla)])
+        rows.append([f"{label}: matmul floor, XLA ({flops / xla / 1e9:.0f} GFLOP/s)", xla, "",
+                     common.ratio(xla, floor), 1.0])
+        results[label] = summary
+        if hidden == (512, 256):
+            targets.append(common.target("article net at batch 128 vs the NumPy matmul floor",
+                                         summary["mlplens"]["ratio_to_numpy_floor"], 1.25, "x"))
+    print(common.table(["what", "s/epoch", "compile s", "x NumPy floor", "x XLA floor"], rows))
+    speedup = common.ratio(results[next(iter(NETS))]["keras_fit"]["steady_seconds_per_epoch"],
+                           results[next(iter(NETS))]["mlplens"]["steady_seconds_per_epoch"])
+    print(f"\nmlplens vs Keras' fit on the article's net: {speedup:.2f}x faster per epoch")
+    common.print_targets(targets)
+    common.write_results("train", {"samples": samples, "epochs": epochs, "sessions": sessions,
+                                   "batch_size": BATCH, "nets": results, "targets": targets})
+
+
+if __name__ == "__main__":
+    main()
