@@ -45,6 +45,8 @@ def ratios(name: str, result: dict) -> list[tuple[str, str]]:
         for method, growth in result["width"].items():
             lines.append((f"{method}: time vs layer width", f"grows as W^{growth['exponent']:.2f}"))
         for method, growth in result["reference"].items():
+            if growth.get("ignores_reference"):
+                continue
             lines.append((f"{method}: time / memory vs reference size",
                           f"N^{growth['exponent']:.2f} / N^{growth['memory_exponent']:.2f}"))
         if not result["reference"]:

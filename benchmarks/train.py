@@ -64,38 +64,77 @@ class NumpyFloor:
 
 
 def xla_floor(sizes: tuple[int, ...], samples: int, batch: int = BATCH):
-    """The same products as one compiled JAX loop: what XLA's own matmuls cost on this CPU."""
+    """The same products as one compiled JAX loop: what XLA's own matmuls cost on this CPU.
+
+    Each step's input is a different slice of a device array and each product feeds the next,
+    as in training, and an optimisation barrier keeps every product whole: otherwise XLA
+    hoists loop-invariant products out of the loop or shrinks products whose results are
+    only partly used.
+    """
     import jax
     import jax.numpy as jnp
 
     rng = np.random.default_rng(0)
     weights = [jnp.asarray(rng.standard_normal((a, b), dtype=np.float32) * 0.05)
                for a, b in zip(sizes, sizes[1:])]
+    data = jnp.asarray(rng.standard_normal((samples, sizes[0]), dtype=np.float32))
     full, tail = divmod(samples, batch)
 
-    def products(rows: int, steps: int):
-        acts = [jnp.asarray(rng.standard_normal((rows, n), dtype=np.float32)) for n in sizes]
-
+    def products(rows: int, first: int, steps: int):
         @jax.jit
-        def run(weights, acts):
-            def body(_, carry):
-                # Each product is summed into the carry so that XLA cannot skip any of it; the
-                # sums cost well under 1% of the products.
-                total = carry
-                for k, kernel in enumerate(weights):
-                    total = total + jnp.sum(acts[k] @ kernel)
-                for k in range(len(weights) - 1, -1, -1):
-                    total = total + jnp.sum(acts[k].T @ acts[k + 1])
+        def run(weights, data):
+            def body(step, total):
+                x = jax.lax.dynamic_slice(data, ((first + step) * batch, 0), (rows, sizes[0]))
+                acts = [x]
+                for kernel in weights:  # forward
+                    acts.append(acts[-1] @ kernel)
+                grad, outputs = acts[-1], []
+                for k in range(len(weights) - 1, -1, -1):  # backward
+                    outputs.append(acts[k].T @ grad)
                     if k > 0:
-                        total = total + jnp.sum(acts[k + 1] @ weights[k].T)
-                return total * 1e-30
+                        grad = grad @ weights[k].T
+                outputs = jax.lax.optimization_barrier(outputs)
+                return total + sum(out[0, 0] for out in outputs)
             return jax.lax.fori_loop(0, steps, body, jnp.float32(0))
 
-        run(weights, acts).block_until_ready()  # compile outside the timing
-        return lambda: run(weights, acts).block_until_ready()
+        run(weights, data).block_until_ready()  # compile outside the timing
+        return lambda: run(weights, data).block_until_ready()
 
-    calls = [products(batch, full)] + ([products(tail, 1)] if tail else [])
+    calls = [products(batch, 0, full)] + ([products(tail, full, 1)] if tail else [])
     return lambda: [call() for call in calls]
+
+
+class BlasThreads:
+    """Set the number of threads of the OpenBLAS that NumPy loaded, if it can be found.
+
+    Two-thread OpenBLAS collapses (10x slower) when other processes keep both cores busy,
+    while one thread only halves: the floor is the faster of the two, measured in turn.
+    """
+
+    NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+             "openblas_set_num_threads64_", "openblas_set_num_threads")
+
+    def __init__(self) -> None:
+        import ctypes
+        import re
+
+        self.setter = None
+        try:
+            maps = open("/proc/self/maps", encoding="utf-8").read()
+        except OSError:
+            return
+        for path in sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", maps))):
+            library = ctypes.CDLL(path)
+            for name in self.NAMES:
+                if hasattr(library, name):
+                    self.setter = getattr(library, name)
+                    return
+
+    def set(self, threads: int) -> bool:
+        if self.setter is None:
+            return False
+        self.setter(threads)
+        return True
 
 
 def make_model(hidden: tuple[int, ...], seed: int = 0) -> Any:
@@ -165,10 +204,15 @@ def main() -> None:
     x = _as_inputs(mnist.x_train[:samples])
     y = keras.utils.to_categorical(mnist.y_train[:samples], 10)
 
+    blas = BlasThreads()
     rows, results, targets = [], {}, []
     for label, hidden in NETS.items():
         sizes = (784, *hidden, 10)
-        floors = {"numpy": NumpyFloor(sizes, samples).epoch, "xla": xla_floor(sizes, samples)}
+        numpy_floor = NumpyFloor(sizes, samples).epoch
+        floors = {"numpy": numpy_floor, "xla": xla_floor(sizes, samples)}
+        if blas.setter is not None:
+            floors["numpy_1_thread"] = lambda: (blas.set(1), numpy_floor(),
+                                                blas.set(os.cpu_count() or 1))
         runs: dict[str, list[dict[str, Any]]] = {"mlplens": [], "keras_fit": []}
         for _ in range(sessions):
             for kind in runs:
@@ -176,10 +220,12 @@ def main() -> None:
         flops = matmul_flops(sizes, samples)
         all_floors = {name: [s for kind in runs.values() for run in kind
                              for s in run["floor_seconds"][name]] for name in floors}
-        floor = common.median(all_floors["numpy"])
+        numpy_threads = {name: common.median(all_floors[name]) for name in all_floors
+                         if name.startswith("numpy")}
+        floor = min(numpy_threads.values())
         xla = common.median(all_floors["xla"])
         summary = {"sizes": sizes, "matmul_gflop_per_epoch": flops / 1e9,
-                   "numpy_floor_seconds": floor, "numpy_gflops": flops / floor / 1e9,
+                   "numpy_floor_seconds": floor, "numpy_floor_by_threads": numpy_threads, "numpy_gflops": flops / floor / 1e9,
                    "xla_floor_seconds": xla, "xla_gflops": flops / xla / 1e9, "runs": runs}
         for kind, sessions_of_kind in runs.items():
             steady = common.median(s for run in sessions_of_kind for s in run["epoch_seconds"][1:])
@@ -191,8 +237,11 @@ def main() -> None:
             name = "mlplens" if kind == "mlplens" else "keras Model.fit"
             rows.append([f"{label}: {name}", steady, first - steady,
                          common.ratio(steady, floor), common.ratio(steady, xla)])
-        rows.append([f"{label}: matmul floor, NumPy ({flops / floor / 1e9:.0f} GFLOP/s)", floor,
-                     "", 1.0, common.ratio(floor, xla)])
+        for name, seconds in numpy_threads.items():
+            threads = "1 thread" if name.endswith("1_thread") else f"{os.cpu_count()} threads"
+            rows.append([f"{label}: matmul floor, NumPy {threads} "
+                         f"({flops / seconds / 1e9:.0f} GFLOP/s)", seconds, "",
+                         common.ratio(seconds, floor), common.ratio(seconds, xla)])
         rows.append([f"{label}: matmul floor, XLA ({flops / xla / 1e9:.0f} GFLOP/s)", xla, "",
                      common.ratio(xla, floor), 1.0])
         results[label] = summary
@@ -200,6 +249,11 @@ def main() -> None:
             targets.append(common.target("article net at batch 128 vs the NumPy matmul floor",
                                          summary["mlplens"]["ratio_to_numpy_floor"], 1.25, "x"))
     print(common.table(["what", "s/epoch", "compile s", "x NumPy floor", "x XLA floor"], rows))
+    print("(NumPy floor: the faster of its thread counts; compile: first epoch minus steady)")
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1):
+        print(f"warning: load average {load:.1f} on {os.cpu_count()} cores: other work shares "
+              "the machine, so these ratios are unreliable")
     speedup = common.ratio(results[next(iter(NETS))]["keras_fit"]["steady_seconds_per_epoch"],
                            results[next(iter(NETS))]["mlplens"]["steady_seconds_per_epoch"])
     print(f"\nmlplens vs Keras' fit on the article's net: {speedup:.2f}x faster per epoch")
