@@ -4,8 +4,11 @@
 
 The floor is the arithmetic no implementation can skip: the matrix products of one epoch,
 forward and backward (weight gradients for every layer, input gradients for all but the first),
-at batch 128, timed with NumPy's BLAS on preallocated arrays. It is measured after every
-training epoch, so the floor and the training share the machine's load. Compared: mlplens'
+at batch 128, timed with NumPy's BLAS on preallocated arrays, with all of its threads and
+with one (the floor is the faster). It is measured after every training epoch, so the floor
+and the training share the machine's load, in a worker process of its own (XLA's idle threads
+in the training process would slow OpenBLAS tenfold). The same products compiled by XLA are
+timed in-process too, to show how much of the gap is XLA's matmul speed. Compared: mlplens'
 training loop (`mlplens.model.fit_on_device`: Keras' own train step, compiled loops, data on the
 device) and plain `keras.Model.fit`, in alternating sessions, each a fresh seeded model.
 """
@@ -13,6 +16,8 @@ device) and plain `keras.Model.fit`, in alternating sessions, each a fresh seede
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -137,6 +142,59 @@ class BlasThreads:
         return True
 
 
+class FloorWorker:
+    """The NumPy floor, timed in a process of its own, on request, between training epochs.
+
+    In the training process XLA's worker threads are still spinning when an epoch ends, and
+    OpenBLAS' threads then fight them for the two cores (measured: 2-thread NumPy 10x slower
+    there). A separate process that sleeps while the training runs, and runs while the
+    training sleeps, measures the products as a NumPy user gets them.
+    """
+
+    def __init__(self, sizes: tuple[int, ...], samples: int) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.train", "--floor-worker", str(samples),
+             *map(str, sizes)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=common.REPO)
+        self.threads = self._ask("ready")  # the worker's default OpenBLAS thread count
+
+    def _ask(self, request: str) -> float:
+        self.process.stdin.write(request + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError("the NumPy floor worker stopped")
+        return float(answer)
+
+    def epoch(self, threads: int | None = None) -> float:
+        """Seconds for one epoch of products, with `threads` OpenBLAS threads (or the default)."""
+        return self._ask(f"epoch {threads or 0}")
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def floor_worker(samples: int, sizes: tuple[int, ...]) -> None:
+    """The worker's side: answer 'ready' with the thread count, 'epoch N' with seconds."""
+    blas = BlasThreads()
+    default = os.cpu_count() or 1
+    floor = NumpyFloor(sizes, samples)
+    floor.epoch()  # warm caches and threads, untimed
+    for line in sys.stdin:
+        request = line.split()
+        if request[0] == "ready":
+            answer = float(default if blas.setter is not None else 0)
+        else:
+            threads = int(request[1]) or default
+            blas.set(threads)
+            started = time.perf_counter()
+            floor.epoch()
+            answer = time.perf_counter() - started
+            blas.set(default)
+        print(answer, flush=True)
+
+
 def make_model(hidden: tuple[int, ...], seed: int = 0) -> Any:
     from mlplens.model import build, import_keras
 
@@ -164,11 +222,10 @@ def session(kind: str, hidden: tuple[int, ...], x: np.ndarray, y: np.ndarray, ep
 
         def on_epoch_end(self, epoch, logs=None):
             epoch_seconds.append(time.perf_counter() - self.started)
+            time.sleep(0.1)  # let XLA's threads go idle before the floors run
             for name, floor in floors.items():
-                started = time.perf_counter()
-                floor()
-                floor_seconds[name].append(time.perf_counter() - started)
-            time.sleep(0.05)  # let BLAS worker threads go idle before the next epoch
+                floor_seconds[name].append(floor())
+            time.sleep(0.1)  # and the worker's BLAS threads before the next epoch
 
     model = make_model(hidden)
     started = time.perf_counter()
@@ -183,6 +240,9 @@ def session(kind: str, hidden: tuple[int, ...], x: np.ndarray, y: np.ndarray, ep
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--floor-worker":
+        floor_worker(int(sys.argv[2]), tuple(int(size) for size in sys.argv[3:]))
+        return
     arguments = common.parser(__doc__.split("\n\n")[0])
     arguments.add_argument("--samples", type=int, default=None, help="training images (60000)")
     arguments.add_argument("--epochs", type=int, default=None, help="epochs per session (6)")
@@ -204,19 +264,25 @@ def main() -> None:
     x = _as_inputs(mnist.x_train[:samples])
     y = keras.utils.to_categorical(mnist.y_train[:samples], 10)
 
-    blas = BlasThreads()
     rows, results, targets = [], {}, []
     for label, hidden in NETS.items():
         sizes = (784, *hidden, 10)
-        numpy_floor = NumpyFloor(sizes, samples).epoch
-        floors = {"numpy": numpy_floor, "xla": xla_floor(sizes, samples)}
-        if blas.setter is not None:
-            floors["numpy_1_thread"] = lambda: (blas.set(1), numpy_floor(),
-                                                blas.set(os.cpu_count() or 1))
+        worker = FloorWorker(sizes, samples)
+        xla_epoch = xla_floor(sizes, samples)
+
+        def timed_xla() -> float:
+            started = time.perf_counter()
+            xla_epoch()
+            return time.perf_counter() - started
+
+        floors = {"numpy": worker.epoch, "xla": timed_xla}
+        if worker.threads > 1:
+            floors["numpy_1_thread"] = lambda: worker.epoch(1)
         runs: dict[str, list[dict[str, Any]]] = {"mlplens": [], "keras_fit": []}
         for _ in range(sessions):
             for kind in runs:
                 runs[kind].append(session(kind, hidden, x, y, epochs, floors))
+        worker.close()
         flops = matmul_flops(sizes, samples)
         all_floors = {name: [s for kind in runs.values() for run in kind
                              for s in run["floor_seconds"][name]] for name in floors}
@@ -238,7 +304,7 @@ def main() -> None:
             rows.append([f"{label}: {name}", steady, first - steady,
                          common.ratio(steady, floor), common.ratio(steady, xla)])
         for name, seconds in numpy_threads.items():
-            threads = "1 thread" if name.endswith("1_thread") else f"{os.cpu_count()} threads"
+            threads = "1 thread" if name.endswith("1_thread") else "all threads"
             rows.append([f"{label}: matmul floor, NumPy {threads} "
                          f"({flops / seconds / 1e9:.0f} GFLOP/s)", seconds, "",
                          common.ratio(seconds, floor), common.ratio(seconds, xla)])
