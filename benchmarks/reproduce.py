@@ -5,7 +5,9 @@
 Each side runs as its own process on the same verified MNIST, the same networks, epochs and
 seed, and makes the same figures (see benchmarks/article_baseline.py for the baseline). Rounds
 alternate which side goes first. Peak memory is each process's own peak resident set size
-(`wait4`'s ru_maxrss). The data cache is warmed first, untimed: "after set-up".
+(`wait4`'s ru_maxrss). The data cache is warmed first, untimed: "after set-up". mlplens
+keeps JAX's compiled programs between runs, so it runs twice per round: first with an empty
+compilation cache (the targets are judged on this one) and again with the cache it filled.
 """
 
 from __future__ import annotations
@@ -37,27 +39,29 @@ def main() -> None:
     if warm["returncode"] != 0:
         sys.exit("mlplens data info failed: is the MNIST data installed (make setup)?")
 
-    sides = {
-        "mlplens reproduce": lambda out: [str(common.BIN / "mlplens"), "reproduce", "--out",
-                                          str(out), *quick],
-        "article's way (baseline)": lambda out: [sys.executable, "-m",
-                                                 "benchmarks.article_baseline", "--out",
-                                                 str(out), *quick],
-    }
-    runs: dict[str, list[dict]] = {name: [] for name in sides}
+    ours_command = [str(common.BIN / "mlplens"), "reproduce", *quick, "--out"]
+    base_command = [sys.executable, "-m", "benchmarks.article_baseline", *quick, "--out"]
+    # mlplens keeps JAX's compiled programs between runs: "cold" is a first run (an empty
+    # cache, what the targets are judged on), "warm" the same command run again.
+    names = {"cold": "mlplens reproduce", "warm": "mlplens reproduce, run again",
+             "base": "article's way (baseline)"}
+    runs: dict[str, list[dict]] = {name: [] for name in names.values()}
     figures: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="mlplens-bench-") as scratch:
         for round_index in range(options.rounds):
-            order = list(sides) if round_index % 2 == 0 else list(reversed(sides))
-            for name in order:
-                out = Path(scratch) / f"{round_index}-{'mlplens' if 'mlplens' in name else 'base'}"
-                result = common.run_measured(sides[name](out), cwd=common.REPO)
+            jax_cache = Path(scratch) / f"jax-cache-{round_index}"
+            order = ["cold", "warm", "base"] if round_index % 2 == 0 else ["base", "cold", "warm"]
+            for key in order:
+                out = Path(scratch) / f"{round_index}-{key}"
+                command = (base_command if key == "base" else ours_command) + [str(out)]
+                result = common.run_measured(command, cwd=common.REPO,
+                                             env={"MLPLENS_JAX_CACHE": str(jax_cache)})
                 if result["returncode"] != 0:
-                    sys.exit(f"{name} failed with exit code {result['returncode']}: "
-                             f"{' '.join(sides[name](out))}")
-                figures[name] = pngs(out)
-                runs[name].append(result)
-                print(f"  round {round_index + 1}: {name}: {result['seconds']:.1f} s, "
+                    sys.exit(f"{names[key]} failed with exit code {result['returncode']}: "
+                             f"{' '.join(command)}")
+                figures[names[key]] = pngs(out)
+                runs[names[key]].append(result)
+                print(f"  round {round_index + 1}: {names[key]}: {result['seconds']:.1f} s, "
                       f"peak {result['peak_rss_mib']:.0f} MiB", flush=True)
                 shutil.rmtree(out, ignore_errors=True)
 
@@ -65,26 +69,31 @@ def main() -> None:
     summary = {name: {"seconds": common.median(r["seconds"] for r in results),
                       "peak_rss_mib": max(r["peak_rss_mib"] for r in results),
                       "runs": results} for name, results in runs.items()}
-    ours, base = summary["mlplens reproduce"], summary["article's way (baseline)"]
+    ours, base = summary[names["cold"]], summary[names["base"]]
+    warm = summary[names["warm"]]
     speedup = common.ratio(base["seconds"], ours["seconds"])
     print()
     print(common.table(["", "wall s (median)", "peak MiB", "figures"],
                        [[name, s["seconds"], s["peak_rss_mib"], len(figures[name])]
                         for name, s in summary.items()]))
-    print(f"\nmlplens is {speedup:.1f}x faster than the article's way; peak memory "
+    print(f"\nmlplens is {speedup:.1f}x faster than the article's way on a first run, "
+          f"{common.ratio(base['seconds'], warm['seconds']):.1f}x run again; peak memory "
           f"{common.ratio(ours['peak_rss_mib'], base['peak_rss_mib']):.2f}x the baseline's. "
           f"Same figure files on both sides: {'yes' if same_figures else 'NO'}.")
     targets = [common.target("reproduce speed-up over the article's way", speedup, 3, "x",
                              at_most=False)]
     if not options.quick:
         targets.append(common.target("mlplens reproduce wall time", ours["seconds"], 60, "s"))
-    targets.append(common.target("mlplens reproduce peak memory", ours["peak_rss_mib"] / GIB,
+    targets.append(common.target("mlplens reproduce peak memory",
+                                 max(ours["peak_rss_mib"], warm["peak_rss_mib"]) / GIB,
                                  1.5, "GiB"))
     common.print_targets(targets)
     common.write_results("reproduce", {"quick": options.quick, "rounds": options.rounds,
                                        "sides": summary, "speedup": speedup,
+                                       "speedup_warm": common.ratio(base["seconds"],
+                                                                    warm["seconds"]),
                                        "same_figures": same_figures,
-                                       "figures": figures["mlplens reproduce"],
+                                       "figures": figures[names["cold"]],
                                        "targets": targets})
 
 

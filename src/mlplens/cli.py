@@ -177,9 +177,10 @@ def _print_paths(paths: Sequence[Path]) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> None:
     from .data import load_mnist
-    from .model import train
+    from .model import enable_compilation_cache, train
 
     mnist = load_mnist(args.data)
+    enable_compilation_cache()
     trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,
                     args.optimizer, args.seed, data=mnist, stratified=args.stratified)
     _print_paths(trained.save(args.out))
@@ -199,8 +200,10 @@ def _cmd_visualize(args: argparse.Namespace) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> None:
+    from .model import enable_compilation_cache
     from .reproduce import reproduce
 
+    enable_compilation_cache()
     _print_paths(reproduce(args.out, quick=args.quick, seed=args.seed, data=args.data))
 
 
