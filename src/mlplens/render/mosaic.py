@@ -103,7 +103,9 @@ def node_mosaic(
     if legend:
         font = _font(12)
         for fraction, text in ((0.0, legend.low), (0.5, legend.middle), (1.0, legend.high)):
-            x = bar_left + int(fraction * (bar_w - 1)) - _text_width(draw, text, font) // 2
+            text_w = _text_width(draw, text, font)
+            x = bar_left + int(fraction * (bar_w - 1)) - text_w // 2
+            x = max(2, min(x, canvas_w - text_w - 2))  # keep end labels inside the picture
             draw.text((x, bar_top + 16), text, fill=TEXT, font=font)
     return picture
 
