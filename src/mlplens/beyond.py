@@ -104,17 +104,15 @@ def _where_digits_write(mnist: Mnist, out: Path, results: BeyondResults) -> None
     maps = ink_maps(mnist.x_train, mnist.y_train)
     frequency = np.round(maps.frequency * 255).astype(np.uint8)
     per_class = node_mosaic(
-        frequency, colormap_lut("magma"), scale=3,
-        labels=[f"{c} ({size} images)" for c, size in enumerate(maps.class_sizes)],
-        title="Share of each class's training images with ink at each pixel",
+        frequency, colormap_lut("magma"), scale=3, labels=[str(c) for c in range(10)],
+        title="Share of each class's images with ink at each pixel",
         legend=Legend("never", "half", "always"))
     reaching = maps.classes_reaching
     count_map = np.round(reaching * 255 / 10).astype(np.uint8)[None]
     classes = node_mosaic(count_map, colormap_lut("magma"), scale=6,
-                          labels=["classes with any ink here"],
-                          title="How many classes ever reach each pixel",
+                          title="Classes that ever reach each pixel",
                           legend=Legend("0", "5", "10"))
-    path = save_png(side_by_side([("Where digits write (all 60,000 training images)", per_class),
+    path = save_png(side_by_side([("Where digits write: all 60,000 training images", per_class),
                                   ("", classes)]), out / "beyond" / "where-digits-write.png")
     results.written.append(path)
     results.figures.append((path, "Where digits write: per class, how often each pixel carries "

@@ -157,6 +157,8 @@ def train(
                   metrics=["accuracy"])
     inputs = _as_inputs(x_train)
     targets = keras.utils.to_categorical(y_train, 10)
+    if verbose == "auto":  # a live bar on a terminal, one line per epoch in a log file
+        verbose = 1 if sys.stderr.isatty() else 2
     snapshotter = (_snapshot_callback(keras, snapshot_every, mnist.x_test, mnist.y_test)
                    if snapshot_every else None)
     started = time.perf_counter()
