@@ -18,6 +18,7 @@ from pathlib import Path
 from .atomic import write_text
 from .data import load_mnist
 from .render import colormap_lut, node_mosaic, side_by_side
+from .report.summary import write_run_pages
 from .visualize import default_scale, render_view, save_png, visualize_stack
 from .views import layer_views
 
@@ -31,6 +32,7 @@ class NetPlan:
     hidden: tuple[int, ...]
     train_samples: int
     epochs: int
+    snapshot_every: int | None = None  # training snapshots for the explorer's slider
 
     @property
     def name(self) -> str:
@@ -44,10 +46,10 @@ class NetPlan:
 
 def plans(quick: bool) -> tuple[NetPlan, NetPlan, NetPlan]:
     """(small, full, single-layer); --quick keeps the shapes and shrinks data and epochs."""
-    full, epochs = (2000, 1) if quick else (60000, 6)
-    return (NetPlan("small", (512, 256), 500, epochs),
-            NetPlan("full", (512, 256), full, epochs),
-            NetPlan("single", (), full, epochs))
+    full, epochs, every = (2000, 1, 2) if quick else (60000, 6, 100)
+    return (NetPlan("small", (512, 256), 500, epochs, 2),
+            NetPlan("full", (512, 256), full, epochs, every),
+            NetPlan("single", (), full, epochs, every))
 
 
 def _stderr(message: str) -> None:
@@ -78,7 +80,8 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     for step, plan in enumerate((small, full, single), start=1):
         log(f"[{step}/3] training {plan.architecture} on the first {plan.train_samples} images, "
             f"{plan.epochs} epoch(s)")
-        trained = train(plan.hidden, plan.train_samples, plan.epochs, seed=seed, data=mnist)
+        trained = train(plan.hidden, plan.train_samples, plan.epochs, seed=seed, data=mnist,
+                        snapshot_every=plan.snapshot_every)
         written += trained.save(out / plan.name)
         runs[plan.key] = (plan, trained)
         log(f"      test accuracy {trained.metrics['test_accuracy']:.4f} "
@@ -120,6 +123,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     }
     written.append(write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
     written += [path for path, _ in figures if path not in written]
+    written += write_run_pages(out, runs, figures, mnist, quick, started, log)
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick)))
     log(f"done in {seconds:.1f} s")
     return written

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..atomic import write_text
 from ..data import Mnist
+from ..errors import MlplensError
 from ..forward import accuracy
 from ..project import METHODS
 from ..snapshots import Snapshots
@@ -35,6 +36,10 @@ def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
                    extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
                    max_frames: int = 8, title: str | None = None) -> str:
     """The explorer's HTML for a stack, with MNIST's first test digits and statistics."""
+    if stack.image_shape != tuple(mnist.x_test.shape[1:]):
+        raise MlplensError(f"the explorer draws MNIST digits ({mnist.x_test.shape[1]}x"
+                           f"{mnist.x_test.shape[2]}); this model takes "
+                           f"{stack.image_shape[0]}x{stack.image_shape[1]} images")
     if views is None:
         views = all_views(stack)
     stats = node_statistics(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE])
