@@ -316,13 +316,16 @@
     if (state.timings.length > 500) state.timings.shift();
   }
 
-  function schedule() {
+  function refresh() {
+    repaint();
+    updateFromPad();
+  }
+  function schedule() {  // pointer moves come faster than frames: one update per frame
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      repaint();
-      updateFromPad();
+      refresh();
     });
   }
 
@@ -350,7 +353,7 @@
     const shown = current();
     state.history.push({base: shown.base, strokes: shown.strokes.concat([state.stroke])});
     state.stroke = null;
-    schedule();
+    refresh();
   }
   pad.addEventListener('pointerup', endStroke);
   pad.addEventListener('pointercancel', endStroke);
@@ -358,16 +361,15 @@
   function clearPad() {
     const shown = current();
     if (shown.base !== null || shown.strokes.length) state.history.push({base: null, strokes: []});
-    schedule();
+    refresh();
   }
   function undo() {
     if (state.history.length > 1) state.history.pop();
-    schedule();
+    refresh();
   }
   function loadTestDigit(index) {
     state.history.push({base: index, strokes: []});
-    repaint();
-    updateFromPad();
+    refresh();
   }
   function randomDigit() {
     let index = Math.floor(Math.random() * digits.count);
@@ -766,26 +768,30 @@
     $('gallery-title').textContent = 'Every node of ' +
       (k === L - 1 ? 'the output layer' : 'layer ' + (k + 1)) + ' · ' + layers[k].name +
       (method ? ' · ' + method.name : '') + (when ? ' · ' + when : '');
-    if (!block) { gallery.width = gallery.height = 0; return; }
+    if (!block) {
+      gallery.width = gallery.height = 0;
+      return;
+    }
     const scale = block.n <= 16 ? 4 : block.n <= 64 ? 2 : 1;
-    const gap = 2;
+    const gap = 4;
     const width = Math.max(200, $('gallery-panel').clientWidth - 30);
     const cols = Math.max(1, Math.min(block.n, Math.floor((width + gap) / (block.w * scale + gap))));
     const rows = Math.ceil(block.n / cols);
     Object.assign(galleryLayout, {scale: scale, cols: cols, gap: gap, w: block.w, h: block.h});
-    const cssW = cols * (block.w * scale + gap) - gap, cssH = rows * (block.h * scale + gap) - gap;
-    gallery.width = cols * (block.w + gap) - gap;
-    gallery.height = rows * (block.h + gap) - gap;
-    gallery.style.width = cssW + 'px';
-    gallery.style.height = cssH + 'px';
-    const image = new ImageData(gallery.width, gallery.height);
+    const tileW = block.w * scale, tileH = block.h * scale;
+    const cssW = cols * (tileW + gap) - gap, cssH = rows * (tileH + gap) - gap;
+    const ratio = window.devicePixelRatio || 1;
+    // Every picture side by side at one pixel per value, then scaled up without smoothing.
+    const sheet = document.createElement('canvas');
+    sheet.width = block.w * block.n;
+    sheet.height = block.h;
+    const image = new ImageData(sheet.width, sheet.height);
     const lut = colormaps[state.cmap], size = block.w * block.h;
     for (let node = 0; node < block.n; node++) {
-      const ox = (node % cols) * (block.w + gap), oy = Math.floor(node / cols) * (block.h + gap);
       for (let y = 0; y < block.h; y++) {
         for (let x = 0; x < block.w; x++) {
           const v = block.pixels[node * size + y * block.w + x];
-          const at = 4 * ((oy + y) * gallery.width + ox + x);
+          const at = 4 * (y * sheet.width + node * block.w + x);
           image.data[at] = lut[3 * v];
           image.data[at + 1] = lut[3 * v + 1];
           image.data[at + 2] = lut[3 * v + 2];
@@ -793,13 +799,23 @@
         }
       }
     }
+    sheet.getContext('2d').putImageData(image, 0, 0);
+    gallery.width = Math.round(cssW * ratio);
+    gallery.height = Math.round(cssH * ratio);
+    gallery.style.width = cssW + 'px';
+    gallery.style.height = cssH + 'px';
     const context = gallery.getContext('2d');
-    context.putImageData(image, 0, 0);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    context.imageSmoothingEnabled = false;
+    for (let node = 0; node < block.n; node++) {
+      const x = (node % cols) * (tileW + gap), y = Math.floor(node / cols) * (tileH + gap);
+      context.drawImage(sheet, node * block.w, 0, block.w, block.h, x, y, tileW, tileH);
+    }
     const node = state.selected.node;
-    const ox = (node % cols) * (block.w + gap), oy = Math.floor(node / cols) * (block.h + gap);
+    const x = (node % cols) * (tileW + gap), y = Math.floor(node / cols) * (tileH + gap);
     context.strokeStyle = '#ffb23e';
-    context.lineWidth = 1;
-    context.strokeRect(ox - 0.5, oy - 0.5, block.w + 1, block.h + 1);
+    context.lineWidth = 2;
+    context.strokeRect(x - 1, y - 1, tileW + 2, tileH + 2);
   }
   gallery.addEventListener('click', (event) => {
     const box = gallery.getBoundingClientRect();
@@ -949,6 +965,7 @@
       const {x, y} = cellBox(strip, node);
       return {x: box.left + x + strip.cell / 2, y: box.top + y + strip.cell / 2};
     },
+    layout: () => strips.map((strip) => strip.cols),
     ready: true,
   };
 })();
