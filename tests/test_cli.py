@@ -65,7 +65,7 @@ def test_help_imports_no_framework():
 def test_help_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("train", "visualize", "reproduce", "data"):
+    for command in ("train", "visualize", "reproduce", "explore", "data"):
         assert f"    {command}" in result.stdout
     visualize = run_cli("visualize", "--help")
     for option in ("--method {linear,seed}", "--normalize {minmax,symmetric,layer}", "--cmap",
@@ -218,3 +218,13 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         for view in views:
             np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
     assert Image.open(out / "digits.png").size == (10 * (84 + 6) + 6, 30 + 2 * (16 + 84 + 6) + 6)
+    # An explorer per net, with a training slider, and one self-contained report.
+    assert written[-2] == out / "report.html"
+    report = (out / "report.html").read_text()
+    for net in ("mlp-500", "mlp-2000", "single-2000"):
+        assert f"{net}/snapshots.npz" in on_disk and f"{net}/explorer.html" in on_disk
+        assert f'<a href="{net}/explorer.html">' in report
+        assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
+    assert report.count('<img src="data:image/png;base64,') == len(pngs)
+    for accuracy in accuracies.values():
+        assert f">{accuracy:.4f}<" in report

@@ -46,8 +46,8 @@ class NetPlan:
 
 def plans(quick: bool) -> tuple[NetPlan, NetPlan, NetPlan]:
     """(small, full, single-layer); --quick keeps the shapes and shrinks data and epochs."""
-    full, epochs, every = (2000, 1, 2) if quick else (60000, 6, 100)
-    return (NetPlan("small", (512, 256), 500, epochs, 2),
+    full, epochs, every, small_every = (2000, 1, 4, 1) if quick else (60000, 6, 400, 4)
+    return (NetPlan("small", (512, 256), 500, epochs, small_every),
             NetPlan("full", (512, 256), full, epochs, every),
             NetPlan("single", (), full, epochs, every))
 

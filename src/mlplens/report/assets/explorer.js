@@ -214,6 +214,7 @@
     pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), result: null,
     predicted: 0, contrib: null, grads: null,
     selected: {layer: L - 1, node: 0}, cursor: {layer: -1, node: 0},
+    follow: true,  // until a node is picked, the panel shows the predicted class's node
     cellMode: 'activation', cmap: 'gray', position: 0, galleryMethod: null,
     timings: [], lastUpdate: 0, lastCompute: 0,
   };
@@ -463,6 +464,7 @@
     });
     canvas.addEventListener('keydown', (event) => stripKey(strip, event));
     canvas.addEventListener('focus', () => {
+      if (!canvas.matches(':focus-visible')) return;  // a click, not the keyboard
       if (state.cursor.layer !== k) {
         state.cursor = {layer: k, node: state.selected.layer === k ? state.selected.node : 0};
       }
@@ -601,7 +603,8 @@
   }
   function stripKey(strip, event) {
     const units = layers[strip.k].units;
-    let node = state.cursor.layer === strip.k ? state.cursor.node : 0;
+    let node = state.cursor.layer === strip.k ? state.cursor.node
+      : state.selected.layer === strip.k ? state.selected.node : 0;
     const moves = {ArrowRight: 1, ArrowLeft: -1, ArrowDown: strip.cols, ArrowUp: -strip.cols};
     if (event.key in moves) node = Math.min(units - 1, Math.max(0, node + moves[event.key]));
     else if (event.key === 'Home') node = 0;
@@ -737,7 +740,8 @@
        '(for the last hidden layer: activation × its weight into that logit).');
   }
 
-  function select(k, node) {
+  function select(k, node, follow) {
+    state.follow = Boolean(follow);
     state.selected = {layer: k, node: node};
     for (const strip of strips) renderStrip(strip);
     renderNode();
@@ -920,6 +924,9 @@
   }
 
   function render() {
+    if (state.follow && state.selected.node !== state.predicted) {
+      select(L - 1, state.predicted, true);
+    }
     renderInputView();
     renderBars();
     for (const strip of strips) renderStrip(strip);
@@ -948,7 +955,7 @@
   layoutStrips();
   loadTestDigit(0);
   state.history = [current()];  // the first digit is where undo stops
-  select(L - 1, state.predicted);
+  select(L - 1, state.predicted, true);
   if (frames.length) setPosition(positions - 1);
 
   // For tests and the curious: the page's own functions.
