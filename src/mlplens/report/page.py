@@ -61,9 +61,14 @@ def escape(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def head(title: str, css: str, scripts: list[str]) -> str:
+    """The <head> every page shares: its policy, title, style, and no favicon request."""
+    return fill(asset("head.html"), {"csp": escape(policy([css], scripts)),
+                                     "title": escape(title), "css": css})
+
+
 def render_explorer(data: dict[str, Any], title: str) -> str:
     """The explorer page: template + CSS + JS + the data from `pagedata.explorer_data`."""
     css, script = asset("explorer.css"), asset("explorer.js")
-    return fill(asset("explorer.html"), {
-        "csp": escape(policy([css], [script])), "title": escape(title), "css": css,
-        "script": script, "data": json_for_script(data)})
+    return fill(asset("explorer.html"), {"head": head(title, css, [script]), "script": script,
+                                         "data": json_for_script(data)})

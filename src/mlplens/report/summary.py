@@ -12,7 +12,7 @@ from typing import Any
 from ..atomic import write_text
 from ..data import Mnist
 from .explorer import write_explorer
-from .page import asset, escape, fill, policy
+from .page import asset, escape, fill, head
 
 EXPLORER_FILE = "explorer.html"
 REPORT_FILE = "report.html"
@@ -46,9 +46,8 @@ def render_report(out: Path, runs: Sequence[Mapping[str, Any]],
                     f"<td class=\"num\">{float(run['seconds']):.1f} s</td><td>{link}</td></tr>")
     notice = ('<p class="notice"><b>Quick run</b>: fewer images and one epoch; the pictures are '
               'rougher than the article\'s.</p>' if quick else "")
-    css = asset("report.css")
     return fill(asset("report.html"), {
-        "csp": escape(policy([css], [])), "title": "mlplens reproduce", "css": css,
+        "head": head("mlplens reproduce", asset("report.css"), []), "title": "mlplens reproduce",
         "notice": notice, "runs": "".join(rows),
         "timing": escape(f"Total wall time {seconds:.1f} s (training, figures and explorers)."),
         "figures": "\n".join(_figure(path, caption, out) for path, caption in figures)})
