@@ -670,8 +670,8 @@
       name.textContent = method.name + (when ? ' · ' + when : '');
       const legend = document.createElement('div');
       legend.className = 'legend';
-      legend.textContent = method.normalization + ': dark = ' + block.legend[0] +
-        ', bright = ' + block.legend[2];
+      legend.textContent = method.normalization + ': ' + block.legend[0] + ' → ' +
+        block.legend[2] + (block.legend[1] ? ', middle = ' + block.legend[1] : '');
       figure.append(canvas, name, legend);
       box.append(figure);
     }
