@@ -65,7 +65,7 @@ def test_help_imports_no_framework():
 def test_help_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("train", "visualize", "evolve", "reproduce", "data"):
+    for command in ("train", "visualize", "evolve", "reproduce", "explore", "data"):
         assert f"    {command}" in result.stdout
     visualize = run_cli("visualize", "--help")
     for option in ("--method {linear,seed,gradient,maximize,examples}",
@@ -286,8 +286,6 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         "beyond/single-2000/gradient/layer-1.png", "beyond/single-2000/gradient/per-class.png",
         "beyond/single-2000/examples/layer-1.png", "beyond/single-2000/examples/examples-1.png",
         "beyond/single-2000/maximize/layer-1.png"}
-    assert {"mlp-500/snapshots.npz", "mlp-2000/snapshots.npz"} <= set(on_disk)
-    assert "single-2000/snapshots.npz" not in on_disk
     index = (out / "index.md").read_text()
     for name in pngs + sorted(beyond):
         assert f"[`{name}`]({name})" in index
@@ -303,8 +301,8 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     assert "reach the bottom edge holds." in index
     with Image.open(out / "beyond" / "evolution.gif") as gif:
         # The longer run sets the frame count: 2,000 images at batch 128 are 16 steps, with a
-        # snapshot at step 0 and after every step.
-        assert gif.n_frames == 17
+        # snapshot at step 0 and every 2 steps after.
+        assert gif.n_frames == 9
     # The seed figures of the mlp-2000 net are the notebook's N_k images, pixel for pixel.
     stack = load_stack(out / "mlp-2000" / "model.keras")
     views = layer_views(stack, "seed", "minmax")
@@ -312,3 +310,15 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         for view in views:
             np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
     assert Image.open(out / "digits.png").size == (10 * (84 + 6) + 6, 30 + 2 * (16 + 84 + 6) + 6)
+    # An explorer per net, with a training slider, and one self-contained report.
+    assert written[-2] == out / "report.html"
+    report = (out / "report.html").read_text()
+    for net in ("mlp-500", "mlp-2000", "single-2000"):
+        assert f"{net}/snapshots.npz" in on_disk and f"{net}/explorer.html" in on_disk
+        assert f'<a href="{net}/explorer.html">' in report
+        assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
+    beyond_pngs = [name for name in beyond if name.endswith(".png")]
+    assert report.count('<img src="data:image/png;base64,') == len(pngs) + len(beyond_pngs)
+    assert report.count('<img src="data:image/gif;base64,') == 1
+    for accuracy in accuracies.values():
+        assert f">{accuracy:.4f}<" in report

@@ -150,6 +150,24 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     _data_option(reproduce)
 
+    explore = commands.add_parser(
+        "explore", help="one offline HTML page: draw a digit and watch every node",
+        description="Write a self-contained HTML page (no server, no network) with the model's "
+                    "weights, every node's pictures and statistics, real MNIST test digits and, "
+                    "when the run has them, its training snapshots.")
+    explore.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
+    explore.add_argument("-o", "--output", default="explorer.html", metavar="FILE",
+                         help="the page to write (default: explorer.html)")
+    explore.add_argument("--snapshots", metavar="FILE",
+                         help="training snapshots (default: snapshots.npz beside MODEL, if any)")
+    explore.add_argument("--frames", type=_positive, default=8, metavar="N",
+                         help="slider positions for the training snapshots, the trained model "
+                              "last (default: 8; 1 for no slider; each frame adds about "
+                              "0.8 MB for the article's net)")
+    explore.add_argument("--image-shape", type=_positive, nargs=2, metavar=("H", "W"),
+                         help="input image shape when the input size is not a square")
+    _data_option(explore)
+
     data = commands.add_parser("data", help="MNIST: where it comes from, and how to get it",
                                description="Inspect or download MNIST.")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION",
@@ -231,6 +249,25 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
     _print_paths(reproduce(args.out, quick=args.quick, seed=args.seed, data=args.data))
 
 
+def _cmd_explore(args: argparse.Namespace) -> None:
+    from .data import load_mnist
+    from .model import load_stack
+    from .report import write_explorer
+    from .snapshots import SNAPSHOT_FILE, load_snapshots
+
+    model = Path(args.model)
+    stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None)
+    if args.snapshots:
+        snapshots = load_snapshots(args.snapshots)
+    elif (model.parent / SNAPSHOT_FILE).is_file():
+        snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
+    else:
+        snapshots = None
+    mnist = load_mnist(args.data)
+    print(write_explorer(args.output, stack, mnist, model_name=model.name, snapshots=snapshots,
+                         max_frames=args.frames))
+
+
 def _cmd_data(args: argparse.Namespace) -> None:
     from . import data
 
@@ -249,7 +286,7 @@ def _cmd_data(args: argparse.Namespace) -> None:
 
 
 COMMANDS = {"train": _cmd_train, "visualize": _cmd_visualize, "evolve": _cmd_evolve,
-            "reproduce": _cmd_reproduce, "data": _cmd_data}
+            "reproduce": _cmd_reproduce, "explore": _cmd_explore, "data": _cmd_data}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

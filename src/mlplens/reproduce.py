@@ -19,6 +19,7 @@ from .atomic import write_text
 from .beyond import BeyondResults, beyond_the_article, index_section
 from .data import load_mnist
 from .render import colormap_lut, node_mosaic, side_by_side
+from .report.summary import write_run_pages
 from .visualize import default_scale, render_view, save_png, visualize_stack
 from .views import layer_views
 
@@ -32,7 +33,7 @@ class NetPlan:
     hidden: tuple[int, ...]
     train_samples: int
     epochs: int
-    snapshot_every: int | None = None
+    snapshot_every: int | None = None  # for the evolution GIF and the explorer's slider
 
     @property
     def name(self) -> str:
@@ -46,10 +47,10 @@ class NetPlan:
 
 def plans(quick: bool) -> tuple[NetPlan, NetPlan, NetPlan]:
     """(small, full, single-layer); --quick keeps the shapes and shrinks data and epochs."""
-    full, epochs, every = (2000, 1, 1) if quick else (60000, 6, 100)
-    return (NetPlan("small", (512, 256), 500, epochs, snapshot_every=1),
-            NetPlan("full", (512, 256), full, epochs, snapshot_every=every),
-            NetPlan("single", (), full, epochs))
+    full, epochs, every, small_every = (2000, 1, 2, 1) if quick else (60000, 6, 200, 2)
+    return (NetPlan("small", (512, 256), 500, epochs, small_every),
+            NetPlan("full", (512, 256), full, epochs, every),
+            NetPlan("single", (), full, epochs, every))
 
 
 def _stderr(message: str) -> None:
@@ -132,6 +133,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     }
     written.append(write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
     written += [path for path, _ in figures if path not in written]
+    written += write_run_pages(out, runs, figures + beyond.figures, mnist, quick, started, log)
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
                                                        beyond)))
     log(f"done in {seconds:.1f} s")
