@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         "visualize", help="draw every node of every layer of a model",
         description="Draw each node of each Dense layer as an HxW picture; writes "
                     "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.")
-    visualize.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
+    visualize.add_argument("model", metavar="MODEL",
+                           help="a model file: Keras .keras or .h5, PyTorch .safetensors, "
+                                ".onnx, or .npz (W1, b1, W2, b2, ...)")
     visualize.add_argument("--method", choices=sorted(METHODS), default="linear",
                            help="linear: W1·…·Wk (default); seed: the article's notebook exactly")
     visualize.add_argument("--normalize", choices=MODES, default="minmax",
@@ -85,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="pixels per image pixel (default: 2-4 by layer size)")
     visualize.add_argument("--image-shape", type=_positive, nargs=2, metavar=("H", "W"),
                            help="input image shape when the input size is not a square")
+    visualize.add_argument("--activations", metavar="LIST",
+                           help="one activation per Dense layer, e.g. relu,relu,softmax (for "
+                                "files that record none, such as .safetensors from torch; "
+                                "replaces what the file records)")
     visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
 
     reproduce = commands.add_parser(
@@ -132,10 +138,10 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_visualize(args: argparse.Namespace) -> None:
-    from .model import load_stack
+    from .formats import load_stack
     from .visualize import visualize_stack
 
-    stack = load_stack(args.model, tuple(args.image_shape) if args.image_shape else None)
+    stack = load_stack(args.model, args.image_shape, args.activations)
     written = visualize_stack(stack, args.out, args.method, args.normalize, args.cmap, args.scale)
     for layer, nodes in written.constant_rows.items():
         print(f"mlplens: note: layer {layer}: {len(nodes)} node(s) have a constant picture, "
