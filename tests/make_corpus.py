@@ -475,8 +475,19 @@ def _branching(keras):
     return keras.Model(inputs, keras.layers.Add(name="sum")([left, right]))
 
 
-if __name__ == "__main__":
-    for old in CORPUS.glob("*"):
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=CORPUS,
+                        help="folder to (re)write (default: tests/corpus)")
+    out = parser.parse_args().out
+    for old in out.glob("*") if out.is_dir() else ():
         old.unlink()
-    written = build()
-    print(f"{len(written)} files in {CORPUS}", file=sys.stderr)
+    written = build(out)
+    print(f"{len(written)} files in {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
