@@ -466,3 +466,22 @@ def test_save_stack_round_trip_is_exact(tmp_path, suffix):
     assert error_of(mlplens.save_stack, stack, tmp_path / "out.h5") == (
         f"{tmp_path / 'out.h5'}: cannot save as '.h5'; mlplens writes .safetensors, .onnx and "
         ".npz")
+
+
+@pytest.mark.parametrize("scale, method, fragment", [
+    (1e36, "linear", "layer 1: its linear pictures overflow float32 (|values| up to 1e+36)"),
+    (1e30, "linear", "layer 2: its linear pictures overflow float32 (|values| up to inf)"),
+    (1e36, "seed", "layer 1: its seed pictures overflow float32 (|values| up to 1e+36)"),
+])
+def test_weights_too_large_to_draw_give_one_line(tmp_path, scale, method, fragment):
+    """Finite but absurd weights (a flipped exponent bit) cannot be drawn in float32."""
+    from .conftest import assert_one_error_line, run_cli
+
+    path = tmp_path / "huge-values.npz"
+    np.savez(path, W1=np.full((16, 4), scale, np.float32), W2=np.full((4, 2), scale, np.float32))
+    out = tmp_path / "out"
+    result = run_cli("visualize", str(path), "--method", method, "--out", str(out))
+    line = assert_one_error_line(result, f"mlplens: error: {path}: {fragment}; the weights are "
+                                         "too large to draw")
+    assert line == (f"mlplens: error: {path}: {fragment}; the weights are too large to draw")
+    assert not out.exists()

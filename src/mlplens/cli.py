@@ -139,10 +139,16 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 def _cmd_visualize(args: argparse.Namespace) -> None:
     from .formats import load_stack
+    from .render import colormap_lut
     from .visualize import visualize_stack
 
+    colormap_lut(args.cmap)  # an unknown colormap fails before the model is read
     stack = load_stack(args.model, args.image_shape, args.activations)
-    written = visualize_stack(stack, args.out, args.method, args.normalize, args.cmap, args.scale)
+    try:
+        written = visualize_stack(stack, args.out, args.method, args.normalize, args.cmap,
+                                  args.scale)
+    except MlplensError as exc:  # what the weights cannot give (e.g. overflowing pictures)
+        raise MlplensError(f"{args.model}: {exc}") from None
     for layer, nodes in written.constant_rows.items():
         print(f"mlplens: note: layer {layer}: {len(nodes)} node(s) have a constant picture, "
               f"drawn flat: {nodes[:20]}{' ...' if len(nodes) > 20 else ''}", file=sys.stderr)

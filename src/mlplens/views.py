@@ -9,9 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import MlplensError
 from .normalize import normalize
 from .project import project
 from .stack import DenseStack
+
+
+# Above this, the article's float32 min-max step (values * 255) overflows: such weights are not
+# a trained network's (a damaged file, usually) and cannot be drawn.
+MAX_DRAWABLE = 1e35
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,17 @@ def _legend(mode: str, raw: np.ndarray) -> tuple[str, str, str]:
 def layer_views(stack: DenseStack, method: str = "linear",
                 normalization: str = "minmax") -> list[LayerView]:
     """Every layer of the stack as drawable pictures, first Dense layer first."""
-    projection = project(stack, method)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked for below
+        projection = project(stack, method)
     height, width = stack.image_shape
     count = len(stack.layers)
     views = []
     for index, raw in enumerate(projection.layers, start=1):
+        largest = float(np.abs(raw).max())
+        if not largest < MAX_DRAWABLE:  # also catches inf and NaN from an overflowing product
+            raise MlplensError(f"layer {index}: its {method} pictures overflow float32 "
+                               f"(|values| up to {largest:.3g}); the weights are too large to "
+                               "draw")
         result = normalize(raw, normalization)
         units = raw.shape[0]
         if index == count:
