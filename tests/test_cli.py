@@ -56,8 +56,8 @@ def test_help_imports_no_framework():
 
     code = ("import sys\nfrom mlplens.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow') "
-            "if m in sys.modules))")
+            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow', 'onnx', "
+            "'sklearn', 'safetensors', 'h5py', 'torch') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -69,7 +69,7 @@ def test_help_lists_the_commands():
         assert f"    {command}" in result.stdout
     visualize = run_cli("visualize", "--help")
     for option in ("--method {linear,seed}", "--normalize {minmax,symmetric,layer}", "--cmap",
-                   "--image-shape H W", "--scale"):
+                   "--image-shape H W", "--scale", "--activations LIST"):
         assert option in visualize.stdout
 
 
@@ -218,3 +218,24 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         for view in views:
             np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
     assert Image.open(out / "digits.png").size == (10 * (84 + 6) + 6, 30 + 2 * (16 + 84 + 6) + 6)
+
+
+def test_visualize_activations_option(tmp_path):
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "torch.safetensors"
+    save_file({"0.weight": rng.normal(size=(5, 16)).astype(np.float32),
+               "2.weight": rng.normal(size=(3, 5)).astype(np.float32)}, str(path))
+    out = tmp_path / "figs"
+    result = run_cli("visualize", str(path), "--activations", "tanh,softmax", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(out / "arrays.npz")
+    wrong = run_cli("visualize", str(path), "--activations", "relu", "--out", str(tmp_path / "x"))
+    assert_one_error_line(wrong, f"mlplens: error: {path}: --activations lists 1 activation(s) "
+                                 "but the model has 2 Dense layer(s)")
+    unknown = run_cli("visualize", str(path), "--activations", "relu,gelu",
+                      "--out", str(tmp_path / "x"))
+    assert_one_error_line(unknown, "mlplens: error: --activations: activation 'gelu' is not "
+                                   "supported (supported: linear, relu, sigmoid, tanh, softmax)")
+    assert not (tmp_path / "x").exists()
