@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import mlplens
-from mlplens import DenseStack, MlplensError
+from mlplens import DenseStack
 from mlplens.formats import load_stack, stack_from
 from mlplens.formats.common import MAX_VALUES
 
@@ -33,6 +33,16 @@ def assert_arrays(stack: DenseStack, arrays: list[np.ndarray]) -> None:
         assert layer.kernel.dtype == np.float32 and layer.bias.dtype == np.float32
         assert np.array_equal(layer.kernel, np.asarray(kernel).astype(np.float32))
         assert np.array_equal(layer.bias, np.asarray(bias).astype(np.float32))
+
+
+def assert_loads(path, description: str, image_shape: tuple[int, int],
+                 arrays: list[np.ndarray]) -> DenseStack:
+    """The file reads as `description` on `image_shape` images, with exactly `arrays`."""
+    stack = load_stack(path)
+    assert stack.describe() == description
+    assert stack.image_shape == image_shape
+    assert_arrays(stack, arrays)
+    return stack
 
 
 ARTICLE = [784, 32, 16, 10]
@@ -52,11 +62,8 @@ def keras2_article(path, config=None):
 def test_keras2_h5_is_read_exactly_without_keras(tmp_path):
     path = tmp_path / "mnist_mlp.h5"
     arrays = keras2_article(path)
-    stack = load_stack(path)
-    assert stack.describe() == "784-32-16-10 (relu, relu, softmax)"
-    assert stack.image_shape == (28, 28)
+    stack = assert_loads(path, "784-32-16-10 (relu, relu, softmax)", (28, 28), arrays)
     assert tuple(layer.name for layer in stack.layers) == ("dense_1", "dense_2", "dense_3")
-    assert_arrays(stack, arrays)
 
 
 @pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
@@ -84,10 +91,7 @@ def test_keras21_list_config_and_input_layer_and_activation_layers(tmp_path):
     path = tmp_path / "old.hdf5"
     write_keras2_h5(path, layers, [8, 8], {"dense_1": arrays[:2], "dense_2": arrays[2:]},
                     config={"class_name": "Sequential", "config": entries})
-    stack = load_stack(path)
-    assert stack.describe() == "64-12-10 (tanh, softmax)"
-    assert stack.image_shape == (8, 8)
-    assert_arrays(stack, arrays)
+    assert_loads(path, "64-12-10 (tanh, softmax)", (8, 8), arrays)
 
 
 def test_keras2_functional_config_is_followed_as_a_chain(tmp_path):
@@ -110,10 +114,7 @@ def test_keras2_functional_config_is_followed_as_a_chain(tmp_path):
     path = tmp_path / "functional.h5"
     write_keras2_h5(path, [{"name": layer["name"]} for layer in layers], 16,
                     {"hidden": arrays[:2], "out": arrays[2:]}, config=config)
-    stack = load_stack(path)
-    assert stack.describe() == "16-6-3 (sigmoid, softmax)"
-    assert stack.image_shape == (4, 4)
-    assert_arrays(stack, arrays)
+    assert_loads(path, "16-6-3 (sigmoid, softmax)", (4, 4), arrays)
 
 
 def test_keras2_weights_only_file_needs_or_takes_activations(tmp_path):
@@ -155,12 +156,8 @@ def test_safetensors_torch_layout(tmp_path):
     told = load_stack(path, activations="relu, relu, softmax")
     assert told.describe() == "784-32-16-10 (relu, relu, softmax)"
     assert_arrays(told, arrays)
-    assert_message_of(load_stack, path, activations="relu,softmax").endswith(
-        "--activations lists 2 activation(s) but the model has 3 Dense layer(s)")
-
-
-def assert_message_of(call, *args, **kwargs) -> str:
-    return error_of(call, *args, **kwargs)
+    assert error_of(load_stack, path, activations="relu,softmax") == (
+        f"{path}: --activations lists 2 activation(s) but the model has 3 Dense layer(s)")
 
 
 def test_safetensors_prefixes_gaps_bias_free_and_bf16(tmp_path):
@@ -200,10 +197,7 @@ def test_safetensors_metadata_records_activations_and_image_shape(tmp_path):
     path = tmp_path / "meta.safetensors"
     save_file(torch_layout(arrays), str(path),
               metadata={"mlplens.activations": "sigmoid,softmax", "mlplens.image_shape": "3,4"})
-    stack = load_stack(path)
-    assert stack.describe() == "12-5-3 (sigmoid, softmax)"
-    assert stack.image_shape == (3, 4)
-    assert_arrays(stack, arrays)
+    assert_loads(path, "12-5-3 (sigmoid, softmax)", (3, 4), arrays)
 
 
 # ---- ONNX (onnx.helper; meaning checked with onnx's reference evaluator) -----------------------
@@ -485,3 +479,11 @@ def test_weights_too_large_to_draw_give_one_line(tmp_path, scale, method, fragme
                                          "too large to draw")
     assert line == (f"mlplens: error: {path}: {fragment}; the weights are too large to draw")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "bool", "<U3"])
+def test_weights_must_be_real_numbers(tmp_path, dtype):
+    path = tmp_path / "odd.npz"
+    np.savez(path, W1=np.ones((4, 2), dtype=dtype))
+    assert error_of(load_stack, path) == (f"{path}: layer 1 (W1): weights must be real numbers, "
+                                          f"got {np.dtype(dtype)}")

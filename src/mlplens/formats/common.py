@@ -129,3 +129,12 @@ def image_shape_from_input(shape: Sequence[object], n_inputs: int) -> tuple[int,
     if len(dims) == 2:
         return int(dims[0]), int(dims[1])  # type: ignore[call-overload]
     return None
+
+
+def shape_from_text(text: str) -> tuple[int, int]:
+    """The `mlplens.image_shape` metadata value 'H,W' -> (H, W)."""
+    try:
+        height, width = (int(part) for part in text.split(","))
+    except ValueError:
+        raise MlplensError(f"metadata mlplens.image_shape {text!r} is not 'H,W'") from None
+    return height, width

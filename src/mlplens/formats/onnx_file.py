@@ -18,8 +18,7 @@ import numpy as np
 
 from ..errors import MlplensError
 from ..stack import DenseStack
-from .common import Chain, check_declared, image_shape_from_input
-from .safetensors_file import _shape_from_text
+from .common import Chain, check_declared, image_shape_from_input, shape_from_text
 
 FOLD = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax"}
 PASS = {"Flatten", "Identity", "Dropout"}
@@ -135,7 +134,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     if image_shape is None:
         metadata = {prop.key: prop.value for prop in model.metadata_props}
         if "mlplens.image_shape" in metadata:
-            image_shape = _shape_from_text(metadata["mlplens.image_shape"])
+            image_shape = shape_from_text(metadata["mlplens.image_shape"])
         else:
             image_shape = image_shape_from_input(_declared_input(inputs[0]),
                                                  int(chain.kernels[0].shape[0]))

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import MlplensError
 from ..stack import DenseStack
-from .common import Chain, check_declared, parse_activations
+from .common import Chain, check_declared, parse_activations, shape_from_text
 
 ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
             "U64": 8, "U32": 4, "U16": 2, "U8": 1}
@@ -130,13 +130,6 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         chain.activations = ["relu" if (not numbered or after - before > 1) else "linear"
                              for before, after in zip(order, order[1:])] + ["linear"]
     if image_shape is None and "mlplens.image_shape" in metadata:
-        image_shape = _shape_from_text(metadata["mlplens.image_shape"])
+        image_shape = shape_from_text(metadata["mlplens.image_shape"])
     return chain.stack(image_shape, activations)
 
-
-def _shape_from_text(text: str) -> tuple[int, int]:
-    try:
-        height, width = (int(part) for part in text.split(","))
-    except ValueError:
-        raise MlplensError(f"metadata mlplens.image_shape {text!r} is not 'H,W'") from None
-    return height, width
