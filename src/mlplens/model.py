@@ -25,6 +25,8 @@ from .data import Mnist, load_mnist, subset
 from .errors import MlplensError
 from .formats.common import image_shape_from_input
 from .formats.keras_layers import PASS_THROUGH, walk
+from .forward import accuracy
+from .snapshots import SNAPSHOT_FILE, Snapshots, save_snapshots
 from .stack import DenseStack
 
 
@@ -49,10 +51,11 @@ def build(hidden: Sequence[int] = (512, 256), n_inputs: int = 784, n_classes: in
 
 @dataclass
 class TrainedModel:
-    """A trained Keras model and the numbers that describe its run."""
+    """A trained Keras model, the numbers that describe its run and, if asked, its snapshots."""
 
     model: Any
     metrics: dict[str, Any] = field(default_factory=dict)
+    snapshots: Snapshots | None = None
 
     @property
     def stack(self) -> DenseStack:
@@ -65,7 +68,52 @@ class TrainedModel:
         with atomic_path(model_path) as tmp:
             self.model.save(tmp)
         metrics_path = write_text(out / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
-        return [model_path, metrics_path]
+        written = [model_path, metrics_path]
+        if self.snapshots is not None:
+            written.append(save_snapshots(self.snapshots, out / SNAPSHOT_FILE))
+        return written
+
+
+def _snapshot_callback(keras: Any, every: int, images: np.ndarray, labels: np.ndarray) -> Any:
+    """A callback that keeps the weights (and test accuracy) at step 0 and every `every` steps."""
+
+    class SnapshotWeights(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps: list[int] = []
+            self.accuracies: list[float] = []
+            self.stacks: list[DenseStack] = []
+            self._epoch = 0
+            self._step = 0
+
+        def _take(self) -> None:
+            if hasattr(self.model, "jax_state_sync"):
+                self.model.jax_state_sync()  # JAX keeps live weights off the model mid-epoch
+            stack = stack_from_keras(self.model, image_shape=(28, 28))
+            self.steps.append(self._step)
+            self.accuracies.append(accuracy(stack, images, labels))
+            self.stacks.append(stack)
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self._take()
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._epoch = epoch
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            previous = self._step
+            self._step = self._epoch * int(self.params["steps"]) + batch + 1
+            if self._step // every > previous // every:
+                self._take()
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if self.steps[-1] != self._step:
+                self._take()
+
+        def result(self) -> Snapshots:
+            return Snapshots.from_stacks(self.steps, self.accuracies, self.stacks)
+
+    return SnapshotWeights()
 
 
 def train(
@@ -78,12 +126,18 @@ def train(
     data: Mnist | None = None,
     stratified: bool = False,
     verbose: int | str = "auto",
+    snapshot_every: int | None = None,
 ) -> TrainedModel:
-    """Train the article's network on the first `train_samples` MNIST images; seeded."""
+    """Train the article's network on the first `train_samples` MNIST images; seeded.
+
+    With `snapshot_every`, the weights are also kept at step 0 and every that many steps.
+    """
     if epochs < 1:
         raise MlplensError(f"--epochs must be at least 1, got {epochs}")
     if batch_size < 1:
         raise MlplensError(f"--batch-size must be at least 1, got {batch_size}")
+    if snapshot_every is not None and snapshot_every < 1:
+        raise MlplensError(f"--snapshot-every must be at least 1, got {snapshot_every}")
     if any(units < 1 for units in hidden):
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
     mnist = data if data is not None else load_mnist()
@@ -99,10 +153,14 @@ def train(
                   metrics=["accuracy"])
     inputs = _as_inputs(x_train)
     targets = keras.utils.to_categorical(y_train, 10)
+    if verbose == "auto":  # a live bar on a terminal, one line per epoch in a log file
+        verbose = 1 if sys.stderr.isatty() else 2
+    snapshotter = (_snapshot_callback(keras, snapshot_every, mnist.x_test, mnist.y_test)
+                   if snapshot_every else None)
     started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # progress is diagnostics; stdout lists paths
         history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
-                            verbose=verbose)
+                            verbose=verbose, callbacks=[snapshotter] if snapshotter else None)
     seconds = time.perf_counter() - started
     test_loss, test_accuracy = model.evaluate(_as_inputs(mnist.x_test),
                                               keras.utils.to_categorical(mnist.y_test, 10),
@@ -121,8 +179,9 @@ def train(
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "seconds": round(seconds, 3),
+        "snapshot_every": snapshot_every,
     }
-    return TrainedModel(model, metrics)
+    return TrainedModel(model, metrics, snapshotter.result() if snapshotter else None)
 
 
 def _as_inputs(images: np.ndarray) -> np.ndarray:
