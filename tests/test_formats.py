@@ -487,3 +487,32 @@ def test_weights_must_be_real_numbers(tmp_path, dtype):
     np.savez(path, W1=np.ones((4, 2), dtype=dtype))
     assert error_of(load_stack, path) == (f"{path}: layer 1 (W1): weights must be real numbers, "
                                           f"got {np.dtype(dtype)}")
+
+
+def test_gradient_method_follows_the_activations_a_file_records(tmp_path):
+    """A torch-style tanh net from safetensors: the exact gradient uses tanh' = 1 - tanh(z)^2,
+    checked against a hand-written NumPy Jacobian on the same real MNIST test images."""
+    from safetensors.numpy import save_file
+
+    from .conftest import assert_one_error_line, run_cli
+
+    arrays = weights([784, 8, 10], seed=17)
+    path = tmp_path / "tanh.safetensors"
+    save_file(torch_layout(arrays), str(path))
+    out = tmp_path / "exact"
+    result = run_cli("visualize", str(path), "--method", "gradient", "--reference", "50",
+                     "--activations", "tanh,softmax", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    x = mlplens.load_mnist().x_test[:50].reshape(50, -1).astype(np.float32) / np.float32(255)
+    w1, b1, w2 = (a.astype(np.float64) for a in arrays[:3])
+    slope = 1 - np.tanh(x @ w1 + b1) ** 2  # (50, 8)
+    expected_2 = np.einsum("pq,bq,qr->rp", w1, slope, w2) / 50  # mean Jacobian of the logits
+    with np.load(out / "arrays.npz") as saved:
+        np.testing.assert_allclose(saved["raw_1"], w1.T, rtol=1e-6)  # layer 1: its weights
+        np.testing.assert_allclose(saved["raw_2"], expected_2, rtol=1e-4, atol=1e-7)
+    # A softmax between hidden layers has no elementwise derivative: said in one line.
+    refused = run_cli("visualize", str(path), "--method", "gradient", "--reference", "50",
+                      "--activations", "softmax,softmax", "--out", str(tmp_path / "x"))
+    assert_one_error_line(refused, "the gradient method cannot pass through a hidden softmax "
+                                   "layer (it has no elementwise derivative)")
+    assert not (tmp_path / "x").exists()
