@@ -5,6 +5,8 @@ a final name. Outputs are written as `.<final>.<random>.part<suffix>` and rename
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 import signal
@@ -55,6 +57,14 @@ def check_complete(out: Path) -> tuple[list[str], list[str]]:
                 assert arrays.files
                 for key in arrays.files:
                     arrays[key]  # reads the data, checking each member's CRC-32
+        elif path.suffix == ".gif":
+            with Image.open(path) as animation:
+                for frame in range(animation.n_frames):  # every frame decodes
+                    animation.seek(frame)
+                    animation.load()
+        elif path.suffix == ".csv":
+            rows = list(csv.reader(io.StringIO(path.read_text())))
+            assert len({len(row) for row in rows}) == 1  # no half-written last row
         elif path.suffix == ".json":
             json.loads(path.read_text())
         elif path.suffix == ".md":
@@ -125,7 +135,7 @@ def test_reproduce_killed_at_random_points(tmp_path):
         for line in process.stderr:
             if marker in line:
                 break
-        delay = rng.uniform(0.0, 1.5)
+        delay = rng.uniform(0.0, 4.0)
         time.sleep(delay)
         code = kill(process)
         process.stderr.close()
