@@ -56,8 +56,8 @@ def test_help_imports_no_framework():
 
     code = ("import sys\nfrom mlplens.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow') "
-            "if m in sys.modules))")
+            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow', 'onnx', "
+            "'sklearn', 'safetensors', 'h5py', 'torch') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -70,7 +70,8 @@ def test_help_lists_the_commands():
     visualize = run_cli("visualize", "--help")
     for option in ("--method {linear,seed,gradient,maximize,examples}",
                    "--normalize {minmax,symmetric,layer}", "--cmap", "--image-shape H W",
-                   "--scale", "--reference N", "--per-class", "--nodes LIST", "--top-k K"):
+                   "--scale", "--reference N", "--per-class", "--nodes LIST", "--top-k K",
+                   "--activations LIST"):
         assert option in visualize.stdout
 
 
@@ -322,3 +323,24 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     assert report.count('<img src="data:image/gif;base64,') == 1
     for accuracy in accuracies.values():
         assert f">{accuracy:.4f}<" in report
+
+
+def test_visualize_activations_option(tmp_path):
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "torch.safetensors"
+    save_file({"0.weight": rng.normal(size=(5, 16)).astype(np.float32),
+               "2.weight": rng.normal(size=(3, 5)).astype(np.float32)}, str(path))
+    out = tmp_path / "figs"
+    result = run_cli("visualize", str(path), "--activations", "tanh,softmax", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(out / "arrays.npz")
+    wrong = run_cli("visualize", str(path), "--activations", "relu", "--out", str(tmp_path / "x"))
+    assert_one_error_line(wrong, f"mlplens: error: {path}: --activations lists 1 activation(s) "
+                                 "but the model has 2 Dense layer(s)")
+    unknown = run_cli("visualize", str(path), "--activations", "relu,gelu",
+                      "--out", str(tmp_path / "x"))
+    assert_one_error_line(unknown, "mlplens: error: --activations: activation 'gelu' is not "
+                                   "supported (supported: linear, relu, sigmoid, tanh, softmax)")
+    assert not (tmp_path / "x").exists()

@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "visualize", help="draw every node of every layer of a model",
         description="Draw each node of each Dense layer as an HxW picture; writes "
                     "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.")
-    visualize.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
+    visualize.add_argument("model", metavar="MODEL",
+                           help="a model file: Keras .keras or .h5, PyTorch .safetensors, "
+                                ".onnx, or .npz (W1, b1, W2, b2, ...)")
     visualize.add_argument(
         "--method", choices=list(METHODS), default="linear",
         help="linear: W1·…·Wk (default); seed: the article's notebook exactly; gradient: the "
@@ -109,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="pixels per image pixel (default: 2-4 by layer size)")
     visualize.add_argument("--image-shape", type=_positive, nargs=2, metavar=("H", "W"),
                            help="input image shape when the input size is not a square")
+    visualize.add_argument("--activations", metavar="LIST",
+                           help="one activation per Dense layer, e.g. relu,relu,softmax (for "
+                                "files that record none, such as .safetensors from torch; "
+                                "replaces what the file records)")
     visualize.add_argument("--reference", type=_positive, default=1000, metavar="N",
                            help="gradient, examples: the first N MNIST test images "
                                 "(default: 1000)")
@@ -203,15 +209,16 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_visualize(args: argparse.Namespace) -> None:
-    from .model import load_stack
+    from .formats import load_stack
     from .progress import stderr_progress
     from .project import DATA_METHODS
     from .render import colormap_lut
+    from .views import UndrawableError
     from .visualize import visualize_stack
 
     if args.cmap:
         colormap_lut(args.cmap)  # fail on a typo before loading anything
-    stack = load_stack(args.model, tuple(args.image_shape) if args.image_shape else None)
+    stack = load_stack(args.model, args.image_shape, args.activations)
     options: dict[str, object] = {"progress": stderr_progress(f"{args.method}:")}
     if args.method in DATA_METHODS:
         from .data import load_mnist
@@ -227,8 +234,11 @@ def _cmd_visualize(args: argparse.Namespace) -> None:
             options["k"] = args.top_k
     elif args.method == "maximize":
         options.update(nodes=args.nodes, layers=args.layers, seed=args.seed)
-    written = visualize_stack(stack, args.out, args.method, args.normalize, args.cmap,
-                              args.scale, **options)
+    try:
+        written = visualize_stack(stack, args.out, args.method, args.normalize, args.cmap,
+                                  args.scale, **options)
+    except UndrawableError as exc:  # weights that load but cannot be drawn: name the file
+        raise MlplensError(f"{args.model}: {exc}") from None
     for layer, nodes in written.constant_rows.items():
         print(f"mlplens: note: layer {layer}: {len(nodes)} node(s) have a constant picture, "
               f"drawn flat: {nodes[:20]}{' ...' if len(nodes) > 20 else ''}", file=sys.stderr)

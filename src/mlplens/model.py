@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -24,14 +23,11 @@ import numpy as np
 from .atomic import atomic_path, write_text
 from .data import Mnist, load_mnist, subset
 from .errors import MlplensError
+from .formats.common import image_shape_from_input
+from .formats.keras_layers import PASS_THROUGH, walk
 from .forward import accuracy
 from .snapshots import SNAPSHOT_FILE, Snapshots, save_snapshots
-from .stack import ACTIVATIONS, DenseStack, infer_image_shape
-
-KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
-# Layers that only reshape or are inactive at inference: passed over when reading a model.
-PASS_THROUGH = {"InputLayer", "Flatten", "Dropout", "GaussianDropout", "AlphaDropout",
-                "GaussianNoise", "SpatialDropout1D"}
+from .stack import DenseStack
 
 
 def import_keras() -> Any:
@@ -195,30 +191,23 @@ def _as_inputs(images: np.ndarray) -> np.ndarray:
 
 # ---- reading models ------------------------------------------------------------------------
 
+def _keras_layers(model: Any):
+    """Each layer as (class name, name, config, weights) for `formats.keras_layers.walk`."""
+    for layer in model.layers:
+        kind = type(layer).__name__
+        config = layer.get_config() if kind not in PASS_THROUGH else {}
+        if kind == "Dense":  # the live activation function, as Keras resolves it
+            config = {**config, "activation": _activation_name(layer)}
+        yield kind, layer.name, config, layer.get_weights
+
+
 def _activation_name(layer: Any) -> str:
     activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", str(activation))
-    return {"softmax_v2": "softmax"}.get(name, name)
+    return getattr(activation, "__name__", str(activation))
 
 
-def _fold(stack_layers: list[dict[str, Any]], activation: str, layer: Any) -> None:
-    """Attach a separate activation layer to the Dense layer before it."""
-    if activation not in ACTIVATIONS:
-        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}): activation "
-                           f"{activation!r} is not supported")
-    if activation == "linear":
-        return
-    if not stack_layers:
-        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}) comes before any "
-                           "Dense layer")
-    previous = stack_layers[-1]
-    if previous["activation"] != "linear":
-        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}) follows Dense layer "
-                           f"{previous['name']!r}, which already applies {previous['activation']}")
-    previous["activation"] = activation
-
-
-def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None) -> DenseStack:
+def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None,
+                     activations: Sequence[str] | None = None) -> DenseStack:
     """Read a Keras model that is a chain of Dense layers into a DenseStack.
 
     InputLayer, Flatten, a Reshape to a vector and Dropout are passed over; Activation, ReLU and
@@ -227,65 +216,11 @@ def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None) -> 
     if len(getattr(model, "inputs", None) or [None]) != 1 or \
             len(getattr(model, "outputs", None) or [None]) != 1:
         raise MlplensError("the model must have one input and one output")
-    found: list[dict[str, Any]] = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in PASS_THROUGH:
-            continue
-        if kind == "Reshape" and len(layer.target_shape) == 1:
-            continue
-        if kind == "Dense":
-            weights = layer.get_weights()
-            kernel = weights[0]
-            bias = weights[1] if len(weights) > 1 else np.zeros(kernel.shape[1], np.float32)
-            found.append({"kernel": kernel, "bias": bias, "activation": _activation_name(layer),
-                          "name": layer.name})
-            if found[-1]["activation"] not in ACTIVATIONS:
-                raise MlplensError(f"layer {layer.name!r} (Dense): activation "
-                                   f"{found[-1]['activation']!r} is not supported "
-                                   f"(supported: {', '.join(ACTIVATIONS)})")
-        elif kind == "Activation":
-            _fold(found, _activation_name(layer), layer)
-        elif kind == "ReLU" and _is_plain_relu(layer):
-            _fold(found, "relu", layer)
-        elif kind == "Softmax":
-            _fold(found, "softmax", layer)
-        else:
-            raise MlplensError(f"layer {layer.name!r} ({kind}) is not supported: mlplens reads "
-                               "chains of Dense layers (with Flatten, Dropout and Activation)")
-    if not found:
-        raise MlplensError("the model has no Dense layers")
+    chain = walk(_keras_layers(model))
     if image_shape is None:
-        image_shape = _input_image_shape(model, found[0]["kernel"].shape[0])
-    return DenseStack.from_arrays([f["kernel"] for f in found], [f["bias"] for f in found],
-                                  [f["activation"] for f in found], image_shape,
-                                  [f["name"] for f in found])
-
-
-def _is_plain_relu(layer: Any) -> bool:
-    config = layer.get_config()
-    return (config.get("max_value") is None and not config.get("negative_slope")
-            and not config.get("threshold"))
-
-
-def _input_image_shape(model: Any, n_inputs: int) -> tuple[int, int]:
-    """(H, W) from a model that takes images, else a square guess from the vector length.
-
-    A Dense layer on an unflattened image acts on its last axis only: that model is not a
-    chain of Dense layers over the image, and drawing its kernel as pictures would mislead.
-    """
-    shape = tuple(getattr(model, "input_shape", ()) or ())[1:]
-    if len(shape) == 3 and shape[-1] == 1:
-        shape = shape[:2]  # (H, W, 1): one channel
-    if any(not isinstance(size, int) for size in shape):
-        return infer_image_shape(n_inputs)
-    if math.prod(shape) != n_inputs:
-        raise MlplensError(f"the model's input {shape} has {math.prod(shape)} values but its "
-                           f"first Dense layer takes {n_inputs}: flatten the input before the "
-                           "first Dense layer")
-    if len(shape) == 2:
-        return int(shape[0]), int(shape[1])
-    return infer_image_shape(n_inputs)
+        declared = tuple(getattr(model, "input_shape", ()) or ())[1:]
+        image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
+    return chain.stack(image_shape, activations)
 
 
 def _load_keras_model(keras: Any, path: Path) -> Any:
@@ -301,31 +236,24 @@ def _load_keras_model(keras: Any, path: Path) -> Any:
         return keras.saving.load_model(alias, compile=False)
 
 
-def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None) -> DenseStack:
-    """A `.keras` or legacy `.h5` file -> DenseStack; unreadable files become one-line errors."""
+def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None,
+                     activations: Sequence[str] | None = None) -> DenseStack:
+    """A `.keras` file (checked by `formats.keras_file` first) -> DenseStack, via Keras.
+
+    Messages do not name the file: `mlplens.formats.load_stack` puts the path in front.
+    """
     keras = import_keras()
     try:
         model = _load_keras_model(keras, path)
     except Exception as exc:  # Keras raises many types for corrupt or foreign files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MlplensError(f"{path}: cannot read this Keras model ({reason[:300]})") from None
-    try:
-        return stack_from_keras(model, image_shape)
-    except MlplensError as exc:
-        raise MlplensError(f"{path}: {exc}") from None
+        raise MlplensError(f"cannot read this Keras model ({reason[:300]})") from None
+    return stack_from_keras(model, image_shape, activations)
 
 
-def load_stack(path: str | os.PathLike[str],
-               image_shape: tuple[int, int] | None = None) -> DenseStack:
-    """Any supported model file -> DenseStack (today: Keras .keras and .h5)."""
-    path = Path(path)
-    if not path.exists():
-        raise MlplensError(f"{path}: no such file")
-    if path.is_dir():
-        raise MlplensError(f"{path}: is a folder, not a model file")
-    if path.suffix.lower() not in KERAS_SUFFIXES:
-        raise MlplensError(f"{path}: unsupported model format {path.suffix or '(no suffix)'!r}; "
-                           f"mlplens reads {', '.join(KERAS_SUFFIXES)}")
-    if path.stat().st_size == 0:
-        raise MlplensError(f"{path}: the file is empty")
-    return load_keras_stack(path, image_shape)
+def load_stack(path: str | os.PathLike[str], image_shape: tuple[int, int] | None = None,
+               activations: str | Sequence[str] | None = None) -> DenseStack:
+    """Any supported model file -> DenseStack (see `mlplens.formats.load_stack`)."""
+    from .formats import load_stack as _load_stack
+
+    return _load_stack(path, image_shape, activations)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import MlplensError
 from .normalize import normalize
 from .project import Projection, project
 from .stack import DenseStack
@@ -26,6 +27,15 @@ def default_normalization(method: str) -> str:
 def default_cmap(normalization: str) -> str:
     """Gray for min-max; a diverging map (blue < 0 < red, white at 0) for signed views."""
     return "gray" if normalization == "minmax" else "RdBu_r"
+
+
+# Above this, the article's float32 min-max step (values * 255) overflows: such weights are not
+# a trained network's (a damaged file, usually) and cannot be drawn.
+MAX_DRAWABLE = 1e35
+
+
+class UndrawableError(MlplensError):
+    """Weights that load but give pictures that cannot be drawn (the CLI names the file)."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +76,19 @@ def layer_views(stack: DenseStack, method: str = "linear", normalization: str | 
     """
     normalization = normalization or default_normalization(method)
     if projection is None:
-        projection = project(stack, method, **options)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked for below
+            projection = project(stack, method, **options)
     height, width = stack.image_shape
     count = len(stack.layers)
     views = []
     for index, (raw, nodes) in enumerate(zip(projection.layers, projection.nodes), start=1):
         if len(raw) == 0:
             continue
+        largest = float(np.abs(raw).max())
+        if not largest < MAX_DRAWABLE:  # also catches inf and NaN from an overflowing product
+            raise UndrawableError(f"layer {index}: its {method} pictures overflow float32 "
+                               f"(|values| up to {largest:.3g}); the weights are too large to "
+                               "draw")
         result = normalize(raw, normalization)
         units = stack.widths[index - 1]
         subset = "" if len(nodes) == units else f", {len(nodes)} shown"

@@ -88,7 +88,8 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     normalization = normalization or default_normalization(method)
     cmap = cmap or default_cmap(normalization)
     colormap_lut(cmap)  # an unknown colormap fails before any work
-    projection = project(stack, method, **options)
+    with np.errstate(over="ignore", invalid="ignore"):  # layer_views refuses overflowed rows
+        projection = project(stack, method, **options)
     views = layer_views(stack, method, normalization, projection=projection)
     paths = []
     for view in views:
