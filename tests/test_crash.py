@@ -87,11 +87,18 @@ def article_npz(tmp_path_factory) -> Path:
 
 
 def test_visualize_killed_at_random_points(article_npz, tmp_path):
+    # Kill at random fractions of a whole run's duration, measured here and now, so the kills
+    # land mid-run on a fast machine as on a loaded one.
+    started = time.monotonic()
+    whole = start("visualize", str(article_npz), "--method", "seed", "--out",
+                  str(tmp_path / "whole"))
+    assert whole.wait(timeout=300) == 0
+    duration = time.monotonic() - started
     rng = random.Random(20240601)
     outcomes = []
     for run in range(6):
         out = tmp_path / f"run{run}"
-        delay = rng.uniform(0.2, 1.4)
+        delay = rng.uniform(0.1, 0.8) * duration
         process = start("visualize", str(article_npz), "--method", "seed", "--out", str(out))
         time.sleep(delay)
         code = kill(process)
