@@ -20,9 +20,16 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The explorer's browser tests drive Debian's Chromium through Playwright (never a downloaded
+# browser). Installed here when missing; needs root, as in CI.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 setup: $(VENV)/.installed
 
-setup-test: $(VENV)/.installed-test
+setup-test: $(VENV)/.installed-test $(CHROMIUM)
 
 demo: setup
 	$(BIN)/mlplens reproduce --out $(DEMO_OUT)

@@ -8,7 +8,8 @@ one that cannot be called either way is listed as skipped. Growth is measured at
 layer width (784-W-W/2-10 nets with random weights) for every method, and reference-set size
 (1,000, 3,000, 10,000 test images) for the methods that take one, with the peak memory NumPy
 allocates during the call (tracemalloc), which stays flat when a method streams its reference
-set in batches. The net is trained once (seed 0, 6 epochs) and kept in benchmarks/results/models.
+set in batches. Slow methods get fewer rounds (about 6 s of timing each). The net is trained
+once (seed 0, 6 epochs) and kept in benchmarks/results/models.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import inspect
 import math
 import os
+import shutil
+import time
 import tracemalloc
 from typing import Any
 
@@ -38,8 +41,10 @@ def trained_stack():
               flush=True)
         trained = mlplens.train(hidden=(512, 256), train_samples=60000, epochs=6, seed=0,
                                 verbose=0)
-        trained.save(MODEL.parent / "tmp-mlp-60000")
-        (MODEL.parent / "tmp-mlp-60000" / "model.keras").replace(MODEL)
+        folder = MODEL.parent / "tmp-mlp-60000"
+        trained.save(folder)
+        (folder / "model.keras").replace(MODEL)
+        shutil.rmtree(folder)
     return mlplens.load_stack(MODEL)
 
 
@@ -49,27 +54,43 @@ def reference_forms(images: np.ndarray) -> list[np.ndarray]:
     return [flat, images]
 
 
-def calling_plan(project, stack, method: str, reference: np.ndarray) -> dict[str, Any]:
-    """How `method` can be called: plainly, with `reference=`, both, or not at all (and why)."""
-    plan: dict[str, Any] = {"plain": False, "reference_form": None, "error": None}
+def calling_plan(project, stack, method: str, reference: np.ndarray,
+                 labels: np.ndarray) -> dict[str, Any]:
+    """How `method` can be called: plainly, with `reference=` (and `labels=` if it takes them),
+    both, or not at all (and why)."""
+    plan: dict[str, Any] = {"plain": False, "reference_form": None, "labels": False,
+                            "error": None}
     try:
         project(stack, method)
         plan["plain"] = True
-    except (TypeError, ValueError) as exc:
+    except Exception as exc:  # e.g. MlplensError: "the gradient method needs reference images"
         plan["error"] = f"{type(exc).__name__}: {exc}"
     parameters = inspect.signature(project).parameters
     takes_keywords = "reference" in parameters or any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    if takes_keywords:
-        for form, candidate in enumerate(reference_forms(reference)):
+    if not takes_keywords:
+        return plan
+    for form, candidate in enumerate(reference_forms(reference)):
+        for with_labels in (True, False):
+            extra = {"labels": labels} if with_labels else {}
             try:
-                project(stack, method, reference=candidate)
-            except (TypeError, ValueError) as exc:
+                project(stack, method, reference=candidate, **extra)
+            except Exception as exc:
                 plan["error"] = plan["error"] or f"{type(exc).__name__}: {exc}"
                 continue
-            plan["reference_form"] = form
-            break
+            plan.update(reference_form=form, labels=with_labels)
+            return plan
     return plan
+
+
+def budgeted_times(call, rounds: int, budget: float = 6.0) -> list[float]:
+    """Up to `rounds` timings of `call` after one untimed warm-up, fewer for slow calls so
+    that each measurement takes about `budget` seconds at most."""
+    started = time.perf_counter()
+    call()
+    first = time.perf_counter() - started
+    count = max(1, min(rounds, int(budget / max(first, 1e-9))))
+    return common.alternate({"x": call}, count)["x"]
 
 
 def growth_exponent(sizes: tuple[int, ...], values: list[float]) -> float:
@@ -97,11 +118,12 @@ def main() -> None:
 
     stack = trained_stack()
     mnist = mlplens.load_mnist()
-    test_images = mnist.x_test
+    test_images, test_labels = mnist.x_test, mnist.y_test
     common.heading(f"project: every method in mlplens.project.METHODS ({', '.join(METHODS)}), "
                    f"median of {rounds}")
 
-    plans = {method: calling_plan(project, stack, method, test_images[:REFERENCE_SIZES[0]])
+    plans = {method: calling_plan(project, stack, method, test_images[:REFERENCE_SIZES[0]],
+                                  test_labels[:REFERENCE_SIZES[0]])
              for method in METHODS}
     callable_methods = {m: p for m, p in plans.items() if p["plain"] or
                         p["reference_form"] is not None}
@@ -114,11 +136,17 @@ def main() -> None:
         if plan["reference_form"] is not None and (reference_size or not plan["plain"]):
             reference_size = reference_size or REFERENCE_SIZES[0]
             reference = reference_forms(test_images[:reference_size])[plan["reference_form"]]
-            return lambda: project(net, method, reference=reference)
+            extra = {"labels": test_labels[:reference_size]} if plan["labels"] else {}
+            return lambda: project(net, method, reference=reference, **extra)
         return lambda: project(net, method)
 
     rows, results = [], {"trained_net": {}, "width": {}, "reference": {}, "skipped": {}}
-    times = common.alternate({m: call(m, stack) for m in callable_methods}, rounds)
+    counts = {}
+    for method in callable_methods:  # warm up each, and give slow ones fewer rounds
+        started = time.perf_counter()
+        call(method, stack)()
+        counts[method] = max(1, min(rounds, int(6.0 / max(time.perf_counter() - started, 1e-9))))
+    times = common.alternate({m: call(m, stack) for m in callable_methods}, rounds, counts)
     for method, values in times.items():
         seconds = common.median(values)
         results["trained_net"][method] = {"median_seconds": seconds, "seconds": values,
@@ -134,8 +162,8 @@ def main() -> None:
     width_rows = []
     nets = {width: random_stack((width, width // 2, 10)) for width in WIDTHS}
     for method in callable_methods:
-        by_width = {width: common.median(common.alternate({"x": call(method, nets[width])},
-                                                          rounds)["x"]) for width in WIDTHS}
+        by_width = {width: common.median(budgeted_times(call(method, nets[width]), rounds))
+                    for width in WIDTHS}
         exponent = growth_exponent(WIDTHS, list(by_width.values()))
         results["width"][method] = {"seconds": by_width, "exponent": exponent}
         width_rows.append([method, *(s * 1000 for s in by_width.values()), f"W^{exponent:.2f}"])
@@ -149,8 +177,7 @@ def main() -> None:
     for method in reference_methods:
         seconds, memory = {}, {}
         for size in REFERENCE_SIZES:
-            seconds[size] = common.median(common.alternate({"x": call(method, stack, size)},
-                                                           rounds)["x"])
+            seconds[size] = common.median(budgeted_times(call(method, stack, size), rounds))
             memory[size] = peak_traced_mib(call(method, stack, size))
         exponent = growth_exponent(REFERENCE_SIZES, list(seconds.values()))
         memory_exponent = growth_exponent(REFERENCE_SIZES, list(memory.values()))

@@ -45,3 +45,17 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], *fragments: 
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never a browser that a tool downloads; no network, no first-run work.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-default-apps", "--disable-extensions"]
+
+
+def launch_chromium(playwright):
+    """Chromium from Debian (`make setup-test` installs it). Missing is a failure, not a skip."""
+    assert CHROMIUM.is_file(), ("the browser tests need Debian's Chromium at /usr/bin/chromium: "
+                                "run `make setup-test` (apt-get install -y chromium)")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -57,8 +57,9 @@ def test_help_imports_no_framework():
 
     code = ("import sys\nfrom mlplens.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow', "
-            "'numpy', 'shutil', 'typing') if m in sys.modules))")
+            "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow', 'onnx', "
+            "'sklearn', 'safetensors', 'h5py', 'torch', 'numpy', 'shutil', 'typing') "
+            "if m in sys.modules))")
     # Not even NumPy: its import alone takes several times Python's own start-up.
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
@@ -71,7 +72,7 @@ def test_package_import_is_lazy_and_keeps_its_function_names():
     code = ("import sys, mlplens\nprint('numpy' in sys.modules)\n"
             "import mlplens.project, mlplens.normalize, mlplens.views\n"
             "print(callable(mlplens.project), callable(mlplens.normalize))\n"
-            "from mlplens.project import METHODS\nprint(sorted(METHODS)[0])\n"
+            "from mlplens.project import METHODS\nprint(list(METHODS)[0])\n"
             "print(mlplens.DenseStack.__name__, 'DenseStack' in dir(mlplens))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split("\n")[:4] == ["False", "True True", "linear",
@@ -83,11 +84,13 @@ def test_package_import_is_lazy_and_keeps_its_function_names():
 def test_help_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("train", "visualize", "reproduce", "data"):
+    for command in ("train", "visualize", "evolve", "reproduce", "explore", "data"):
         assert f"    {command}" in result.stdout
     visualize = run_cli("visualize", "--help")
-    for option in ("--method {linear,seed}", "--normalize {minmax,symmetric,layer}", "--cmap",
-                   "--image-shape H W", "--scale"):
+    for option in ("--method {linear,seed,gradient,maximize,examples}",
+                   "--normalize {minmax,symmetric,layer}", "--cmap", "--image-shape H W",
+                   "--scale", "--reference N", "--per-class", "--nodes LIST", "--top-k K",
+                   "--activations LIST"):
         assert option in visualize.stdout
 
 
@@ -206,6 +209,76 @@ def test_train_refuses_too_many_samples(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_visualize_gradient_writes_fidelity_and_per_class(models, tmp_path):
+    out = tmp_path / "gradient"
+    result = run_cli("visualize", str(models["good"]), "--method", "gradient", "--reference",
+                     "100", "--per-class", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert [Path(line).name for line in result.stdout.splitlines()] == [
+        "layer-1.png", "layer-2.png", "arrays.npz", "fidelity-2.png", "per-class.png"]
+    from mlplens import load_mnist, project
+
+    mnist = load_mnist()
+    expected = project(load_stack(models["good"]), "gradient", reference=mnist.x_test[:100],
+                       labels=mnist.y_test[:100], per_class=True)
+    with np.load(out / "arrays.npz") as arrays:
+        np.testing.assert_array_equal(arrays["raw_2"], expected.layers[1])
+        np.testing.assert_array_equal(arrays["fidelity_2"], expected.extras["fidelity"][1])
+        np.testing.assert_allclose(arrays["fidelity_1"], np.ones(16), atol=1e-6)
+        assert arrays["per_class"].shape == (10, 10, 784)
+        # Signed by default: 0 is mid-grey, so a gradient picture's images centre on 128.
+        assert arrays["image_2"].min() < 128 < arrays["image_2"].max()
+    assert Image.open(out / "per-class.png").size[0] > 10 * 56
+
+
+def test_visualize_examples_writes_strips_and_node_statistics(models, tmp_path):
+    out = tmp_path / "examples"
+    result = run_cli("visualize", str(models["good"]), "--method", "examples", "--reference",
+                     "300", "--top-k", "4", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert [Path(line).name for line in result.stdout.splitlines()] == [
+        "layer-1.png", "layer-2.png", "arrays.npz", "examples-1.png", "examples-2.png",
+        "nodes.json", "nodes.csv"]
+    records = json.loads((out / "nodes.json").read_text())
+    assert records["reference_size"] == 300
+    assert [(r["layer"], r["node"]) for r in records["nodes"]] == \
+        [(1, n) for n in range(16)] + [(2, n) for n in range(10)]
+    lines = (out / "nodes.csv").read_text().splitlines()
+    assert lines[0] == ("layer,node,firing_fraction,dead,preferred_class,selectivity,"
+                        "mean_activation,max_activation")
+    assert len(lines) == 1 + 26
+    first = records["nodes"][0]
+    assert lines[1] == ",".join(str(first[key]) for key in first)
+    with np.load(out / "arrays.npz") as arrays:
+        assert arrays["examples_1"].shape == (16, 4)
+        assert arrays["examples_2"].max() < 300
+
+
+def test_visualize_maximize_chosen_nodes(models, tmp_path):
+    out = tmp_path / "max"
+    result = run_cli("visualize", str(models["good"]), "--method", "maximize", "--nodes",
+                     "0-2,5", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "maximize: 4/4" in result.stderr and "maximize: 10/10" in result.stderr
+    with np.load(out / "arrays.npz") as arrays:
+        assert arrays["nodes_1"].tolist() == [0, 1, 2, 5]
+        assert arrays["nodes_2"].tolist() == list(range(10))
+        assert arrays["raw_1"].shape == (4, 784)
+        assert 0 <= arrays["raw_1"].min() and arrays["raw_1"].max() <= 1
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--method", "maximize", "--nodes", "3-1"], ["argument --nodes: expected node numbers"]),
+    (["--method", "maximize", "--nodes", "16"], ["--nodes must be within 0-15 for layer 1"]),
+    (["--method", "gradient", "--reference", "10001"], ["--reference must be at most 10000"]),
+])
+def test_bad_method_options_give_one_line(models, tmp_path, args, fragments):
+    out = tmp_path / "out"
+    assert_one_error_line(run_cli("visualize", str(models["good"]), *args, "--out", str(out)),
+                          *fragments)
+    assert not out.exists()
+
+
 def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     out = tmp_path / "article"
     result = run_cli("reproduce", "--quick", "--out", str(out))
@@ -215,20 +288,41 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     assert all(path.is_file() for path in written)
     on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert on_disk == sorted(path.relative_to(out).as_posix() for path in written)
-    pngs = [name for name in on_disk if name.endswith(".png")]
+    pngs = [name for name in on_disk if name.endswith(".png") and "beyond/" not in name]
     expected = {"digits.png", "output-500-vs-2000-seed.png", "output-500-vs-2000-linear.png",
                 "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}
     expected |= {f"{net}/{method}/layer-{k}.png" for net in ("mlp-500", "mlp-2000")
                  for method in ("seed", "linear") for k in (1, 2, 3)}
     assert set(pngs) == expected
+    beyond = {name for name in on_disk if name.startswith("beyond/") and
+              name.endswith((".png", ".gif"))}
+    assert beyond == {
+        "beyond/where-digits-write.png", "beyond/evolution.gif",
+        *(f"beyond/mlp-2000/gradient/{name}.png" for name in
+          ("layer-1", "layer-2", "layer-3", "fidelity-2", "fidelity-3", "per-class")),
+        *(f"beyond/mlp-2000/examples/{kind}-{k}.png" for kind in ("layer", "examples")
+          for k in (1, 2, 3)),
+        "beyond/mlp-2000/maximize/layer-2.png", "beyond/mlp-2000/maximize/layer-3.png",
+        "beyond/single-2000/gradient/layer-1.png", "beyond/single-2000/gradient/per-class.png",
+        "beyond/single-2000/examples/layer-1.png", "beyond/single-2000/examples/examples-1.png",
+        "beyond/single-2000/maximize/layer-1.png"}
     index = (out / "index.md").read_text()
-    for name in pngs:
+    for name in pngs + sorted(beyond):
         assert f"[`{name}`]({name})" in index
     summary = json.loads((out / "summary.json").read_text())
     accuracies = {name: run["test_accuracy"] for name, run in summary["runs"].items()}
     assert sorted(accuracies) == ["mlp-2000", "mlp-500", "single-2000"]
     for name, accuracy in accuracies.items():
         assert f"| {accuracy:.4f} |" in index
+    medians = summary["beyond"]["median_fidelity"]
+    assert medians["single-2000"] == [1.0] and medians["mlp-2000"][0] == 1.0
+    assert f"- `mlp-2000`: layer 1: 1.000, layer 2: {medians['mlp-2000'][1]:.3f}" in index
+    assert summary["beyond"]["edge_ink_counts"]["bottom 1"] == [0, 0, 0, 0, 0, 1, 0, 675, 0, 47]
+    assert "reach the bottom edge holds." in index
+    with Image.open(out / "beyond" / "evolution.gif") as gif:
+        # The longer run sets the frame count: 2,000 images at batch 128 are 16 steps, with a
+        # snapshot at step 0 and every 2 steps after.
+        assert gif.n_frames == 9
     # The seed figures of the mlp-2000 net are the notebook's N_k images, pixel for pixel.
     stack = load_stack(out / "mlp-2000" / "model.keras")
     views = layer_views(stack, "seed", "minmax")
@@ -236,3 +330,36 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         for view in views:
             np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
     assert Image.open(out / "digits.png").size == (10 * (84 + 6) + 6, 30 + 2 * (16 + 84 + 6) + 6)
+    # An explorer per net, with a training slider, and one self-contained report.
+    assert written[-2] == out / "report.html"
+    report = (out / "report.html").read_text()
+    for net in ("mlp-500", "mlp-2000", "single-2000"):
+        assert f"{net}/snapshots.npz" in on_disk and f"{net}/explorer.html" in on_disk
+        assert f'<a href="{net}/explorer.html">' in report
+        assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
+    beyond_pngs = [name for name in beyond if name.endswith(".png")]
+    assert report.count('<img src="data:image/png;base64,') == len(pngs) + len(beyond_pngs)
+    assert report.count('<img src="data:image/gif;base64,') == 1
+    for accuracy in accuracies.values():
+        assert f">{accuracy:.4f}<" in report
+
+
+def test_visualize_activations_option(tmp_path):
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "torch.safetensors"
+    save_file({"0.weight": rng.normal(size=(5, 16)).astype(np.float32),
+               "2.weight": rng.normal(size=(3, 5)).astype(np.float32)}, str(path))
+    out = tmp_path / "figs"
+    result = run_cli("visualize", str(path), "--activations", "tanh,softmax", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(out / "arrays.npz")
+    wrong = run_cli("visualize", str(path), "--activations", "relu", "--out", str(tmp_path / "x"))
+    assert_one_error_line(wrong, f"mlplens: error: {path}: --activations lists 1 activation(s) "
+                                 "but the model has 2 Dense layer(s)")
+    unknown = run_cli("visualize", str(path), "--activations", "relu,gelu",
+                      "--out", str(tmp_path / "x"))
+    assert_one_error_line(unknown, "mlplens: error: --activations: activation 'gelu' is not "
+                                   "supported (supported: linear, relu, sigmoid, tanh, softmax)")
+    assert not (tmp_path / "x").exists()

@@ -84,10 +84,16 @@ def test_title_and_legend_add_their_bands():
 def test_side_by_side_sizes():
     a = node_mosaic(TILES, colormap_lut("gray"), scale=1)
     b = node_mosaic(TILES[:1], colormap_lut("gray"), scale=2)
-    both = side_by_side([("left", a), ("right", b)], gap=10)
+    both = side_by_side([("", a), ("", b)], gap=10)
     assert both.size == (a.width + b.width + 30, 30 + max(a.height, b.height) + 10)
     np.testing.assert_array_equal(np.asarray(both)[30:30 + a.height, 10:10 + a.width],
                                   np.asarray(a))
+    # A heading wider than its picture widens the slot, so it is never clipped.
+    from mlplens.render.mosaic import _font
+
+    heading = "a heading much wider than the picture"
+    wide = side_by_side([(heading, a), ("", b)], gap=10)
+    assert wide.width == int(_font(18).getlength(heading)) + b.width + 30
 
 
 def test_bad_images_are_refused():

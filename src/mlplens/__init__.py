@@ -43,11 +43,30 @@ def train(*args: Any, **kwargs: Any):
     return _train(*args, **kwargs)
 
 
-def load_stack(path: Any, image_shape: tuple[int, int] | None = None) -> DenseStack:
-    """Read a model file into a DenseStack (see `mlplens.model.load_stack`)."""
-    from .model import load_stack as _load_stack
+def load_stack(path: Any, image_shape: tuple[int, int] | None = None,
+               activations: Any = None) -> DenseStack:
+    """Read a model file (.keras, .h5, .safetensors, .onnx, .npz) into a DenseStack.
 
-    return _load_stack(path, image_shape)
+    See `mlplens.formats.load_stack`; each format's framework is imported only when needed.
+    """
+    from .formats import load_stack as _load_stack
+
+    return _load_stack(path, image_shape, activations)
+
+
+def stack_from(obj: Any, image_shape: tuple[int, int] | None = None,
+               activations: Any = None) -> DenseStack:
+    """A live scikit-learn MLPClassifier or Keras model -> DenseStack (`mlplens.formats`)."""
+    from .formats import stack_from as _stack_from
+
+    return _stack_from(obj, image_shape, activations)
+
+
+def save_stack(stack: DenseStack, path: Any):
+    """Write a DenseStack as .safetensors, .onnx or .npz (`mlplens.formats.export`)."""
+    from .formats.export import save_stack as _save_stack
+
+    return _save_stack(stack, path)
 
 
 def __getattr__(name: str) -> Any:
@@ -78,4 +97,4 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = ["DenseLayer", "DenseStack", "DigitGrid", "LayerView", "MlplensError", "Mnist",
            "NodeGrid", "Projection", "layer_views", "load_mnist", "load_stack", "normalize",
-           "project", "train"]
+           "project", "save_stack", "stack_from", "train"]

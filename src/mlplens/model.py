@@ -7,7 +7,6 @@ and the NumPy core stay fast. KERAS_BACKEND defaults to JAX but a user's choice 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import math
 import os
@@ -25,12 +24,11 @@ import numpy as np
 from .atomic import atomic_path, write_text
 from .data import Mnist, cache_dir, load_mnist, subset
 from .errors import MlplensError
-from .stack import ACTIVATIONS, DenseStack, infer_image_shape
-
-KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
-# Layers that only reshape or are inactive at inference: passed over when reading a model.
-PASS_THROUGH = {"InputLayer", "Flatten", "Dropout", "GaussianDropout", "AlphaDropout",
-                "GaussianNoise", "SpatialDropout1D"}
+from .formats.common import image_shape_from_input
+from .formats.keras_layers import PASS_THROUGH, walk
+from .forward import accuracy
+from .snapshots import SNAPSHOT_FILE, Snapshots, save_snapshots
+from .stack import DenseStack
 
 
 def import_keras() -> Any:
@@ -83,10 +81,11 @@ def build(hidden: Sequence[int] = (512, 256), n_inputs: int = 784, n_classes: in
 
 @dataclass
 class TrainedModel:
-    """A trained Keras model and the numbers that describe its run."""
+    """A trained Keras model, the numbers that describe its run and, if asked, its snapshots."""
 
     model: Any
     metrics: dict[str, Any] = field(default_factory=dict)
+    snapshots: Snapshots | None = None
 
     @property
     def stack(self) -> DenseStack:
@@ -99,7 +98,52 @@ class TrainedModel:
         with atomic_path(model_path) as tmp:
             self.model.save(tmp)
         metrics_path = write_text(out / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
-        return [model_path, metrics_path]
+        written = [model_path, metrics_path]
+        if self.snapshots is not None:
+            written.append(save_snapshots(self.snapshots, out / SNAPSHOT_FILE))
+        return written
+
+
+def _snapshot_callback(keras: Any, every: int, images: np.ndarray, labels: np.ndarray) -> Any:
+    """A callback that keeps the weights (and test accuracy) at step 0 and every `every` steps."""
+
+    class SnapshotWeights(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.steps: list[int] = []
+            self.accuracies: list[float] = []
+            self.stacks: list[DenseStack] = []
+            self._epoch = 0
+            self._step = 0
+
+        def _take(self) -> None:
+            if hasattr(self.model, "jax_state_sync"):
+                self.model.jax_state_sync()  # JAX keeps live weights off the model mid-epoch
+            stack = stack_from_keras(self.model, image_shape=(28, 28))
+            self.steps.append(self._step)
+            self.accuracies.append(accuracy(stack, images, labels))
+            self.stacks.append(stack)
+
+        def on_train_begin(self, logs: Any = None) -> None:
+            self._take()
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self._epoch = epoch
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            previous = self._step
+            self._step = self._epoch * int(self.params["steps"]) + batch + 1
+            if self._step // every > previous // every:
+                self._take()
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if self.steps[-1] != self._step:
+                self._take()
+
+        def result(self) -> Snapshots:
+            return Snapshots.from_stacks(self.steps, self.accuracies, self.stacks)
+
+    return SnapshotWeights()
 
 
 def train(
@@ -112,12 +156,18 @@ def train(
     data: Mnist | None = None,
     stratified: bool = False,
     verbose: int | str = "auto",
+    snapshot_every: int | None = None,
 ) -> TrainedModel:
-    """Train the article's network on the first `train_samples` MNIST images; seeded."""
+    """Train the article's network on the first `train_samples` MNIST images; seeded.
+
+    With `snapshot_every`, the weights are also kept at step 0 and every that many steps.
+    """
     if epochs < 1:
         raise MlplensError(f"--epochs must be at least 1, got {epochs}")
     if batch_size < 1:
         raise MlplensError(f"--batch-size must be at least 1, got {batch_size}")
+    if snapshot_every is not None and snapshot_every < 1:
+        raise MlplensError(f"--snapshot-every must be at least 1, got {snapshot_every}")
     if any(units < 1 for units in hidden):
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
     mnist = data if data is not None else load_mnist()
@@ -133,13 +183,19 @@ def train(
                   metrics=["accuracy"])
     inputs = _as_inputs(x_train)
     targets = keras.utils.to_categorical(y_train, 10)
+    if verbose == "auto":  # a live bar on a terminal, one line per epoch in a log file
+        verbose = 1 if sys.stderr.isatty() else 2
+    snapshotter = (_snapshot_callback(keras, snapshot_every, mnist.x_test, mnist.y_test)
+                   if snapshot_every else None)
     started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # progress is diagnostics; stdout lists paths
+        callbacks = [snapshotter] if snapshotter else None
         if keras.backend.backend() == "jax":
-            history = fit_on_device(model, inputs, targets, batch_size, epochs, verbose)
+            history = fit_on_device(model, inputs, targets, batch_size, epochs, verbose,
+                                    callbacks=callbacks, sync_every=snapshot_every)
         else:
             history = model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
-                                verbose=verbose)
+                                verbose=verbose, callbacks=callbacks)
     del inputs, targets
     seconds = time.perf_counter() - started
     # One batch: one compiled test step instead of two (1,024 and the remainder).
@@ -160,8 +216,9 @@ def train(
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
         "seconds": round(seconds, 3),
+        "snapshot_every": snapshot_every,
     }
-    return TrainedModel(model, metrics)
+    return TrainedModel(model, metrics, snapshotter.result() if snapshotter else None)
 
 
 # Training steps run inside one compiled call between two updates of the progress bar: each
@@ -170,7 +227,8 @@ STEPS_PER_EXECUTION = 128
 
 
 def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_size: int,
-                  epochs: int, verbose: int | str = "auto", callbacks: Any = None) -> Any:
+                  epochs: int, verbose: int | str = "auto", callbacks: Any = None,
+                  sync_every: int | None = None) -> Any:
     """`model.fit(inputs, targets, batch_size, epochs)` on the JAX backend, bit for bit, faster.
 
     Keras' own fit slices every batch on the host and calls a compiled step once per batch:
@@ -180,6 +238,11 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
     update Keras' progress bar. The shuffles come from NumPy's global generator exactly as in
     `fit` (which draws one permutation while it builds a fresh model's metrics), so a seeded
     run gives the same weights and history as `fit`; a test pins that.
+
+    Callbacks hear of batches only where a compiled call ends. With `sync_every`, calls also
+    end after every multiple of that many optimizer steps (counted over all epochs), and there
+    the model holds its current weights while `on_train_batch_end` runs: what a callback that
+    snapshots the weights every N steps needs.
     """
     import jax
     import jax.numpy as jnp
@@ -205,8 +268,7 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
                                  x, y, jax.ShapeDtypeStruct((count,), jnp.int32))
     logs_shape, _ = jax.eval_shape(model.train_step, state_shape, first_batch)
 
-    # The state is donated: each call updates the weights in place instead of copying them.
-    @functools.partial(jax.jit, donate_argnums=0)
+    @jax.jit
     def run_full(state: Any, x: Any, y: Any, order: Any, first: Any, stop: Any
                  ) -> tuple[Any, Any]:
         def step(index: Any, carry: Any) -> Any:
@@ -216,7 +278,7 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
         logs = jax.tree.map(lambda leaf: jnp.zeros(leaf.shape, leaf.dtype), logs_shape)
         return jax.lax.fori_loop(first, stop, step, (logs, state))
 
-    @functools.partial(jax.jit, donate_argnums=0)
+    @jax.jit
     def run_tail(state: Any, x: Any, y: Any, order: Any) -> tuple[Any, Any]:
         return model.train_step(state, batch(x, y, order, full_steps * batch_size, tail))
 
@@ -230,23 +292,41 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
         callbacks.on_epoch_begin(epoch)
         state = _jax_state(model)
         order = jax.device_put(np.random.permutation(count).astype(np.int32))
-        pending = None  # the last chunk's (last step, logs), shown once the next is queued
-        for first in range(0, steps, STEPS_PER_EXECUTION):
-            stop = min(first + STEPS_PER_EXECUTION, steps)
+        pending = None  # the last call's (last step, logs), shown once the next is queued
+        first = 0
+        for stop in _call_stops(epoch * steps, steps, STEPS_PER_EXECUTION, sync_every):
             if first < min(stop, full_steps):
                 logs, state = run_full(state, x, y, order, first, min(stop, full_steps))
             if stop > full_steps:
                 logs, state = run_tail(state, x, y, order)
             if pending is not None:
                 _show_progress(callbacks, *pending)
-            pending = (stop - 1, logs)
-        _show_progress(callbacks, *pending)
+                pending = None
+            if sync_every and (epoch * steps + stop) % sync_every == 0 and stop < steps:
+                _assign_jax_state(model, state)  # the callbacks see the weights of this step
+                _show_progress(callbacks, stop - 1, logs)
+            else:
+                pending = (stop - 1, logs)
+            first = stop
         _assign_jax_state(model, state)
+        if pending is not None:
+            _show_progress(callbacks, *pending)
         epoch_logs = {key: float(value) for key, value in model.get_metrics_result().items()}
         callbacks.on_epoch_end(epoch, epoch_logs)
     model.optimizer.finalize_variable_values(model.trainable_weights)
     callbacks.on_train_end(logs=epoch_logs)
     return model.history
+
+
+def _call_stops(done: int, steps: int, per_call: int, sync_every: int | None) -> list[int]:
+    """Where the compiled calls of one epoch end: every `per_call` steps, at the epoch's end,
+    and after each step that makes the run's step count (`done` before this epoch) a multiple
+    of `sync_every`."""
+    stops = set(range(per_call, steps, per_call)) | {steps}
+    if sync_every:
+        first = sync_every - done % sync_every
+        stops |= set(range(first, steps, sync_every))
+    return sorted(stops)
 
 
 ALIGNMENT = 64  # bytes: JAX's CPU client shares host memory this aligned instead of copying
@@ -305,30 +385,23 @@ def _as_inputs(images: np.ndarray) -> np.ndarray:
 
 # ---- reading models ------------------------------------------------------------------------
 
+def _keras_layers(model: Any):
+    """Each layer as (class name, name, config, weights) for `formats.keras_layers.walk`."""
+    for layer in model.layers:
+        kind = type(layer).__name__
+        config = layer.get_config() if kind not in PASS_THROUGH else {}
+        if kind == "Dense":  # the live activation function, as Keras resolves it
+            config = {**config, "activation": _activation_name(layer)}
+        yield kind, layer.name, config, layer.get_weights
+
+
 def _activation_name(layer: Any) -> str:
     activation = getattr(layer, "activation", None)
-    name = getattr(activation, "__name__", str(activation))
-    return {"softmax_v2": "softmax"}.get(name, name)
+    return getattr(activation, "__name__", str(activation))
 
 
-def _fold(stack_layers: list[dict[str, Any]], activation: str, layer: Any) -> None:
-    """Attach a separate activation layer to the Dense layer before it."""
-    if activation not in ACTIVATIONS:
-        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}): activation "
-                           f"{activation!r} is not supported")
-    if activation == "linear":
-        return
-    if not stack_layers:
-        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}) comes before any "
-                           "Dense layer")
-    previous = stack_layers[-1]
-    if previous["activation"] != "linear":
-        raise MlplensError(f"layer {layer.name!r} ({type(layer).__name__}) follows Dense layer "
-                           f"{previous['name']!r}, which already applies {previous['activation']}")
-    previous["activation"] = activation
-
-
-def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None) -> DenseStack:
+def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None,
+                     activations: Sequence[str] | None = None) -> DenseStack:
     """Read a Keras model that is a chain of Dense layers into a DenseStack.
 
     InputLayer, Flatten, a Reshape to a vector and Dropout are passed over; Activation, ReLU and
@@ -337,65 +410,11 @@ def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None) -> 
     if len(getattr(model, "inputs", None) or [None]) != 1 or \
             len(getattr(model, "outputs", None) or [None]) != 1:
         raise MlplensError("the model must have one input and one output")
-    found: list[dict[str, Any]] = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind in PASS_THROUGH:
-            continue
-        if kind == "Reshape" and len(layer.target_shape) == 1:
-            continue
-        if kind == "Dense":
-            weights = layer.get_weights()
-            kernel = weights[0]
-            bias = weights[1] if len(weights) > 1 else np.zeros(kernel.shape[1], np.float32)
-            found.append({"kernel": kernel, "bias": bias, "activation": _activation_name(layer),
-                          "name": layer.name})
-            if found[-1]["activation"] not in ACTIVATIONS:
-                raise MlplensError(f"layer {layer.name!r} (Dense): activation "
-                                   f"{found[-1]['activation']!r} is not supported "
-                                   f"(supported: {', '.join(ACTIVATIONS)})")
-        elif kind == "Activation":
-            _fold(found, _activation_name(layer), layer)
-        elif kind == "ReLU" and _is_plain_relu(layer):
-            _fold(found, "relu", layer)
-        elif kind == "Softmax":
-            _fold(found, "softmax", layer)
-        else:
-            raise MlplensError(f"layer {layer.name!r} ({kind}) is not supported: mlplens reads "
-                               "chains of Dense layers (with Flatten, Dropout and Activation)")
-    if not found:
-        raise MlplensError("the model has no Dense layers")
+    chain = walk(_keras_layers(model))
     if image_shape is None:
-        image_shape = _input_image_shape(model, found[0]["kernel"].shape[0])
-    return DenseStack.from_arrays([f["kernel"] for f in found], [f["bias"] for f in found],
-                                  [f["activation"] for f in found], image_shape,
-                                  [f["name"] for f in found])
-
-
-def _is_plain_relu(layer: Any) -> bool:
-    config = layer.get_config()
-    return (config.get("max_value") is None and not config.get("negative_slope")
-            and not config.get("threshold"))
-
-
-def _input_image_shape(model: Any, n_inputs: int) -> tuple[int, int]:
-    """(H, W) from a model that takes images, else a square guess from the vector length.
-
-    A Dense layer on an unflattened image acts on its last axis only: that model is not a
-    chain of Dense layers over the image, and drawing its kernel as pictures would mislead.
-    """
-    shape = tuple(getattr(model, "input_shape", ()) or ())[1:]
-    if len(shape) == 3 and shape[-1] == 1:
-        shape = shape[:2]  # (H, W, 1): one channel
-    if any(not isinstance(size, int) for size in shape):
-        return infer_image_shape(n_inputs)
-    if math.prod(shape) != n_inputs:
-        raise MlplensError(f"the model's input {shape} has {math.prod(shape)} values but its "
-                           f"first Dense layer takes {n_inputs}: flatten the input before the "
-                           "first Dense layer")
-    if len(shape) == 2:
-        return int(shape[0]), int(shape[1])
-    return infer_image_shape(n_inputs)
+        declared = tuple(getattr(model, "input_shape", ()) or ())[1:]
+        image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
+    return chain.stack(image_shape, activations)
 
 
 def _load_keras_model(keras: Any, path: Path) -> Any:
@@ -411,31 +430,24 @@ def _load_keras_model(keras: Any, path: Path) -> Any:
         return keras.saving.load_model(alias, compile=False)
 
 
-def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None) -> DenseStack:
-    """A `.keras` or legacy `.h5` file -> DenseStack; unreadable files become one-line errors."""
+def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None,
+                     activations: Sequence[str] | None = None) -> DenseStack:
+    """A `.keras` file (checked by `formats.keras_file` first) -> DenseStack, via Keras.
+
+    Messages do not name the file: `mlplens.formats.load_stack` puts the path in front.
+    """
     keras = import_keras()
     try:
         model = _load_keras_model(keras, path)
     except Exception as exc:  # Keras raises many types for corrupt or foreign files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MlplensError(f"{path}: cannot read this Keras model ({reason[:300]})") from None
-    try:
-        return stack_from_keras(model, image_shape)
-    except MlplensError as exc:
-        raise MlplensError(f"{path}: {exc}") from None
+        raise MlplensError(f"cannot read this Keras model ({reason[:300]})") from None
+    return stack_from_keras(model, image_shape, activations)
 
 
-def load_stack(path: str | os.PathLike[str],
-               image_shape: tuple[int, int] | None = None) -> DenseStack:
-    """Any supported model file -> DenseStack (today: Keras .keras and .h5)."""
-    path = Path(path)
-    if not path.exists():
-        raise MlplensError(f"{path}: no such file")
-    if path.is_dir():
-        raise MlplensError(f"{path}: is a folder, not a model file")
-    if path.suffix.lower() not in KERAS_SUFFIXES:
-        raise MlplensError(f"{path}: unsupported model format {path.suffix or '(no suffix)'!r}; "
-                           f"mlplens reads {', '.join(KERAS_SUFFIXES)}")
-    if path.stat().st_size == 0:
-        raise MlplensError(f"{path}: the file is empty")
-    return load_keras_stack(path, image_shape)
+def load_stack(path: str | os.PathLike[str], image_shape: tuple[int, int] | None = None,
+               activations: str | Sequence[str] | None = None) -> DenseStack:
+    """Any supported model file -> DenseStack (see `mlplens.formats.load_stack`)."""
+    from .formats import load_stack as _load_stack
+
+    return _load_stack(path, image_shape, activations)

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_text
+from .beyond import BeyondResults, beyond_the_article, index_section
 from .data import load_mnist
 from .render import colormap_lut, node_mosaic, side_by_side
+from .report.summary import write_run_pages
 from .visualize import default_scale, render_view, save_png, visualize_stack
 from .views import layer_views
 
@@ -31,6 +33,7 @@ class NetPlan:
     hidden: tuple[int, ...]
     train_samples: int
     epochs: int
+    snapshot_every: int | None = None  # for the evolution GIF and the explorer's slider
 
     @property
     def name(self) -> str:
@@ -44,10 +47,10 @@ class NetPlan:
 
 def plans(quick: bool) -> tuple[NetPlan, NetPlan, NetPlan]:
     """(small, full, single-layer); --quick keeps the shapes and shrinks data and epochs."""
-    full, epochs = (2000, 1) if quick else (60000, 6)
-    return (NetPlan("small", (512, 256), 500, epochs),
-            NetPlan("full", (512, 256), full, epochs),
-            NetPlan("single", (), full, epochs))
+    full, epochs, every, small_every = (2000, 1, 2, 1) if quick else (60000, 6, 200, 2)
+    return (NetPlan("small", (512, 256), 500, epochs, small_every),
+            NetPlan("full", (512, 256), full, epochs, every),
+            NetPlan("single", (), full, epochs, every))
 
 
 def _stderr(message: str) -> None:
@@ -78,7 +81,8 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     for step, plan in enumerate((small, full, single), start=1):
         log(f"[{step}/3] training {plan.architecture} on the first {plan.train_samples} images, "
             f"{plan.epochs} epoch(s)")
-        trained = train(plan.hidden, plan.train_samples, plan.epochs, seed=seed, data=mnist)
+        trained = train(plan.hidden, plan.train_samples, plan.epochs, seed=seed, data=mnist,
+                        snapshot_every=plan.snapshot_every)
         written += trained.save(out / plan.name)
         runs[plan.key] = (plan, trained)
         log(f"      test accuracy {trained.metrics['test_accuracy']:.4f} "
@@ -110,19 +114,35 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                               f"{small.train_samples} vs {full.train_samples} images "
                               f"({method} method, {cmap}; {meaning})."))
 
+    beyond = beyond_the_article(
+        {runs["full"][0].name: runs["full"][1].stack, runs["single"][0].name:
+         runs["single"][1].stack},
+        [(f"{runs[key][0].train_samples} images", runs[key][1].snapshots)
+         for key in ("small", "full")], mnist, out, log, quick)
+    written += beyond.written
+
     seconds = time.perf_counter() - started
     summary = {
         "quick": quick,
         "seed": seed,
         "data": {"source": mnist.source, "path": str(mnist.path)},
         "runs": {plan.name: trained.metrics for plan, trained in runs.values()},
+        "beyond": {"median_fidelity": beyond.median_fidelity, "dead_nodes": beyond.dead_nodes,
+                   "edge_ink_counts": beyond.edges, "seconds": beyond.seconds},
         "seconds": round(seconds, 1),
     }
     written.append(write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
     written += [path for path, _ in figures if path not in written]
-    written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick)))
+    written += write_run_pages(out, runs, figures + beyond.figures, mnist, quick, started, log)
+    written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
+                                                       beyond)))
     log(f"done in {seconds:.1f} s")
     return written
+
+
+def _figure_lines(out: Path, figures: list[tuple[Path, str]]) -> list[str]:
+    return [f"- [`{path.relative_to(out).as_posix()}`]({path.relative_to(out).as_posix()}): "
+            f"{caption}" for path, caption in figures]
 
 
 def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
@@ -134,7 +154,7 @@ def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
 
 
 def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: float,
-           quick: bool) -> str:
+           quick: bool, beyond: BeyondResults) -> str:
     lines = ["# mlplens reproduce", ""]
     if quick:
         lines += ["*Quick run*: fewer images and one epoch; the pictures are rougher than the "
@@ -150,8 +170,8 @@ def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: floa
                      f"{plan.epochs} | {metrics['test_accuracy']:.4f} | "
                      f"{metrics['seconds']:.1f} s |")
     lines += ["", f"Total wall time: {seconds:.1f} s.", "", "## Figures", ""]
-    for path, caption in figures:
-        lines.append(f"- [`{path.relative_to(out).as_posix()}`]"
-                     f"({path.relative_to(out).as_posix()}): {caption}")
+    lines += _figure_lines(out, figures)
+    lines += index_section(beyond)
+    lines += _figure_lines(out, beyond.figures)
     lines += ["", "MNIST is by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).", ""]
     return "\n".join(lines)

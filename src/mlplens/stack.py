@@ -130,8 +130,9 @@ def _checked_layer(index: int, kernel: np.ndarray, bias: np.ndarray, activation:
     if bias.shape != (kernel.shape[1],):
         raise MlplensError(f"{label}: bias shape {bias.shape} does not match "
                            f"{kernel.shape[1]} units")
-    if not (np.issubdtype(kernel.dtype, np.number) and np.issubdtype(bias.dtype, np.number)):
-        raise MlplensError(f"{label}: weights must be numeric, got {kernel.dtype}")
+    for array in (kernel, bias):
+        if array.dtype.kind not in "fiu":  # complex would lose its imaginary part silently
+            raise MlplensError(f"{label}: weights must be real numbers, got {array.dtype}")
     if not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
         raise MlplensError(f"{label}: weights contain NaN or infinite values")
     if activation not in ACTIVATIONS:

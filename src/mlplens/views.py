@@ -6,12 +6,36 @@ This is where computing ends; renderers receive a LayerView and only draw it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .errors import MlplensError
 from .normalize import normalize
-from .project import project
+from .project import Projection, project
 from .stack import DenseStack
+
+# Weight maps of the article keep its min-max look; the exact gradient map is signed.
+DEFAULT_NORMALIZATION = {"linear": "minmax", "seed": "minmax", "gradient": "symmetric",
+                         "maximize": "minmax", "examples": "minmax"}
+
+
+def default_normalization(method: str) -> str:
+    return DEFAULT_NORMALIZATION.get(method, "minmax")
+
+
+def default_cmap(normalization: str) -> str:
+    """Gray for min-max; a diverging map (blue < 0 < red, white at 0) for signed views."""
+    return "gray" if normalization == "minmax" else "RdBu_r"
+
+
+# Above this, the article's float32 min-max step (values * 255) overflows: such weights are not
+# a trained network's (a damaged file, usually) and cannot be drawn.
+MAX_DRAWABLE = 1e35
+
+
+class UndrawableError(MlplensError):
+    """Weights that load but give pictures that cannot be drawn (the CLI names the file)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +51,7 @@ class LayerView:
     title: str
     legend: tuple[str, str, str]  # what pixel values 0, 128 and 255 stand for
     constant_rows: np.ndarray  # nodes drawn flat because their row was constant
+    nodes: np.ndarray  # which node each row is
 
     @property
     def is_output(self) -> bool:
@@ -38,28 +63,44 @@ def _legend(mode: str, raw: np.ndarray) -> tuple[str, str, str]:
         return ("node's min", "", "node's max")
     if mode == "symmetric":
         return ("-max |value| of node", "0", "+max |value| of node")
-    scale = float(np.abs(raw).max())
+    scale = float(np.abs(raw).max()) if raw.size else 0.0
     return (f"{-scale:.3g}", "0", f"{scale:+.3g}")
 
 
-def layer_views(stack: DenseStack, method: str = "linear",
-                normalization: str = "minmax") -> list[LayerView]:
-    """Every layer of the stack as drawable pictures, first Dense layer first."""
-    projection = project(stack, method)
+def layer_views(stack: DenseStack, method: str = "linear", normalization: str | None = None,
+                projection: Projection | None = None, **options: Any) -> list[LayerView]:
+    """Every computed layer of the stack as drawable pictures, first Dense layer first.
+
+    `options` go to `project` (e.g. reference=, labels= for the data-driven methods); pass a
+    `projection` already computed to draw it again with another normalisation.
+    """
+    normalization = normalization or default_normalization(method)
+    if projection is None:
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked for below
+            projection = project(stack, method, **options)
     height, width = stack.image_shape
     count = len(stack.layers)
     views = []
-    for index, raw in enumerate(projection.layers, start=1):
+    for index, (raw, nodes) in enumerate(zip(projection.layers, projection.nodes), start=1):
+        if len(raw) == 0:
+            continue
+        largest = float(np.abs(raw).max())
+        if not largest < MAX_DRAWABLE:  # also catches inf and NaN from an overflowing product
+            raise UndrawableError(f"layer {index}: its {method} pictures overflow float32 "
+                               f"(|values| up to {largest:.3g}); the weights are too large to "
+                               "draw")
         result = normalize(raw, normalization)
-        units = raw.shape[0]
+        units = stack.widths[index - 1]
+        subset = "" if len(nodes) == units else f", {len(nodes)} shown"
         if index == count:
-            title = f"Output layer: {units} nodes, one per class ({method}, {normalization})"
+            title = f"Output layer: {units} nodes, one per class{subset} ({method}, {normalization})"
         else:
-            title = f"Layer {index}: {units} nodes ({method}, {normalization})"
+            title = f"Layer {index}: {units} nodes{subset} ({method}, {normalization})"
         constant = np.union1d(result.constant_rows, projection.chain_constant_rows[index - 1])
         views.append(LayerView(
             index=index, method=method, normalization=normalization, raw=raw,
-            images=result.pixels.reshape(units, height, width),
-            labels=tuple(str(node) for node in range(units)), title=title,
-            legend=_legend(normalization, raw), constant_rows=constant.astype(np.intp)))
+            images=result.pixels.reshape(len(raw), height, width),
+            labels=tuple(str(int(node)) for node in nodes), title=title,
+            legend=_legend(normalization, raw), constant_rows=nodes[constant.astype(np.intp)],
+            nodes=np.asarray(nodes)))
     return views

@@ -161,7 +161,8 @@ def node_mosaic(
     title_h = title_size + 12 if title else 0
     legend_h = 44 if legend else 0
     cell_h, cell_w = label_h + tile_h + gap, tile_w + gap
-    canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0)
+    title_w = int(_font(title_size).getlength(title)) + 2 * gap if title else 0
+    canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0, title_w)
     canvas_h = title_h + rows * cell_h + gap + legend_h
     canvas = _blank((canvas_h, canvas_w, 3), BACKGROUND)
 
@@ -204,7 +205,9 @@ def node_mosaic(
     if legend:
         font = _font(12)
         for fraction, text in ((0.0, legend.low), (0.5, legend.middle), (1.0, legend.high)):
-            x = bar_left + int(fraction * (bar_w - 1)) - _text_width(draw, text, font) // 2
+            text_w = _text_width(draw, text, font)
+            x = bar_left + int(fraction * (bar_w - 1)) - text_w // 2
+            x = max(2, min(x, canvas_w - text_w - 2))  # keep end labels inside the picture
             draw.text((x, bar_top + 16), text, fill=TEXT, font=font)
     return picture
 
@@ -213,13 +216,16 @@ def side_by_side(panels: Sequence[tuple[str, Image.Image]], gap: int = 24) -> Im
     """Put pictures next to each other, each under its own heading (e.g. 500 vs 60,000 images)."""
     heading_size = 18
     heading_h = heading_size + 12
-    width = sum(image.width for _, image in panels) + gap * (len(panels) + 1)
+    font = _font(heading_size)
+    # Each panel's slot is as wide as its picture or its heading, whichever is wider.
+    slots = [max(image.width, int(font.getlength(heading))) for heading, image in panels]
+    width = sum(slots) + gap * (len(panels) + 1)
     height = heading_h + max(image.height for _, image in panels) + gap
     picture = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(picture)
     left = gap
-    for heading, image in panels:
-        draw.text((left, 6), heading, fill=TEXT, font=_font(heading_size))
+    for (heading, image), slot in zip(panels, slots):
+        draw.text((left, 6), heading, fill=TEXT, font=font)
         picture.paste(image, (left, heading_h))
-        left += image.width + gap
+        left += slot + gap
     return picture

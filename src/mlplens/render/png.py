@@ -1,4 +1,4 @@
-"""A small, fast PNG writer for mosaics: 8-bit greyscale or RGB, one IDAT, zlib level 1.
+"""A small, fast PNG writer for mosaics: 8-bit greyscale or RGB, zlib level 1.
 
 Pillow picks a PNG filter for every row by trying them all (libpng's heuristic); on a mosaic of
 512 node pictures that search takes several times as long as the compression. A mosaic's rows
@@ -15,8 +15,10 @@ at four times the cost. Files are standard PNGs (tests read them back pixel for 
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from typing import BinaryIO
 
 import numpy as np
 
@@ -30,8 +32,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def encode_png(pixels: np.ndarray, level: int = COMPRESS_LEVEL) -> bytes:
-    """PNG bytes of uint8 (H, W) greyscale or (H, W, 3) RGB pixels."""
+def write_png(handle: BinaryIO, pixels: np.ndarray, level: int = COMPRESS_LEVEL) -> None:
+    """Write uint8 (H, W) greyscale or (H, W, 3) RGB pixels to an open binary file as a PNG,
+    compressing about a megabyte of rows at a time into its own IDAT chunk."""
     pixels = np.asarray(pixels)
     if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or \
             (pixels.ndim == 3 and pixels.shape[2] != 3) or 0 in pixels.shape:
@@ -55,8 +58,19 @@ def encode_png(pixels: np.ndarray, level: int = COMPRESS_LEVEL) -> bytes:
     repeated[1:] = (rows[1:] == rows[:-1]).all(axis=1)
     filtered[repeated, 0] = FILTER_UP
     body[repeated] = 0
-    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS, 8, strategy)
-    data = compressor.compress(filtered.tobytes()) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, COLOUR_TYPE[channels], 0, 0, 0)
-    return b"".join((SIGNATURE, _chunk(b"IHDR", header), _chunk(b"IDAT", data),
-                     _chunk(b"IEND", b"")))
+    handle.write(SIGNATURE + _chunk(b"IHDR", header))
+    compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS, 8, strategy)
+    rows_per_piece = max(1, 2**20 // filtered.shape[1])
+    for start in range(0, height, rows_per_piece):
+        data = compressor.compress(filtered[start:start + rows_per_piece].tobytes())
+        if data:
+            handle.write(_chunk(b"IDAT", data))
+    handle.write(_chunk(b"IDAT", compressor.flush()) + _chunk(b"IEND", b""))
+
+
+def encode_png(pixels: np.ndarray, level: int = COMPRESS_LEVEL) -> bytes:
+    """PNG bytes of uint8 (H, W) greyscale or (H, W, 3) RGB pixels."""
+    buffer = io.BytesIO()
+    write_png(buffer, pixels, level)
+    return buffer.getvalue()

@@ -1,0 +1,119 @@
+"""Every model format mlplens reads, each ending in the same DenseStack.
+
+One small module per format, each a function `read(path, image_shape, activations)`; frameworks
+(h5py, safetensors, onnx, Keras) are imported inside the readers, so `mlplens --help` stays fast.
+`load_stack` picks the reader by suffix, or by the file's first bytes when the suffix is unknown,
+and turns every failure into one `MlplensError` line that names the file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import MlplensError
+from ..stack import DenseStack
+from .common import parse_activations
+
+# suffix -> (module, what the file is called in messages)
+READERS = {
+    ".keras": ("keras_file", "Keras model"),
+    ".h5": ("keras_h5", "Keras model"),
+    ".hdf5": ("keras_h5", "Keras model"),
+    ".safetensors": ("safetensors_file", "safetensors file"),
+    ".onnx": ("onnx_file", "ONNX model"),
+    ".npz": ("npz_file", "NumPy .npz file"),
+}
+PICKLES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt", ".bin")
+
+
+def sniff(path: Path) -> str | None:
+    """The suffix a file's first bytes suggest (zip: .keras or .npz; HDF5; safetensors)."""
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return ".h5"
+    if head.startswith(b"PK"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return None
+        if "config.json" in names:
+            return ".keras"
+        if names and all(name.endswith(".npy") for name in names):
+            return ".npz"
+        return None
+    if len(head) >= 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 10**8:
+        return ".safetensors"
+    return None
+
+
+def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None = None,
+               activations: str | Sequence[str] | None = None) -> DenseStack:
+    """Read a model file into a DenseStack.
+
+    `image_shape` (H, W) is needed when the input size is not a square and the file does not
+    record it; `activations` (one per Dense layer, e.g. "relu,relu,softmax") replace whatever the
+    file records, for formats such as safetensors that may record none.
+    """
+    path = Path(path)
+    chosen = parse_activations(activations)
+    shape = None if image_shape is None else (int(image_shape[0]), int(image_shape[1]))
+    if not path.exists():
+        raise MlplensError(f"{path}: no such file")
+    if path.is_dir():
+        raise MlplensError(f"{path}: is a folder, not a model file")
+    suffix = path.suffix.lower()
+    if suffix in PICKLES:
+        raise MlplensError(f"{path}: {suffix} files are Python pickles, which mlplens never "
+                           "loads; save the weights as .safetensors, .onnx or .npz")
+    if path.stat().st_size == 0:
+        raise MlplensError(f"{path}: the file is empty")
+    if suffix not in READERS:
+        suffix = sniff(path) or suffix
+    if suffix not in READERS:
+        raise MlplensError(f"{path}: unsupported model format {path.suffix or '(no suffix)'!r}; "
+                           f"mlplens reads {', '.join(READERS)}")
+    module, what = READERS[suffix]
+    reader = importlib.import_module(f".{module}", __name__).read
+    try:
+        return reader(path, shape, chosen)
+    except MlplensError as exc:
+        raise MlplensError(f"{path}: {exc}") from None
+    except Exception as exc:  # a damaged file makes each library fail in its own way
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise MlplensError(f"{path}: cannot read this {what} ({reason[:300]})") from None
+
+
+def stack_from(obj: Any, image_shape: Sequence[int] | None = None,
+               activations: str | Sequence[str] | None = None) -> DenseStack:
+    """A live model -> DenseStack: a fitted scikit-learn MLPClassifier/MLPRegressor or a Keras
+    model that is a chain of Dense layers (a DenseStack is returned as it is)."""
+    from .sklearn import is_sklearn_mlp, stack_from_sklearn
+
+    chosen = parse_activations(activations)
+    shape = None if image_shape is None else (int(image_shape[0]), int(image_shape[1]))
+    if isinstance(obj, DenseStack):
+        if shape is None and chosen is None:
+            return obj
+        layers = obj.layers
+        return DenseStack.from_arrays([layer.kernel for layer in layers],
+                                      [layer.bias for layer in layers],
+                                      chosen or [layer.activation for layer in layers],
+                                      shape or obj.image_shape, [layer.name for layer in layers])
+    if is_sklearn_mlp(obj):
+        return stack_from_sklearn(obj, shape, chosen)
+    if type(obj).__module__.split(".")[0] == "keras" or (
+            hasattr(obj, "layers") and hasattr(obj, "get_weights")):
+        from ..model import stack_from_keras
+
+        return stack_from_keras(obj, shape, chosen)
+    raise MlplensError(f"cannot read a {type(obj).__module__}.{type(obj).__qualname__}: mlplens "
+                       "reads scikit-learn MLPClassifier/MLPRegressor and Keras models (and "
+                       "files: see mlplens.load_stack)")

@@ -1,0 +1,94 @@
+"""Write a DenseStack as `.safetensors`, `.onnx` or `.npz`, each readable by mlplens and by the
+format's own tools: torch's `nn.Sequential` key layout, an ONNX graph of Gemm and activation
+nodes that any ONNX runtime runs, and the documented npz layout. Files are written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_path
+from ..errors import MlplensError
+from ..stack import DenseStack
+
+ONNX_OPSET = 17
+ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
+
+
+def _metadata(stack: DenseStack) -> dict[str, str]:
+    return {"mlplens.activations": ",".join(layer.activation for layer in stack.layers),
+            "mlplens.image_shape": ",".join(str(size) for size in stack.image_shape)}
+
+
+def safetensors_bytes(stack: DenseStack) -> bytes:
+    """torch's nn.Sequential(Linear, act, Linear, ...) layout: `2k.weight` (out, in), `2k.bias`."""
+    from safetensors.numpy import save
+
+    tensors = {}
+    for index, layer in enumerate(stack.layers):
+        tensors[f"{2 * index}.weight"] = np.ascontiguousarray(layer.kernel.T)
+        tensors[f"{2 * index}.bias"] = np.ascontiguousarray(layer.bias)
+    return save(tensors, metadata=_metadata(stack))
+
+
+def onnx_model(stack: DenseStack):
+    """An ONNX ModelProto: input `pixels` (N, H*W), one Gemm per layer, then its activation."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, initializers = [], []
+    current = "pixels"
+    for index, layer in enumerate(stack.layers, start=1):
+        weight, bias = f"{layer.name}.kernel", f"{layer.name}.bias"
+        initializers += [numpy_helper.from_array(layer.kernel, weight),
+                         numpy_helper.from_array(layer.bias, bias)]
+        output = f"{layer.name}.dense"
+        nodes.append(helper.make_node("Gemm", [current, weight, bias], [output],
+                                      name=layer.name))
+        current = output
+        if layer.activation != "linear":
+            output = f"{layer.name}.{layer.activation}"
+            extra = {"axis": -1} if layer.activation == "softmax" else {}
+            nodes.append(helper.make_node(ONNX_OPS[layer.activation], [current], [output],
+                                          name=f"{layer.name}_{layer.activation}", **extra))
+            current = output
+    graph = helper.make_graph(
+        nodes, "mlplens",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", stack.n_inputs])],
+        [helper.make_tensor_value_info(current, TensorProto.FLOAT,
+                                       ["batch", stack.widths[-1]])],
+        initializers)
+    model = helper.make_model(graph, producer_name="mlplens",
+                              opset_imports=[helper.make_opsetid("", ONNX_OPSET)])
+    helper.set_model_props(model, _metadata(stack))
+    return model
+
+
+def npz_arrays(stack: DenseStack) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    for index, layer in enumerate(stack.layers, start=1):
+        arrays[f"W{index}"] = layer.kernel
+        arrays[f"b{index}"] = layer.bias
+    arrays["activations"] = np.array([layer.activation for layer in stack.layers])
+    arrays["image_shape"] = np.array(stack.image_shape, dtype=np.int64)
+    return arrays
+
+
+def save_stack(stack: DenseStack, path: str | os.PathLike[str]) -> Path:
+    """Write `stack` in the format its suffix names (.safetensors, .onnx or .npz)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".safetensors", ".onnx", ".npz"):
+        raise MlplensError(f"{path}: cannot save as {suffix or '(no suffix)'!r}; mlplens writes "
+                           ".safetensors, .onnx and .npz")
+    with atomic_path(path) as tmp:
+        if suffix == ".safetensors":
+            tmp.write_bytes(safetensors_bytes(stack))
+        elif suffix == ".onnx":
+            tmp.write_bytes(onnx_model(stack).SerializeToString())
+        else:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **npz_arrays(stack))
+    return path

@@ -1,0 +1,104 @@
+"""NumPy `.npz` weights in the documented layout, read without ever unpickling.
+
+Layout: `W1, b1, W2, b2, ...` with `Wk` of shape (n_{k-1}, n_k) as Keras stores a kernel and `bk`
+of shape (n_k,) (optional: zeros). Optional `activations`: a string array, one per layer
+(`np.array(["relu", "softmax"])`); optional `image_shape`: two integers. Nothing else.
+Every member's .npy header is read first: object arrays (pickles) and huge declared shapes are
+refused before any data is read, and data is read with `allow_pickle=False` (zip CRCs checked).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MlplensError
+from ..stack import DenseStack
+from .common import Chain, check_declared, default_activations, parse_activations
+
+NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
+HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                  (2, 0): np.lib.format.read_array_header_2_0}
+LAYOUT = "W1, b1, W2, b2, ... (optional: activations, image_shape)"
+
+
+def _sniff(path: Path) -> None:
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    if head.startswith(b"\x93NUMPY"):
+        raise MlplensError(f"a single .npy array, not an .npz archive of {LAYOUT}")
+    if head[:1] == b"\x80" or head[:1] in (b"(", b"]", b"}"):
+        raise MlplensError("holds a pickle, not an .npz archive; mlplens never unpickles files")
+    if not zipfile.is_zipfile(path):
+        raise MlplensError("not an .npz file (not a zip archive; truncated?)")
+
+
+def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each member's shape and dtype from its .npy header alone."""
+    found = {}
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                raise MlplensError(f"member {info.filename!r} is not a .npy array")
+            name = info.filename[:-4]
+            with archive.open(info) as member:
+                try:
+                    version = np.lib.format.read_magic(member)
+                    read_header = HEADER_READERS.get(version)
+                    if read_header is None:
+                        raise ValueError(f".npy format version {version} is not supported")
+                    shape, _, dtype = read_header(member)
+                except ValueError as exc:
+                    raise MlplensError(f"array {name!r} is not a NumPy array ({exc})") from None
+            if dtype.hasobject:
+                raise MlplensError(f"array {name!r} holds Python objects (a pickle); mlplens "
+                                   "never unpickles: save plain number arrays")
+            total = check_declared(name, shape, total)
+            found[name] = (shape, dtype)
+    if not found:
+        raise MlplensError(f"the archive is empty; expected {LAYOUT}")
+    return found
+
+
+def read(path: Path, image_shape: tuple[int, int] | None = None,
+         activations: tuple[str, ...] | None = None) -> DenseStack:
+    _sniff(path)
+    headers = _headers(path)
+    kernels: dict[int, str] = {}
+    biases: dict[int, str] = {}
+    for name in headers:
+        match = NAME.match(name)
+        if match:
+            (kernels if match.group(1) == "W" else biases)[int(match.group(2))] = name
+        elif name not in ("activations", "image_shape"):
+            raise MlplensError(f"unexpected array {name!r}; the layout is {LAYOUT}")
+    if not kernels:
+        raise MlplensError(f"no W1 array; the layout is {LAYOUT}")
+    count = max(kernels)
+    missing = [f"W{k}" for k in range(1, count + 1) if k not in kernels]
+    missing += [f"b{k}" for k in biases if k not in kernels]
+    if missing:
+        raise MlplensError(f"{', '.join(missing)} missing; the layout is {LAYOUT}")
+    chain = Chain()
+    with np.load(path, allow_pickle=False) as arrays:
+        for k in range(1, count + 1):
+            chain.dense(f"W{k}", arrays[f"W{k}"], arrays[f"b{k}"] if k in biases else None)
+        chain.activations = default_activations(count)
+        if "activations" in headers:
+            recorded = arrays["activations"]
+            if recorded.dtype.kind != "U" or recorded.ndim != 1:
+                raise MlplensError("array 'activations' must be a 1-D array of strings")
+            chain.activations = list(parse_activations(recorded.tolist()) or ())
+            if len(chain.activations) != count:
+                raise MlplensError(f"array 'activations' lists {len(chain.activations)} but "
+                                   f"there are {count} layers")
+        if "image_shape" in headers and image_shape is None:
+            recorded = arrays["image_shape"]
+            if recorded.shape != (2,) or recorded.dtype.kind not in "iu":
+                raise MlplensError("array 'image_shape' must hold two integers (H, W)")
+            image_shape = (int(recorded[0]), int(recorded[1]))
+    return chain.stack(image_shape, activations)

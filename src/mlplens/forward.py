@@ -1,0 +1,71 @@
+"""The network's forward pass in NumPy: what each node computes on given inputs.
+
+Shared by the data-driven methods (gradient, examples), training snapshots' accuracy and the
+explorer's tests, so that every number mlplens shows comes from one implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .stack import DenseStack
+
+
+def activate(values: np.ndarray, activation: str) -> np.ndarray:
+    """Apply a named activation row-wise (softmax over the last axis)."""
+    if activation == "relu":
+        return np.maximum(values, 0)
+    if activation == "linear":
+        return values
+    if activation == "sigmoid":
+        return 1 / (1 + np.exp(-values))
+    if activation == "tanh":
+        return np.tanh(values)
+    if activation == "softmax":
+        shifted = np.exp(values - values.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+    raise ValueError(f"unknown activation {activation!r}")
+
+
+def as_inputs(images: np.ndarray) -> np.ndarray:
+    """uint8 images (n, H, W) -> float32 rows in [0, 1], as the network was trained on."""
+    images = np.asarray(images)
+    flat = images.reshape(len(images), -1)
+    if images.dtype == np.uint8:
+        return flat.astype(np.float32) / np.float32(255)
+    return flat.astype(np.float32)
+
+
+def pre_activations(stack: DenseStack, inputs: np.ndarray) -> list[np.ndarray]:
+    """z_k = a_{k-1} W_k + b_k for every layer k (a_0 = the inputs), float32."""
+    values = np.asarray(inputs, dtype=np.float32)
+    result = []
+    for layer in stack.layers:
+        pre = values @ layer.kernel + layer.bias
+        result.append(pre)
+        values = activate(pre, layer.activation)
+    return result
+
+
+def predict(stack: DenseStack, inputs: np.ndarray) -> np.ndarray:
+    """The output layer's activations (class probabilities for a softmax net)."""
+    last = stack.layers[-1]
+    return activate(pre_activations(stack, inputs)[-1], last.activation)
+
+
+def batches(count: int, size: int) -> Iterator[slice]:
+    """Slices covering range(count) in order, so reference sets stream in bounded memory."""
+    for start in range(0, count, size):
+        yield slice(start, min(start + size, count))
+
+
+def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
+             batch_size: int = 2048) -> float:
+    """Fraction of images whose most probable class is the label."""
+    correct = 0
+    for part in batches(len(images), batch_size):
+        predicted = pre_activations(stack, as_inputs(images[part]))[-1].argmax(axis=1)
+        correct += int((predicted == np.asarray(labels[part])).sum())
+    return correct / len(images)

@@ -1,0 +1,109 @@
+"""The exact, data-conditioned picture of every node: its mean input-gradient over real images.
+
+For a ReLU network the pre-activation z_k(x) is piecewise linear in x; on one input its
+Jacobian is W_1 D_1(x) W_2 D_2(x) ... W_k with D_i(x) = diag(act_i'(z_i(x))) (a 0/1 mask for
+ReLU). The article's picture is the same product with every D_i = I. The mean over a reference
+set factors as W_1 · mean_x[D_1 W_2 ... D_{k-1} W_k]; the mean is accumulated batch by batch,
+so memory is bounded by the batch size, never by the reference set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .errors import MlplensError
+from .forward import activate, batches, pre_activations
+from .stack import DenseStack
+
+
+def derivative(pre: np.ndarray, activation: str) -> np.ndarray:
+    """act'(z) elementwise: the diagonal of D_i for one batch, (B, n_i)."""
+    if activation == "relu":
+        return (pre > 0).astype(np.float32)
+    if activation == "linear":
+        return np.ones_like(pre, dtype=np.float32)
+    if activation == "sigmoid":
+        value = activate(pre, "sigmoid")
+        return (value * (1 - value)).astype(np.float32)
+    if activation == "tanh":
+        return (1 - np.tanh(pre) ** 2).astype(np.float32)
+    raise MlplensError(f"the gradient method cannot pass through a hidden {activation} layer "
+                       "(it has no elementwise derivative)")
+
+
+def _inner_sums(stack: DenseStack, masks: list[np.ndarray], layer: int,
+                groups: np.ndarray | None, group_count: int) -> np.ndarray:
+    """Sum over the batch of D_1 W_2 D_2 ... D_{k-1} W_k, per group: (groups, n_1, n_k).
+
+    Walks down from W_k so every product is (n_{i-1} x n_i) by (n_i x n_k) per image: cheap
+    for the narrow deep layers the article cares about.
+    """
+    kernels = stack.kernels
+    batch = masks[0].shape[0]
+    inner = np.broadcast_to(kernels[layer - 1], (batch, *kernels[layer - 1].shape))
+    inner = inner * masks[layer - 2][:, :, None]
+    for index in range(layer - 2, 0, -1):  # 0-based kernel index of W_{index+1}
+        inner = np.einsum("pq,bqr->bpr", kernels[index], inner, optimize=True)
+        inner = inner * masks[index - 1][:, :, None]
+    if groups is None:
+        return inner.sum(axis=0, dtype=np.float64)[None]
+    return np.stack([inner[groups == group].sum(axis=0, dtype=np.float64)
+                     for group in range(group_count)])
+
+
+def mean_jacobians(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray | None = None,
+                   batch_size: int = 128,
+                   progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+    """Per layer k, the mean Jacobian rows (n_k, H*W) over `inputs` (N, H*W) floats.
+
+    With `labels`, each array is (classes, n_k, H*W): the mean over the images of each class.
+    """
+    inputs = np.asarray(inputs, dtype=np.float32)
+    if inputs.ndim != 2 or inputs.shape[1] != stack.n_inputs or len(inputs) == 0:
+        raise MlplensError(f"reference images must be (N, {stack.n_inputs}) with N >= 1, got "
+                           f"{inputs.shape}")
+    count = len(inputs)
+    if labels is not None:
+        labels = np.asarray(labels)
+        classes = int(labels.max()) + 1
+        totals = np.bincount(labels, minlength=classes).astype(np.float64)
+    else:
+        classes, totals = 1, np.array([count], dtype=np.float64)
+    depth = len(stack.layers)
+    sums = [None] * depth
+    done = 0
+    for part in batches(count, batch_size):
+        pre = pre_activations(stack, inputs[part])
+        # Hidden layers only: the output layer's picture is of its logit, before any softmax.
+        masks = [derivative(z, layer.activation) for z, layer in zip(pre[:-1], stack.layers)]
+        groups = labels[part] if labels is not None else None
+        for layer in range(2, depth + 1):
+            batch_sum = _inner_sums(stack, masks, layer, groups, classes)
+            sums[layer - 1] = batch_sum if sums[layer - 1] is None else sums[layer - 1] + batch_sum
+        done = part.stop
+        if progress:
+            progress(done, count)
+    first = stack.kernels[0].astype(np.float64)
+    result = []
+    for layer in range(1, depth + 1):
+        if layer == 1:
+            rows = np.broadcast_to(first.T, (classes, *first.T.shape))
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = sums[layer - 1] / totals[:, None, None]
+            means = np.nan_to_num(means)  # a class absent from the reference set: zeros
+            rows = np.einsum("pi,gij->gjp", first, means, optimize=True)
+        rows = np.ascontiguousarray(rows, dtype=np.float32)
+        result.append(rows if labels is not None else rows[0])
+    return result
+
+
+def fidelity(linear_rows: np.ndarray, gradient_rows: np.ndarray) -> np.ndarray:
+    """Per node, cosine similarity of the article's picture and the exact one (NaN if either is 0)."""
+    a = np.asarray(linear_rows, dtype=np.float64)
+    b = np.asarray(gradient_rows, dtype=np.float64)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((a * b).sum(axis=1) / norms).astype(np.float32)

@@ -1,0 +1,74 @@
+"""Fill the page templates (package assets) into self-contained HTML files.
+
+The template, its CSS and its JavaScript live in report/assets/ and are read as package data;
+this module only inserts them, with the page's data as JSON that cannot end its <script> element,
+and a Content-Security-Policy that admits exactly the inline script and style of the page (by
+SHA-256) and nothing from any address.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+_SLOT = re.compile(r"\{\{(\w+)\}\}")
+
+
+def asset(name: str) -> str:
+    """The text of report/assets/NAME."""
+    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def source_hash(text: str) -> str:
+    """A CSP source for one inline <script> or <style> element's exact text."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def policy(styles: list[str], scripts: list[str]) -> str:
+    """No network of any kind: images only from data:/blob:, only these inline blocks run."""
+    parts = ["default-src 'none'", "img-src data: blob:", "base-uri 'none'",
+             "form-action 'none'", "style-src " + " ".join(source_hash(s) for s in styles)]
+    parts.append("script-src " + (" ".join(source_hash(s) for s in scripts)
+                                  if scripts else "'none'"))
+    return "; ".join(parts)
+
+
+def json_for_script(data: Any) -> str:
+    """JSON safe inside <script type="application/json">: no '<' (so no '</script>'), no
+    '&', and no line separators that older parsers mistake for line ends."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def fill(template: str, slots: Mapping[str, str]) -> str:
+    """Replace every {{name}} once, in one pass, so inserted text is never scanned again."""
+    missing = set(_SLOT.findall(template)) - set(slots)
+    if missing:
+        raise KeyError(f"template slots without values: {sorted(missing)}")
+    return _SLOT.sub(lambda match: slots[match.group(1)], template)
+
+
+def escape(text: object) -> str:
+    """Any text from a model or a file name, as HTML text or attribute value."""
+    return html.escape(str(text), quote=True)
+
+
+def head(title: str, css: str, scripts: list[str]) -> str:
+    """The <head> every page shares: its policy, title, style, and no favicon request."""
+    return fill(asset("head.html"), {"csp": escape(policy([css], scripts)),
+                                     "title": escape(title), "css": css})
+
+
+def render_explorer(data: dict[str, Any], title: str) -> str:
+    """The explorer page: template + CSS + JS + the data from `pagedata.explorer_data`."""
+    css, script = asset("explorer.css"), asset("explorer.js")
+    return fill(asset("explorer.html"), {"head": head(title, css, [script]), "script": script,
+                                         "data": json_for_script(data)})

@@ -1,0 +1,165 @@
+"""Everything the explorer page shows, as one JSON-able dict of compact base64 arrays.
+
+Weights are little-endian float32 (the model's own numbers, so the page's forward pass matches
+NumPy's to rounding); pictures and digits are raw uint8. Picture sets come in as a mapping
+method -> per-layer LayerViews, so any method the project grows (gradient, maximize, examples...)
+shows up in the page without changes here; extra per-node numbers come in as name -> per-layer
+arrays.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import MlplensError
+from ..snapshots import Snapshots
+from ..stack import DenseStack
+from ..views import LayerView, layer_views
+from .stats import NodeStats
+
+FORMAT_VERSION = 1
+COLORMAPS = ("gray", "viridis", "RdBu_r")
+DESCRIPTIONS = {
+    "linear": "W1·…·Wk: what the node would see if every ReLU before it were on.",
+    "seed": "The article's notebook: bias added to the kernel, normalised pictures chained.",
+    "gradient": "The input gradient of the node, averaged over real test images.",
+    "maximize": "The input that drives the node hardest (gradient ascent from grey).",
+    "examples": "The real test images that drive the node hardest.",
+}
+
+
+def b64(array: np.ndarray, dtype: str) -> str:
+    """A C-ordered array as base64 of its bytes in the given little-endian dtype."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+                            .tobytes()).decode("ascii")
+
+
+def _pictures(view: LayerView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    images = np.asarray(view.images, dtype=np.uint8)
+    return {"shape": list(images.shape), "pixels": b64(images, "u1"),
+            "legend": list(view.legend)}
+
+
+def picture_sets(stack: DenseStack, views: Mapping[str, Sequence[LayerView | None]]
+                 ) -> list[dict[str, Any]]:
+    """One entry per method, each with one picture block per layer (None where it has none)."""
+    result = []
+    for method, layers in views.items():
+        if len(layers) != len(stack.layers):
+            raise MlplensError(f"method {method!r} has pictures for {len(layers)} layers, the "
+                               f"model has {len(stack.layers)}")
+        normalization = next((v.normalization for v in layers if v is not None), "")
+        result.append({"name": method, "normalization": normalization,
+                       "description": DESCRIPTIONS.get(method, ""),
+                       "layers": [_pictures(view) for view in layers]})
+    return result
+
+
+def _matches(snapshots: Snapshots, stack: DenseStack) -> bool:
+    return (len(snapshots.kernels) == len(stack.layers)
+            and all(k.shape[1:] == layer.kernel.shape
+                    for k, layer in zip(snapshots.kernels, stack.layers)))
+
+
+def frame_indices(count: int, limit: int) -> list[int]:
+    """At most `limit` snapshot indices, evenly spread, always the first and the last."""
+    if count <= limit:
+        return list(range(count))
+    if limit == 1:
+        return [count - 1]
+    return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
+
+
+def _is_final(snapshots: Snapshots, stack: DenseStack) -> bool:
+    """Whether the last snapshot is the model itself, up to the snapshots' float16 rounding."""
+    return all(np.allclose(k[-1].astype(np.float32), layer.kernel, rtol=1e-3, atol=1e-4)
+               and np.allclose(b[-1].astype(np.float32), layer.bias, rtol=1e-3, atol=1e-4)
+               for k, b, layer in zip(snapshots.kernels, snapshots.biases, stack.layers))
+
+
+def snapshot_frames(snapshots: Snapshots, stack: DenseStack, methods: Sequence[str] = ("linear",),
+                    normalization: str = "minmax", max_frames: int = 8) -> dict[str, Any] | None:
+    """The node pictures at up to `max_frames` steps of training, for the slider.
+
+    The slider's last position is always the trained model itself (the pictures the page
+    shows elsewhere); when the last snapshot is that model (up to float16 rounding) it is not
+    repeated as a frame. Earlier frames are drawn from the float16 snapshots.
+    """
+    if not _matches(snapshots, stack):
+        raise MlplensError("the training snapshots do not match the model's layers")
+    if max_frames < 2 or len(snapshots) == 0:
+        return None
+    final = _is_final(snapshots, stack)
+    available = len(snapshots) - 1 if final else len(snapshots)
+    chosen = frame_indices(available, max_frames - 1) if available else []
+    frames = []
+    for index in chosen:
+        past = snapshots.stack(index)
+        frames.append({"step": int(snapshots.steps[index]),
+                       "test_accuracy": float(snapshots.test_accuracy[index]),
+                       "methods": {method: [_pictures(view) for view in
+                                            layer_views(past, method, normalization)]
+                                   for method in methods}})
+    return {"normalization": normalization, "snapshot_count": len(snapshots),
+            "final_step": int(snapshots.steps[-1]) if final else None, "frames": frames}
+
+
+def _stats_block(stats: Sequence[NodeStats], extra: Mapping[str, Sequence[np.ndarray]],
+                 stack: DenseStack) -> list[dict[str, Any]]:
+    layers = []
+    for k, (layer_stats, width) in enumerate(zip(stats, stack.widths)):
+        block = {"active": b64(layer_stats.active, "f4"), "mean": b64(layer_stats.mean, "f4"),
+                 "class_mean": b64(layer_stats.class_mean, "f4"),
+                 "classes": int(layer_stats.class_mean.shape[1]), "scale": layer_stats.scale,
+                 "extra": {}}
+        for name, per_layer in extra.items():
+            values = per_layer[k] if k < len(per_layer) else None
+            if values is None:
+                continue
+            values = np.asarray(values, dtype=np.float32)
+            if values.shape != (width,):
+                raise MlplensError(f"statistic {name!r}: layer {k + 1} needs {width} values, "
+                                   f"got shape {values.shape}")
+            block["extra"][name] = b64(values, "f4")
+        layers.append(block)
+    return layers
+
+
+def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | None]], *,
+                  digits: np.ndarray, digit_labels: np.ndarray, digit_source: str,
+                  stats: Sequence[NodeStats], stats_source: str,
+                  extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
+                  frames: dict[str, Any] | None = None, model_name: str = "",
+                  test_accuracy: float | None = None,
+                  colormaps: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """The page's data: weights, pictures, statistics, test digits and training frames."""
+    digits = np.asarray(digits, dtype=np.uint8)
+    if digits.shape[1:] != stack.image_shape:
+        raise MlplensError(f"test digits are {digits.shape[1:]}, the model takes "
+                           f"{stack.image_shape}")
+    if colormaps is None:
+        from ..render import colormap_lut
+
+        colormaps = {name: colormap_lut(name) for name in COLORMAPS}
+    return {
+        "version": FORMAT_VERSION,
+        "model": {"name": model_name, "describe": stack.describe(),
+                  "test_accuracy": test_accuracy},
+        "image_shape": list(stack.image_shape),
+        "layers": [{"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
+                    "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
+                    "bias": b64(layer.bias, "f4")} for layer in stack.layers],
+        "methods": picture_sets(stack, views),
+        "stats": {"source": stats_source, "layers": _stats_block(stats, extra_stats or {}, stack)},
+        "digits": {"source": digit_source, "count": int(len(digits)),
+                   "pixels": b64(digits, "u1"),
+                   "labels": b64(np.asarray(digit_labels), "u1")},
+        "frames": frames,
+        "colormaps": {name: b64(np.asarray(lut), "u1") for name, lut in colormaps.items()},
+    }

@@ -1,0 +1,308 @@
+"""The explorer in a real browser: Debian's Chromium driven by Playwright, from file://.
+
+One small net trained on real MNIST (with training snapshots) and its page, written by the
+`mlplens explore` command; one browser for the whole module. These tests never skip: without
+/usr/bin/chromium they fail and say how to install it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import sync_playwright
+
+from mlplens import DenseStack, layer_views, load_mnist, load_stack
+from mlplens.forward import as_inputs, predict
+from mlplens.project import METHODS
+from mlplens.report import contributions, mnist_like, write_explorer
+from mlplens.report.explorer import DIGITS, REFERENCE, all_views
+from mlplens.report.pagedata import frame_indices
+from mlplens.snapshots import load_snapshots
+
+from .conftest import assert_one_error_line, launch_chromium, run_cli
+
+# The page computes in float64 from the model's float32 weights; NumPy in float32 BLAS.
+PROBABILITY_TOLERANCE = 1e-5
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, mnist):
+    """A 784-64-32-10 net on the first 3,000 real training images, its snapshots and page."""
+    from mlplens.model import train
+
+    folder = tmp_path_factory.mktemp("explorer-run")
+    trained = train((64, 32), train_samples=3000, epochs=2, data=mnist, verbose=0,
+                    snapshot_every=8)
+    trained.save(folder)
+    page = folder / "page" / "explorer.html"
+    result = run_cli("explore", str(folder / "model.keras"), "-o", str(page))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(page)]
+    return {"folder": folder, "page": page, "stack": load_stack(folder / "model.keras"),
+            "snapshots": load_snapshots(folder)}
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("screenshots")
+    print(f"\nexplorer screenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+class Page:
+    """A page opened from file://, with every request, console message and dialog recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 800})
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.problems: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda message: message.type in ("error", "warning")
+                     and self.problems.append(f"{message.type}: {message.text}"))
+        self.page.on("pageerror", lambda error: self.problems.append(f"pageerror: {error}"))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message),
+                                               dialog.dismiss()))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+        self.page.wait_for_function("window.mlplens && window.mlplens.ready")
+
+    def js(self, expression: str, argument=None):
+        return self.page.evaluate(expression, argument)
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.problems == []
+        assert self.dialogs == []
+
+
+@pytest.fixture
+def page(browser, run):
+    opened = Page(browser, run["page"])
+    yield opened
+    opened.close()
+
+
+def _stroke(page: Page, points: list[tuple[float, float]]) -> None:
+    """A mouse stroke through points given in the pad's 0..1 coordinates."""
+    box = page.page.locator("#pad").bounding_box()
+    at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    page.page.mouse.move(*at[0])
+    page.page.mouse.down()
+    for point in at[1:]:
+        page.page.mouse.move(*point, steps=8)
+    page.page.mouse.up()
+    page.page.wait_for_timeout(60)  # the pad updates on the next animation frame
+
+
+def _picture(page: Page, method: str) -> np.ndarray:
+    """The red channel of the node panel's picture for `method` (the gray colormap's value)."""
+    data = page.js("""(method) => {
+        const canvas = document.querySelector(`.picture[data-method="${method}"] canvas`);
+        return Array.from(canvas.getContext('2d').getImageData(0, 0, canvas.width,
+                                                                canvas.height).data);
+    }""", method)
+    return np.array(data, np.uint8).reshape(-1, 4)[:, 0]
+
+
+def test_javascript_forward_pass_equals_numpy_on_real_test_digits(page, run, mnist):
+    results = page.js(f"""() => {{
+        const out = [];
+        for (let i = 0; i < {DIGITS}; i++) {{
+            window.mlplens.loadTestDigit(i);
+            out.push({{x: window.mlplens.input(), p: window.mlplens.probabilities(),
+                       c: window.mlplens.contributions(),
+                       note: document.getElementById('input-note').textContent}});
+        }}
+        return out;
+    }}""")
+    assert len(results) == DIGITS >= 200
+    images, labels = mnist.x_test[:DIGITS], mnist.y_test[:DIGITS]
+    np.testing.assert_array_equal(np.array([r["x"] for r in results]), images.reshape(DIGITS, -1))
+    assert f"test digit #7, labelled {labels[7]}" in results[7]["note"]
+    expected = predict(run["stack"], as_inputs(images))
+    got = np.array([r["p"] for r in results])
+    np.testing.assert_array_equal(got.argmax(axis=1), expected.argmax(axis=1))
+    difference = float(np.abs(got - expected).max())
+    print(f"\nlargest probability difference JS vs NumPy on {DIGITS} test digits: "
+          f"{difference:.3g}")
+    assert difference < PROBABILITY_TOLERANCE
+    for k, wanted in enumerate(contributions(run["stack"], as_inputs(images))):
+        shown = np.array([r["c"][k] for r in results])
+        np.testing.assert_allclose(shown, wanted, rtol=1e-4, atol=1e-5 * np.abs(wanted).max())
+    assert all(r["c"][-1] is None for r in results)  # the output layer has none
+
+
+def test_drawing_changes_the_prediction_and_the_activations(page, run, shots):
+    page.page.keyboard.press("c")
+    blank = page.js("() => [window.mlplens.probabilities(), window.mlplens.activations()]")
+    assert page.js("() => window.mlplens.input().every((v) => v === 0)")
+    page.js("() => { window.mlplens.state.timings.length = 0; }")
+    _stroke(page, [(0.52, 0.15), (0.50, 0.50), (0.48, 0.86)])
+    one = page.js("() => [window.mlplens.probabilities(), window.mlplens.activations()]")
+    assert int(np.argmax(one[0])) == 1
+    assert not np.allclose(one[0], blank[0])
+    for before, after in zip(blank[1], one[1]):
+        assert not np.allclose(before, after)
+    # The page's 28x28 is the NumPy reference algorithm applied to the pad's own ink.
+    ink = np.array(page.js("() => Array.from(window.mlplens.padInk())")).reshape(280, 280)
+    drawn = np.array(page.js("() => window.mlplens.input()"), np.uint8).reshape(28, 28)
+    reference = mnist_like(ink)
+    assert np.abs(drawn.astype(int) - reference).max() <= 1  # float64 sums in another order
+    assert (drawn == reference).mean() > 0.99
+    rows, cols = np.nonzero(drawn)
+    assert rows.max() - rows.min() + 1 == 20  # fitted into 20x20 by its longer side
+    _stroke(page, [(0.25, 0.2), (0.75, 0.2)])  # a bar on top: now a 7
+    seven = page.js("() => window.mlplens.probabilities()")
+    assert not np.allclose(seven, one[0])
+    page.page.screenshot(path=shots / "drawn-7.png")
+    page.page.locator("#undo").click()
+    page.page.wait_for_timeout(60)
+    np.testing.assert_array_equal(page.js("() => window.mlplens.probabilities()"), one[0])
+    timings = page.js("() => window.mlplens.state.timings.map((t) => t.update)")
+    print(f"\nupdate per pointer frame (pad -> 28x28 -> forward -> redraw): median "
+          f"{np.median(timings):.2f} ms, max {np.max(timings):.2f} ms over {len(timings)}")
+    page.page.locator("#clear").click()
+    page.page.wait_for_timeout(60)
+    np.testing.assert_array_equal(page.js("() => window.mlplens.probabilities()"), blank[0])
+
+
+def test_clicking_a_node_shows_its_pictures_and_the_slider_steps_them(page, run, mnist, shots):
+    centre = page.js("() => window.mlplens.cellCentre(0, 5)")
+    page.page.mouse.click(centre["x"], centre["y"])
+    assert page.page.locator("#node-title").text_content() == "Layer 1, node 5"
+    shown = page.page.locator(".picture").evaluate_all(
+        "(nodes) => nodes.map((n) => n.dataset.method)")
+    # Every method draws layer 1 except maximize, which the explorer runs on the output only.
+    views = all_views(run["stack"], mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE])
+    assert sorted(shown) == sorted(set(METHODS) - {"maximize"})
+    assert views["maximize"][0] is None and views["maximize"][-1] is not None
+    for method in shown:
+        np.testing.assert_array_equal(_picture(page, method), views[method][0].images[5].ravel())
+    page.page.screenshot(path=shots / "node-picked.png")
+    # The slider: first position = the first chosen snapshot, last = the trained model.
+    snapshots = run["snapshots"]
+    assert page.page.locator("#training").is_visible()
+    page.page.locator("#step").focus()
+    page.page.keyboard.press("Home")
+    first = frame_indices(len(snapshots) - 1, 7)[0]
+    assert page.page.locator("#step-label").text_content().startswith(
+        f"step {int(snapshots.steps[first])} · test accuracy")
+    early = layer_views(snapshots.stack(first), "linear", "minmax")[0].images[5].ravel()
+    np.testing.assert_array_equal(_picture(page, "linear"), early)
+    assert page.page.locator('.picture[data-method="linear"] .name').text_content() == \
+        f"linear · step {int(snapshots.steps[first])}"
+    page.page.screenshot(path=shots / "slider-start.png", full_page=True)
+    page.page.keyboard.press("End")
+    final = layer_views(run["stack"], "linear", "minmax")[0].images[5].ravel()
+    np.testing.assert_array_equal(_picture(page, "linear"), final)
+    assert not np.array_equal(early, final)
+    assert page.page.locator("#step-label").text_content().startswith("trained model (step ")
+    # The gallery shows every node of the layer (64 at twice their size); a click opens one.
+    page.page.locator("#gallery").click(position={"x": 56 + 4 + 10, "y": 10})
+    assert page.page.locator("#node-title").text_content() == "Layer 1, node 1"
+
+
+def test_hover_and_keyboard(page):
+    centre = page.js("() => window.mlplens.cellCentre(1, 3)")
+    page.page.mouse.move(centre["x"], centre["y"])
+    tip = page.page.locator("#tooltip")
+    assert tip.is_visible()
+    value = page.js("() => window.mlplens.activations()[1][3]")
+    assert tip.text_content().startswith(f"node 3 · activation {value:.3f}")
+    page.page.mouse.move(5, 5)
+    page.page.locator("#strips canvas").nth(1).focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft", "Enter"):
+        page.page.keyboard.press(key)
+    assert page.page.locator("#node-title").text_content() == "Layer 2, node 1"
+    page.page.locator("#strips canvas").nth(0).focus()
+    for key in ("End", "ArrowUp", "Enter"):  # the last node, then one row up
+        page.page.keyboard.press(key)
+    columns = page.js("() => window.mlplens.layout()[0]")
+    assert page.page.locator("#node-title").text_content() == f"Layer 1, node {63 - columns}"
+    page.page.locator("#undo").focus()
+    before = page.js("() => window.mlplens.input()")
+    page.page.keyboard.press("r")
+    assert page.js("() => window.mlplens.input()") != before
+    assert page.page.locator("#input-note").text_content().startswith(
+        "What the network sees (28×28): test digit #")
+    page.page.keyboard.press("u")
+    assert page.js("() => window.mlplens.input()") == before
+
+
+def test_the_page_makes_no_request_and_forbids_them(page, shots):
+    page.page.screenshot(path=shots / "explorer.png")
+    assert page.url.startswith("file://")
+    assert page.requests == [page.url]  # the page itself and nothing else
+    failed: list[str] = []
+    page.page.on("requestfailed", lambda request: failed.append(request.failure))
+    blocked = page.js("""async () => {
+        const seen = [];
+        document.addEventListener('securitypolicyviolation', (e) => seen.push(e.violatedDirective));
+        let fetched = 'allowed';
+        try { await fetch('http://127.0.0.1:9/probe'); } catch (error) { fetched = 'blocked'; }
+        const image = new Image();
+        image.src = 'http://127.0.0.1:9/probe.png';
+        await new Promise((done) => { image.onerror = done; image.onload = done; });
+        await new Promise((done) => setTimeout(done, 50));
+        return {fetched, seen};
+    }""")
+    assert blocked["fetched"] == "blocked"
+    assert sorted(set(blocked["seen"])) == ["connect-src", "img-src"]
+    # Chromium names the image it refused; it never left the browser.
+    assert page.requests[1:] == ["http://127.0.0.1:9/probe.png"]
+    assert failed == ["csp"]
+    page.page.wait_for_timeout(100)
+    assert page.problems and all("127.0.0.1:9" in problem for problem in page.problems)
+    page.problems.clear()  # the refusals above are logged as console errors, as they should be
+
+
+def test_a_hostile_layer_name_is_shown_as_text(browser, mnist, tmp_path, shots):
+    rng = np.random.default_rng(0)
+    stack = DenseStack.from_arrays([rng.normal(0, 0.05, (784, 8)), rng.normal(0, 0.3, (8, 10))],
+                                   names=[HOSTILE, "</script><script>alert(2)</script>"])
+    path = write_explorer(tmp_path / f"x{HOSTILE[:4]}.html", stack, mnist, model_name=HOSTILE,
+                          max_frames=1)
+    opened = Page(browser, path)
+    try:
+        assert opened.js("() => document.querySelectorAll('img, script:not([id])').length") == 1
+        heads = opened.page.locator(".strip-head b").all_text_contents()
+        assert heads == [f"Layer 1 · {HOSTILE}", "Output · </script><script>alert(2)</script>"]
+        assert opened.page.title() == f"mlplens explorer: {HOSTILE}"
+        assert opened.page.locator("#model-line").text_content().startswith(HOSTILE)
+        opened.page.screenshot(path=shots / "hostile-names.png")
+    finally:
+        opened.close()
+
+
+def test_explore_errors_are_one_line(run, tmp_path):
+    out = tmp_path / "page.html"
+    missing = run_cli("explore", str(tmp_path / "none.keras"), "-o", str(out))
+    assert_one_error_line(missing, "none.keras: no such file")
+    other = tmp_path / "other.npz"
+    np.savez(other, steps=np.array([0]), test_accuracy=np.array([0.1], np.float32),
+             kernel_1=np.zeros((1, 784, 3), np.float16), bias_1=np.zeros((1, 3), np.float16),
+             activations=np.array(["softmax"]), image_shape=np.array([28, 28]))
+    wrong = run_cli("explore", str(run["folder"] / "model.keras"), "--snapshots", str(other),
+                    "-o", str(out))
+    assert_one_error_line(wrong, "the training snapshots do not match the model's layers")
+    assert not out.exists()
+    assert json.loads((run["folder"] / "metrics.json").read_text())["snapshot_every"] == 8
