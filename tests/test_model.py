@@ -597,6 +597,30 @@ def test_train_takes_the_fast_path_on_jax(monkeypatch):
     assert len(trained.metrics["history"]["loss"]) == 1
 
 
+@pytest.mark.parametrize("every", [3, 4, 7])
+def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
+    # 700 images: 6 steps an epoch, 12 in two epochs; snapshots fall mid-call, at an epoch's
+    # end and across epochs; two steps per compiled call make calls end between snapshots too.
+    monkeypatch.setattr(mlplens.model, "STEPS_PER_EXECUTION", 2)
+    fast = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
+                 snapshot_every=every)
+
+    def keras_fit(model, inputs, targets, batch_size, epochs, verbose, callbacks=None,
+                  sync_every=None):
+        return model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
+                         verbose=verbose, callbacks=callbacks)
+
+    monkeypatch.setattr(mlplens.model, "fit_on_device", keras_fit)
+    reference = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
+                      snapshot_every=every)
+    ours, theirs = fast.snapshots, reference.snapshots
+    assert ours.steps.tolist() == theirs.steps.tolist() == sorted(
+        {0, *range(every, 13, every), 12})
+    np.testing.assert_array_equal(ours.test_accuracy, theirs.test_accuracy)
+    for mine, want in zip(ours.kernels + ours.biases, theirs.kernels + theirs.biases):
+        np.testing.assert_array_equal(mine, want)
+
+
 # ---- 7. bad parameters -------------------------------------------------------------------------
 
 def test_bad_epochs():
