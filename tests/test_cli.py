@@ -51,30 +51,31 @@ def models(tmp_path_factory) -> dict[str, Path]:
     return paths
 
 
-def test_help_imports_no_framework():
+def run_python(code: str):
+    """`python -c CODE` in a fresh interpreter: what a first import really costs and loads."""
     import subprocess
     import sys
 
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_help_imports_no_framework():
     code = ("import sys\nfrom mlplens.cli import main\ntry:\n    main(['--help'])\n"
             "except SystemExit:\n    pass\n"
             "print(sorted(m for m in ('keras', 'jax', 'matplotlib', 'PIL', 'tensorflow', 'onnx', "
             "'sklearn', 'safetensors', 'h5py', 'torch', 'numpy', 'shutil', 'typing') "
             "if m in sys.modules))")
     # Not even NumPy: its import alone takes several times Python's own start-up.
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert run_python(code).stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_package_import_is_lazy_and_keeps_its_function_names():
-    import subprocess
-    import sys
-
     code = ("import sys, mlplens\nprint('numpy' in sys.modules)\n"
             "import mlplens.project, mlplens.normalize, mlplens.views\n"
             "print(callable(mlplens.project), callable(mlplens.normalize))\n"
             "from mlplens.project import METHODS\nprint(list(METHODS)[0])\n"
             "print(mlplens.DenseStack.__name__, 'DenseStack' in dir(mlplens))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_python(code)
     assert result.stdout.split("\n")[:4] == ["False", "True True", "linear",
                                              "DenseStack True"], result.stderr
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
