@@ -214,3 +214,15 @@ def test_a_dead_node_is_flagged():
     assert first.dead.tolist() == [False, True]
     assert first.firing_fraction.tolist() == [1.0, 0.0]
     assert first.top_indices[0].tolist() == [0, 1, 2]  # ties keep the earlier image first
+
+
+def test_uint8_references_are_converted_batch_by_batch_to_the_same_result():
+    stack = random_stack()
+    images = np.random.default_rng(3).integers(0, 256, size=(37, 3, 3), dtype=np.uint8)
+    labels = np.arange(37) % 3
+    for method in ("gradient", "examples"):
+        from_uint8 = project(stack, method, reference=images, labels=labels, batch_size=8)
+        from_floats = project(stack, method, reference=as_inputs(images), labels=labels,
+                              batch_size=8)
+        for a, b in zip(from_uint8.layers, from_floats.layers):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forward import activate, batches, pre_activations
+from .forward import activate, as_inputs, batches, pre_activations
 from .stack import DenseStack
 
 
@@ -47,7 +47,7 @@ def layer_examples(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, k:
                    batch_size: int = 512,
                    progress: Callable[[int, int], None] | None = None) -> list[LayerExamples]:
     """Top-k reference images and statistics for every node of every layer."""
-    inputs = np.asarray(inputs, dtype=np.float32)
+    inputs = np.asarray(inputs)  # uint8 images or floats; converted a batch at a time
     labels = np.asarray(labels)
     count = len(inputs)
     k = min(k, count)
@@ -60,7 +60,7 @@ def layer_examples(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, k:
     sums = [np.zeros((classes, w)) for w in stack.widths]
     maxima = [np.full(w, -np.inf) for w in stack.widths]
     for part in batches(count, batch_size):
-        pre = pre_activations(stack, inputs[part])
+        pre = pre_activations(stack, as_inputs(inputs[part]))
         index = np.arange(part.start, part.stop)
         for layer in range(depth):
             z = pre[layer]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .errors import MlplensError
-from .forward import activate, batches, pre_activations
+from .forward import activate, as_inputs, batches, pre_activations
 from .stack import DenseStack
 
 
@@ -60,7 +60,7 @@ def mean_jacobians(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray | N
 
     With `labels`, each array is (classes, n_k, H*W): the mean over the images of each class.
     """
-    inputs = np.asarray(inputs, dtype=np.float32)
+    inputs = np.asarray(inputs)  # uint8 images or floats; converted a batch at a time
     if inputs.ndim != 2 or inputs.shape[1] != stack.n_inputs or len(inputs) == 0:
         raise MlplensError(f"reference images must be (N, {stack.n_inputs}) with N >= 1, got "
                            f"{inputs.shape}")
@@ -75,7 +75,7 @@ def mean_jacobians(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray | N
     sums = [None] * depth
     done = 0
     for part in batches(count, batch_size):
-        pre = pre_activations(stack, inputs[part])
+        pre = pre_activations(stack, as_inputs(inputs[part]))
         # Hidden layers only: the output layer's picture is of its logit, before any softmax.
         masks = [derivative(z, layer.activation) for z, layer in zip(pre[:-1], stack.layers)]
         groups = labels[part] if labels is not None else None

@@ -98,7 +98,10 @@ def _linear(stack: DenseStack, **_: Any) -> Projection:
 def _reference_inputs(method: str, stack: DenseStack, reference: np.ndarray | None) -> np.ndarray:
     if reference is None:
         raise MlplensError(f"the {method} method needs reference images")
-    inputs = as_inputs(reference)
+    # Flattened but not converted: the methods convert batch by batch, so memory stays bounded
+    # by the batch size whatever the reference set's size.
+    inputs = np.asarray(reference)
+    inputs = inputs.reshape(len(inputs), -1)
     if inputs.shape[1:] != (stack.n_inputs,):
         height, width = stack.image_shape
         raise MlplensError(f"the {method} method needs reference images of {height}x{width} "
@@ -159,7 +162,9 @@ def _examples(stack: DenseStack, reference: np.ndarray | None = None,
         raise MlplensError("the examples method needs the reference images' labels")
     found = layer_examples(stack, inputs, labels, k=k, batch_size=batch_size, progress=progress)
     # Each node's picture: the mean of the images that excite it most.
-    rows = tuple(inputs[layer.top_indices].mean(axis=1).astype(np.float32) for layer in found)
+    rows = tuple(as_inputs(inputs[layer.top_indices.ravel()])
+                 .reshape(*layer.top_indices.shape, -1).mean(axis=1).astype(np.float32)
+                 for layer in found)
     return Projection("examples", rows, _no_constants(len(rows)),
                       extras={"examples": tuple(found), "reference_size": len(inputs)})
 
