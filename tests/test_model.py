@@ -15,7 +15,8 @@ import pytest
 
 import mlplens
 from mlplens import DenseStack, MlplensError
-from mlplens.model import TrainedModel, import_keras, load_stack, stack_from_keras, train
+from mlplens import load_stack
+from mlplens.model import TrainedModel, import_keras, stack_from_keras, train
 
 keras = import_keras()
 L = keras.layers

@@ -218,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a self-contained HTML page (no server, no network) with the model's "
                     "weights, every node's pictures and statistics, real MNIST test digits and, "
                     "when the run has them, its training snapshots.")
-    explore.add_argument("model", metavar="MODEL", help="a Keras .keras or .h5 file")
+    explore.add_argument("model", metavar="MODEL",
+                         help="a model file (.keras, .h5, .safetensors, .onnx or .npz) whose "
+                              "input is a 28x28 image")
     explore.add_argument("-o", "--output", default="explorer.html", metavar="FILE",
                          help="the page to write (default: explorer.html)")
     explore.add_argument("--snapshots", metavar="FILE",
@@ -322,10 +324,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> None:
 
 
 def _cmd_explore(args: argparse.Namespace) -> None:
-    from pathlib import Path
+    from pathlib import Path  # not at module level: --help stays fast
 
     from .data import load_mnist
-    from .model import load_stack
+    from .formats import load_stack
     from .report import write_explorer
     from .snapshots import SNAPSHOT_FILE, load_snapshots
 

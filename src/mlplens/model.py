@@ -443,11 +443,3 @@ def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None,
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MlplensError(f"cannot read this Keras model ({reason[:300]})") from None
     return stack_from_keras(model, image_shape, activations)
-
-
-def load_stack(path: str | os.PathLike[str], image_shape: tuple[int, int] | None = None,
-               activations: str | Sequence[str] | None = None) -> DenseStack:
-    """Any supported model file -> DenseStack (see `mlplens.formats.load_stack`)."""
-    from .formats import load_stack as _load_stack
-
-    return _load_stack(path, image_shape, activations)
