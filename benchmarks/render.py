@@ -39,8 +39,9 @@ def main() -> None:
 
     matplotlib.use("Agg")
     from mlplens.render import colormap_lut, node_mosaic
-    from mlplens.views import layer_views
-    from mlplens.visualize import default_scale, render_view, save_png
+    from mlplens.core.views import layer_views
+    from mlplens.figures.layers import default_scale, render_view
+    from mlplens.output import save_png
 
     rounds = 3 if options.quick else 7
     subplot_rounds = 1 if options.quick else 2  # a 512-node figure takes most of a minute

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from mlplens.atomic import atomic_path, write_text
+from mlplens.output import atomic_path, write_text
 
 
 def test_write_text_has_normal_permissions_and_no_leftovers(tmp_path):

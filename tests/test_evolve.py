@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from mlplens.errors import MlplensError
-from mlplens.evolve import compare_runs, evolve_run, frame_indices, output_frame
+from mlplens.figures.evolution import compare_runs, evolve_run, output_frame
 from mlplens.model import build, import_keras, train
-from mlplens.snapshots import load_snapshots
+from mlplens.snapshots import load_snapshots, spread_frames
 
 from .conftest import assert_one_error_line, run_cli
 
@@ -57,10 +57,10 @@ def test_gif_has_one_frame_per_snapshot_and_starts_untrained(run, tmp_path):
     assert np.abs(first.astype(int) - expected).max() <= 8  # GIF palette quantisation only
 
 
-def test_frame_indices_spread_over_training(run):
+def test_frames_spread_over_training(run):
     snapshots = load_snapshots(run[0])
-    assert frame_indices(snapshots, 3) == [0, 3, 6]
-    assert frame_indices(snapshots, 20) == list(range(7))
+    assert spread_frames(snapshots.steps, 3) == [0, 3, 6]
+    assert spread_frames(snapshots.steps, 20) == list(range(7))
 
 
 def test_compare_runs_aligns_by_fraction_of_training(run, tmp_path):

@@ -15,12 +15,13 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from mlplens import DenseStack, layer_views, load_mnist, load_stack
-from mlplens.forward import as_inputs, predict
-from mlplens.project import METHODS
-from mlplens.report import contributions, mnist_like, write_explorer
+from mlplens.core.forward import as_inputs, predict
+from mlplens.core.methods import METHODS
+from mlplens.core.contributions import contributions
+from mlplens.core.mnist_like import mnist_like
+from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
-from mlplens.report.pagedata import frame_indices
-from mlplens.snapshots import load_snapshots
+from mlplens.snapshots import load_snapshots, spread_frames
 
 from .conftest import assert_one_error_line, launch_chromium, run_cli
 
@@ -203,7 +204,7 @@ def test_clicking_a_node_shows_its_pictures_and_the_slider_steps_them(page, run,
     assert page.page.locator("#training").is_visible()
     page.page.locator("#step").focus()
     page.page.keyboard.press("Home")
-    first = frame_indices(len(snapshots) - 1, 7)[0]
+    first = spread_frames(snapshots.steps[:-1], 7)[0]
     assert page.page.locator("#step-label").text_content().startswith(
         f"step {int(snapshots.steps[first])} · test accuracy")
     early = layer_views(snapshots.stack(first), "linear", "minmax")[0].images[5].ravel()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlplens import load_mnist
-from mlplens.ink import edge_ink_counts, ink_maps
+from mlplens.core.ink import edge_ink_counts, ink_maps
 
 # Three 3x3 images: class 0 inks the top-left corner twice, class 1 the bottom row once.
 IMAGES = np.zeros((3, 3, 3), np.uint8)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, project
-from mlplens.normalize import rownorm
+from mlplens.core.normalization import rownorm
 
 from .conftest import B1, W1, W2
 

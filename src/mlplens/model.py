@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path, write_text
+from .core.forward import accuracy
+from .core.stack import DenseStack
 from .data import Mnist, cache_dir, load_mnist, subset
 from .errors import MlplensError
 from .formats.common import image_shape_from_input
 from .formats.keras_layers import PASS_THROUGH, walk
-from .forward import accuracy
+from .output import atomic_path, write_text
 from .snapshots import SNAPSHOT_FILE, Snapshots, save_snapshots
-from .stack import DenseStack
 
 
 def import_keras() -> Any:

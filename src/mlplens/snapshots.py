@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_path
+from .core.stack import DenseStack
 from .errors import MlplensError
-from .stack import DenseStack
+from .output import save_npz
 
 SNAPSHOT_FILE = "snapshots.npz"
 
@@ -57,6 +57,19 @@ class Snapshots:
                    tuple(layer.activation for layer in first.layers), first.image_shape)
 
 
+def spread_frames(steps: np.ndarray, limit: int) -> list[int]:
+    """At most `limit` indices into `steps` (the optimizer steps of a run's snapshots), evenly
+    spread over training by step, the first and the last always included (the last alone if
+    `limit` is 1). The GIF of `mlplens evolve` and the explorer's slider both choose this way."""
+    steps = np.asarray(steps)
+    if len(steps) <= limit:
+        return list(range(len(steps)))
+    if limit == 1:
+        return [len(steps) - 1]
+    targets = np.linspace(steps[0], steps[-1], limit)
+    return sorted({int(np.abs(steps - target).argmin()) for target in targets})
+
+
 def save_snapshots(snapshots: Snapshots, path: str | os.PathLike[str]) -> Path:
     arrays: dict[str, np.ndarray] = {"steps": snapshots.steps,
                                      "test_accuracy": snapshots.test_accuracy,
@@ -65,10 +78,7 @@ def save_snapshots(snapshots: Snapshots, path: str | os.PathLike[str]) -> Path:
     for index, (kernel, bias) in enumerate(zip(snapshots.kernels, snapshots.biases), start=1):
         arrays[f"kernel_{index}"] = kernel
         arrays[f"bias_{index}"] = bias
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-    return Path(path)
+    return save_npz(path, arrays, compressed=True)
 
 
 def load_snapshots(path: str | os.PathLike[str]) -> Snapshots:

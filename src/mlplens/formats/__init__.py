@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .common import parse_activations
 
 # suffix -> (module, what the file is called in messages)

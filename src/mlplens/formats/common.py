@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.stack import ACTIVATIONS, DenseStack
 from ..errors import MlplensError
-from ..stack import ACTIVATIONS, DenseStack
 
 # No reader allocates more than this many values for one model, whatever a header declares:
 # 2**28 float32 values are 1 GiB, far above any dense net one would draw (784-512-256-10 has

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
+from ..output import atomic_path, save_npz
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 
 ONNX_OPSET = 17
 ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
@@ -83,12 +83,11 @@ def save_stack(stack: DenseStack, path: str | os.PathLike[str]) -> Path:
     if suffix not in (".safetensors", ".onnx", ".npz"):
         raise MlplensError(f"{path}: cannot save as {suffix or '(no suffix)'!r}; mlplens writes "
                            ".safetensors, .onnx and .npz")
+    if suffix == ".npz":
+        return save_npz(path, npz_arrays(stack))
     with atomic_path(path) as tmp:
         if suffix == ".safetensors":
             tmp.write_bytes(safetensors_bytes(stack))
-        elif suffix == ".onnx":
-            tmp.write_bytes(onnx_model(stack).SerializeToString())
         else:
-            with open(tmp, "wb") as handle:
-                np.savez(handle, **npz_arrays(stack))
+            tmp.write_bytes(onnx_model(stack).SerializeToString())
     return path

@@ -11,8 +11,8 @@ import json
 import zipfile
 from pathlib import Path
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .keras_layers import check_config
 
 MAX_CONFIG = 64 * 2**20

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .common import Chain, check_declared, default_activations, image_shape_from_input
 from .keras_layers import check_config, layer_name, walk
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .common import Chain, check_declared, default_activations, parse_activations
 
 NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")

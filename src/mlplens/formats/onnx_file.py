@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .common import Chain, check_declared, image_shape_from_input, shape_from_text
 
 FOLD = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax"}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .common import Chain, check_declared, parse_activations, shape_from_text
 
 ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.stack import DenseStack
 from ..errors import MlplensError
-from ..stack import DenseStack
 from .common import Chain, activation_name
 
 KINDS = ("MLPClassifier", "MLPRegressor")

@@ -27,3 +27,9 @@ def colormap_lut(name: str = "gray") -> np.ndarray:
         lut = np.round(rgba[:, :3] * 255).astype(np.uint8)
     lut.setflags(write=False)
     return lut
+
+
+def default_cmap(normalization: str) -> str:
+    """Gray for the article's min-max pictures; a diverging map (blue < 0 < red, white at 0)
+    for signed ones, whose middle grey means zero."""
+    return "gray" if normalization == "minmax" else "RdBu_r"

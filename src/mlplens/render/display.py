@@ -1,5 +1,5 @@
-"""matplotlib Display objects for notebooks, after scikit-learn's: compute in `from_*`, draw in
-`plot(ax=...)`, keep `figure_` and `ax_` for the caller to adjust."""
+"""A grid of labelled uint8 pictures drawn with matplotlib: what the notebook Display objects
+(`mlplens.displays`) draw once they have computed their pictures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from ..stack import DenseStack
 from .mosaic import grid_shape
 
 
@@ -25,8 +24,8 @@ def _tile(images: np.ndarray, columns: int, gap: int) -> tuple[np.ndarray, list[
     return canvas, origins
 
 
-class NodeGrid:
-    """All nodes of one layer as a labelled grid of pictures."""
+class PictureGrid:
+    """Pictures (n, H, W) uint8 with a label each, a title and a three-point colour legend."""
 
     def __init__(self, images: np.ndarray, labels: tuple[str, ...] | list[str],
                  title: str = "", legend: tuple[str, str, str] | None = None) -> None:
@@ -35,18 +34,8 @@ class NodeGrid:
         self.title = title
         self.legend = legend
 
-    @classmethod
-    def from_stack(cls, stack: DenseStack, layer: int = -1, method: str = "linear",
-                   normalize: str = "minmax") -> "NodeGrid":
-        """Compute layer `layer` (1-based; -1 = output) of a stack with a method and normalisation."""
-        from ..views import layer_views
-
-        views = layer_views(stack, method, normalize)
-        view = views[layer if layer < 0 else layer - 1]
-        return cls(view.images, view.labels, view.title, view.legend)
-
     def plot(self, ax: Any = None, columns: int | None = None, cmap: str = "gray",
-             colorbar: bool = True) -> "NodeGrid":
+             colorbar: bool = True) -> "PictureGrid":
         """Draw on `ax` (a new figure if None); sets `figure_`, `ax_` and `image_`."""
         import matplotlib.pyplot as plt
 
@@ -72,12 +61,3 @@ class NodeGrid:
         self.ax_ = ax
         self.figure_ = ax.figure
         return self
-
-
-class DigitGrid(NodeGrid):
-    """Sample digits with their labels, e.g. the article's first figure."""
-
-    @classmethod
-    def from_images(cls, images: np.ndarray, labels: np.ndarray, count: int = 20) -> "DigitGrid":
-        return cls(np.asarray(images[:count]), [str(int(y)) for y in labels[:count]],
-                   "Sample MNIST digits", None)

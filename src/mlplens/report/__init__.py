@@ -8,8 +8,5 @@ from __future__ import annotations
 
 from .explorer import all_views, build_explorer, write_explorer
 from .pagedata import explorer_data, snapshot_frames
-from .prep import mnist_like
-from .stats import NodeStats, contributions, node_statistics
 
-__all__ = ["NodeStats", "all_views", "build_explorer", "contributions", "explorer_data",
-           "mnist_like", "node_statistics", "snapshot_frames", "write_explorer"]
+__all__ = ["all_views", "build_explorer", "explorer_data", "snapshot_frames", "write_explorer"]

@@ -1,4 +1,5 @@
-"""`mlplens explore`: one self-contained HTML page to draw a digit and watch every node."""
+"""The explorer (`mlplens explore`): one self-contained HTML page to draw a digit and watch
+every node."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_text
+from ..core.forward import accuracy
+from ..core.methods import METHODS
+from ..core.node_statistics import node_statistics
+from ..core.stack import DenseStack
+from ..core.views import LayerView, layer_views
 from ..data import Mnist
 from ..errors import MlplensError
-from ..forward import accuracy
-from ..project import DATA_METHODS, METHODS
+from ..output import write_text
 from ..snapshots import Snapshots
-from ..stack import DenseStack
-from ..views import LayerView, layer_views
 from .page import render_explorer
 from .pagedata import explorer_data, snapshot_frames
-from .stats import node_statistics
 
 DIGITS = 300  # real test digits embedded for the "random test digit" button
 REFERENCE = 1000  # test images behind each node's statistics
@@ -26,24 +27,24 @@ REFERENCE = 1000  # test images behind each node's statistics
 
 def all_views(stack: DenseStack, reference: np.ndarray | None = None,
               labels: np.ndarray | None = None) -> dict[str, list[LayerView | None]]:
-    """Every picture method the project offers, `linear` first, each in its own default
-    normalisation; one entry per layer (None where a method draws none).
+    """Every registered picture method, `linear` first, each in its own default normalisation;
+    one entry per layer (None where a method draws none).
 
-    The data-driven methods need reference images (skipped without them); `maximize` draws the
-    output layer only, since every hidden node would take minutes.
+    Methods that need reference images are skipped without them; a method whose `layers` is
+    "output" (maximize: every hidden node would take minutes) draws the output layer only.
     """
-    names = sorted(METHODS, key=lambda name: (name != "linear", name))
     result: dict[str, list[LayerView | None]] = {}
-    for name in names:
-        options: dict[str, object] = {}
-        if name in DATA_METHODS:
+    for method in sorted(METHODS.values(), key=lambda m: (m.name != "linear", m.name)):
+        offered: dict[str, object] = {}
+        if method.needs_data:
             if reference is None or labels is None:
                 continue
-            options.update(reference=reference, labels=labels)
-        elif name == "maximize":
-            options["layers"] = [len(stack.layers)]
-        by_layer = {view.index: view for view in layer_views(stack, name, **options)}
-        result[name] = [by_layer.get(index) for index in range(1, len(stack.layers) + 1)]
+            offered.update(reference=reference, labels=labels)
+        if method.layers == "output":
+            offered["layers"] = [len(stack.layers)]
+        views = layer_views(stack, method.name, **method.accepted(offered))
+        by_layer = {view.index: view for view in views}
+        result[method.name] = [by_layer.get(index) for index in range(1, len(stack.layers) + 1)]
     return result
 
 
@@ -59,7 +60,8 @@ def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
                            f"{stack.image_shape[0]}x{stack.image_shape[1]} images")
     if views is None:
         views = all_views(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE])
-    stats = node_statistics(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE])
+    stats = node_statistics(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE],
+                            colour_scale=True)
     frames = snapshot_frames(snapshots, stack, max_frames=max_frames) if snapshots else None
     data = explorer_data(
         stack, views, digits=mnist.x_test[:DIGITS], digit_labels=mnist.y_test[:DIGITS],

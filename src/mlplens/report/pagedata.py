@@ -15,21 +15,15 @@ from typing import Any
 
 import numpy as np
 
+from ..core.methods import METHODS
+from ..core.node_statistics import NodeStatistics
+from ..core.stack import DenseStack
+from ..core.views import LayerView, layer_views
 from ..errors import MlplensError
-from ..snapshots import Snapshots
-from ..stack import DenseStack
-from ..views import LayerView, layer_views
-from .stats import NodeStats
+from ..snapshots import Snapshots, spread_frames
 
 FORMAT_VERSION = 1
 COLORMAPS = ("gray", "viridis", "RdBu_r")
-DESCRIPTIONS = {
-    "linear": "W1·…·Wk: what the node would see if every ReLU before it were on.",
-    "seed": "The article's notebook: bias added to the kernel, normalised pictures chained.",
-    "gradient": "The input gradient of the node, averaged over real test images.",
-    "maximize": "The input that drives the node hardest (gradient ascent from grey).",
-    "examples": "The real test images that drive the node hardest.",
-}
 
 
 def b64(array: np.ndarray, dtype: str) -> str:
@@ -56,7 +50,7 @@ def picture_sets(stack: DenseStack, views: Mapping[str, Sequence[LayerView | Non
                                f"model has {len(stack.layers)}")
         normalization = next((v.normalization for v in layers if v is not None), "")
         result.append({"name": method, "normalization": normalization,
-                       "description": DESCRIPTIONS.get(method, ""),
+                       "description": METHODS[method].description if method in METHODS else "",
                        "layers": [_pictures(view) for view in layers]})
     return result
 
@@ -65,15 +59,6 @@ def _matches(snapshots: Snapshots, stack: DenseStack) -> bool:
     return (len(snapshots.kernels) == len(stack.layers)
             and all(k.shape[1:] == layer.kernel.shape
                     for k, layer in zip(snapshots.kernels, stack.layers)))
-
-
-def frame_indices(count: int, limit: int) -> list[int]:
-    """At most `limit` snapshot indices, evenly spread, always the first and the last."""
-    if count <= limit:
-        return list(range(count))
-    if limit == 1:
-        return [count - 1]
-    return sorted({round(i * (count - 1) / (limit - 1)) for i in range(limit)})
 
 
 def _is_final(snapshots: Snapshots, stack: DenseStack) -> bool:
@@ -97,7 +82,7 @@ def snapshot_frames(snapshots: Snapshots, stack: DenseStack, methods: Sequence[s
         return None
     final = _is_final(snapshots, stack)
     available = len(snapshots) - 1 if final else len(snapshots)
-    chosen = frame_indices(available, max_frames - 1) if available else []
+    chosen = spread_frames(snapshots.steps[:available], max_frames - 1) if available else []
     frames = []
     for index in chosen:
         past = snapshots.stack(index)
@@ -110,14 +95,15 @@ def snapshot_frames(snapshots: Snapshots, stack: DenseStack, methods: Sequence[s
             "final_step": int(snapshots.steps[-1]) if final else None, "frames": frames}
 
 
-def _stats_block(stats: Sequence[NodeStats], extra: Mapping[str, Sequence[np.ndarray]],
+def _stats_block(stats: Sequence[NodeStatistics], extra: Mapping[str, Sequence[np.ndarray]],
                  stack: DenseStack) -> list[dict[str, Any]]:
     layers = []
     for k, (layer_stats, width) in enumerate(zip(stats, stack.widths)):
-        block = {"active": b64(layer_stats.active, "f4"), "mean": b64(layer_stats.mean, "f4"),
-                 "class_mean": b64(layer_stats.class_mean, "f4"),
-                 "classes": int(layer_stats.class_mean.shape[1]), "scale": layer_stats.scale,
-                 "extra": {}}
+        block = {"active": b64(layer_stats.firing_fraction, "f4"),
+                 "mean": b64(layer_stats.mean_activation, "f4"),
+                 "class_mean": b64(layer_stats.class_means.T, "f4"),  # (nodes, classes)
+                 "classes": int(layer_stats.class_means.shape[0]),
+                 "scale": layer_stats.colour_scale, "extra": {}}
         for name, per_layer in extra.items():
             values = per_layer[k] if k < len(per_layer) else None
             if values is None:
@@ -133,7 +119,7 @@ def _stats_block(stats: Sequence[NodeStats], extra: Mapping[str, Sequence[np.nda
 
 def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | None]], *,
                   digits: np.ndarray, digit_labels: np.ndarray, digit_source: str,
-                  stats: Sequence[NodeStats], stats_source: str,
+                  stats: Sequence[NodeStatistics], stats_source: str,
                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
                   frames: dict[str, Any] | None = None, model_name: str = "",
                   test_accuracy: float | None = None,

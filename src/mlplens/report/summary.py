@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text
+from ..output import write_text
 from ..data import Mnist
 from .explorer import write_explorer
 from .page import asset, escape, fill, head
@@ -59,7 +59,7 @@ def write_run_pages(out: str | os.PathLike[str], runs: Mapping[str, tuple[Any, A
                     started: float, log: Callable[[str], None] | None = None) -> list[Path]:
     """An explorer per trained net (RUN/explorer.html) and report.html; their paths, report last.
 
-    `runs` maps a key to (plan, trained) as `mlplens.reproduce` has them: plan.name,
+    `runs` maps a key to (plan, trained) as `mlplens.figures.article.reproduce` has them: plan.name,
     .architecture, .train_samples, .epochs; trained.stack, .metrics, .snapshots.
     """
     out = Path(out)

@@ -1,4 +1,4 @@
-"""`mlplens evolve`: the output-layer pictures over training, as an animated GIF."""
+"""The output-layer pictures over training, as an animated GIF (`mlplens evolve`)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
-from .atomic import atomic_path
-from .render import Legend, colormap_lut, node_mosaic, side_by_side
-from .snapshots import Snapshots, load_snapshots
-from .views import layer_views
-
-
-def frame_indices(snapshots: Snapshots, count: int) -> list[int]:
-    """`count` snapshots evenly spread over training (by step), first and last included."""
-    if count >= len(snapshots):
-        return list(range(len(snapshots)))
-    targets = np.linspace(snapshots.steps[0], snapshots.steps[-1], count)
-    return [int(np.abs(snapshots.steps - target).argmin()) for target in targets]
+from ..core.views import layer_views
+from ..output import save_gif
+from ..render import Legend, colormap_lut, node_mosaic, side_by_side
+from ..snapshots import Snapshots, load_snapshots, spread_frames
 
 
 def output_frame(snapshots: Snapshots, index: int, method: str, cmap: str, scale: int,
@@ -36,11 +27,7 @@ def output_frame(snapshots: Snapshots, index: int, method: str, cmap: str, scale
 def save_animation(frames: Sequence[Image.Image], path: str | os.PathLike[str],
                    milliseconds: int = 300) -> Path:
     """An endlessly looping GIF that pauses on its last frame."""
-    durations = [milliseconds] * (len(frames) - 1) + [milliseconds * 6]
-    with atomic_path(path) as tmp:
-        frames[0].save(tmp, format="GIF", save_all=True, append_images=list(frames[1:]),
-                       duration=durations, loop=0, optimize=False)
-    return Path(path)
+    return save_gif(frames, path, [milliseconds] * (len(frames) - 1) + [milliseconds * 6])
 
 
 def evolve_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
@@ -50,7 +37,7 @@ def evolve_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
     snapshots = load_snapshots(run)
     colormap_lut(cmap)
     pictures = [output_frame(snapshots, index, method, cmap, scale)
-                for index in frame_indices(snapshots, frames)]
+                for index in spread_frames(snapshots.steps, frames)]
     return save_animation(pictures, out)
 
 
@@ -58,7 +45,7 @@ def compare_runs(runs: Sequence[tuple[str, Snapshots]], out: str | os.PathLike[s
                  method: str = "linear", cmap: str = "gray", frames: int = 30,
                  scale: int = 3) -> Path:
     """Several runs side by side, each frame at the same fraction of its own training."""
-    chosen = [frame_indices(snapshots, frames) for _, snapshots in runs]
+    chosen = [spread_frames(snapshots.steps, frames) for _, snapshots in runs]
     count = max(len(indices) for indices in chosen)
     pictures = []
     for frame in range(count):

@@ -1,8 +1,9 @@
-"""The "beyond the article" part of `mlplens reproduce`: exact, signed and data-driven views.
+"""The "beyond the article" part of `mlplens reproduce`: every method past the article's own.
 
-For the 60,000-image net and the single-layer net: the gradient method with fidelity and
-per-class maps, dataset examples with node statistics, activation maximisation; then where
-digits write (the article's edge claim, in numbers) and training evolution, 500 vs 60,000.
+For the 60,000-image net and the single-layer net, every registered method other than the
+article's `seed` and `linear` (gradient with fidelity and per-class maps, maximize, dataset
+examples with node statistics, and any method registered later); then where digits write (the
+article's edge claim, in numbers) and training evolution, 500 vs 60,000.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from .data import Mnist
-from .evolve import compare_runs
-from .ink import EDGES, edge_ink_counts, ink_maps
-from .progress import stderr_progress
-from .render import Legend, colormap_lut, node_mosaic, side_by_side
-from .snapshots import Snapshots
-from .stack import DenseStack
-from .visualize import save_png, visualize_stack
+from ..core.ink import EDGES, edge_ink_counts, ink_maps
+from ..core.methods import METHODS, Method
+from ..core.stack import DenseStack
+from ..data import Mnist
+from ..output import save_png
+from ..progress import stderr_progress
+from ..render import Legend, colormap_lut, node_mosaic, side_by_side
+from ..snapshots import Snapshots
+from .evolution import compare_runs
+from .layers import visualize_stack
 
 REFERENCE = 1000
 QUICK_REFERENCE = 200
+ARTICLE_METHODS = ("seed", "linear")  # drawn by `reproduce` itself, in the article's figures
 
 
 @dataclass
@@ -49,53 +53,44 @@ def _timed(results: BeyondResults, key: str, work: Callable[[], Any]) -> Any:
 def _views_of_net(name: str, stack: DenseStack, mnist: Mnist, out: Path,
                   results: BeyondResults, log: Callable[[str], None], quick: bool) -> None:
     count = results.reference
-    reference, labels = mnist.x_test[:count], mnist.y_test[:count]
-    folder = out / "beyond" / name
     depth = len(stack.layers)
-
-    log(f"beyond the article, {name}: gradient over {count} test images")
-    gradient = _timed(results, f"{name} gradient", lambda: visualize_stack(
-        stack, folder / "gradient", "gradient", reference=reference, labels=labels,
-        per_class=True, progress=stderr_progress("gradient: images")))
-    results.median_fidelity[name] = [round(float(np.nanmedian(scores)), 4)
-                                     for scores in gradient.projection.extras["fidelity"]]
-
-    log(f"beyond the article, {name}: dataset examples and node statistics")
-    examples = _timed(results, f"{name} examples", lambda: visualize_stack(
-        stack, folder / "examples", "examples", reference=reference, labels=labels))
-    results.dead_nodes[name] = [int(layer.dead.sum())
-                                for layer in examples.projection.extras["examples"]]
-
-    log(f"beyond the article, {name}: activation maximisation")
-    layers = [depth] if depth == 1 else [depth - 1, depth]
-    maximized = _timed(results, f"{name} maximize", lambda: visualize_stack(
-        stack, folder / "maximize", "maximize", layers=layers, nodes=list(range(16)),
-        steps=50 if quick else 200, progress=stderr_progress("maximize: nodes")))
-
-    for written, what in ((gradient, "gradient"), (examples, "examples"),
-                          (maximized, "maximize")):
+    # What reproduce offers every method; each takes the options its signature names.
+    offered: dict[str, Any] = {
+        "reference": mnist.x_test[:count], "labels": mnist.y_test[:count], "per_class": True,
+        "layers": [depth] if depth == 1 else [depth - 1, depth], "nodes": list(range(16)),
+        "steps": 50 if quick else 200}
+    for method in METHODS.values():
+        if method.name in ARTICLE_METHODS:
+            continue
+        where = f" over {count} test images" if method.needs_data else ""
+        log(f"beyond the article, {name}: {method.name}{where}")
+        options = method.accepted({**offered, "progress": stderr_progress(f"{method.name}:")})
+        written = _timed(results, f"{name} {method.name}", lambda: visualize_stack(
+            stack, out / "beyond" / name / method.name, method.name, **options))
+        extras = written.projection.extras
+        if "fidelity" in extras:
+            results.median_fidelity[name] = [round(float(np.nanmedian(scores)), 4)
+                                             for scores in extras["fidelity"]]
+        if "node_statistics" in extras:
+            results.dead_nodes[name] = [int(layer.dead.sum())
+                                        for layer in extras["node_statistics"]]
         results.written += list(written.paths)
         for path in written.paths:
             if path.suffix == ".png":
-                results.figures.append((path, _caption(name, what, path, count)))
+                results.figures.append((path, _caption(name, method, path, count)))
 
 
-def _caption(name: str, method: str, path: Path, reference: int) -> str:
-    stem = path.stem
-    if stem == "per-class.png" or stem == "per-class":
+def _caption(name: str, method: Method, path: Path, reference: int) -> str:
+    kind, _, layer = path.stem.partition("-")
+    if kind == "per":  # per-class.png
         return f"{name}: the exact output maps on the images of each class (gradient, per class)."
-    kind, _, layer = stem.partition("-")
-    where = f"layer {layer}" if layer else "the layer"
+    where = f"layer {layer}"
     return {
-        "layer": {"gradient": f"{name}, {where}: the exact picture, the mean input-gradient over "
-                              f"{reference} test images (signed, blue < 0 < red).",
-                  "examples": f"{name}, {where}: each node's mean of its 8 most exciting test "
-                              "images.",
-                  "maximize": f"{name}, {where}: the input each node responds to most "
-                              "(activation maximisation; hidden layers: nodes 0-15)."}[method],
+        "layer": f"{name}, {where}, {method.name}: {method.shows}" +
+                 (f" ({reference} test images)." if method.needs_data else "."),
         "fidelity": f"{name}, {where}: nodes sorted by fidelity, cosine(article's picture, exact "
                     "picture), with the most and least faithful drawn side by side.",
-        "examples": f"{name}, {where}: the 8 test images that excite each node most, with its "
+        "examples": f"{name}, {where}: the test images that excite each node most, with its "
                     "firing rate and preferred class.",
     }[kind]
 

@@ -10,24 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import MlplensError
-from .normalize import normalize
-from .project import Projection, project
+from ..errors import MlplensError
+from .methods import get_method, project
+from .normalization import normalize
+from .projection import Projection
 from .stack import DenseStack
-
-# Weight maps of the article keep its min-max look; the exact gradient map is signed.
-DEFAULT_NORMALIZATION = {"linear": "minmax", "seed": "minmax", "gradient": "symmetric",
-                         "maximize": "minmax", "examples": "minmax"}
-
-
-def default_normalization(method: str) -> str:
-    return DEFAULT_NORMALIZATION.get(method, "minmax")
-
-
-def default_cmap(normalization: str) -> str:
-    """Gray for min-max; a diverging map (blue < 0 < red, white at 0) for signed views."""
-    return "gray" if normalization == "minmax" else "RdBu_r"
-
 
 # Above this, the article's float32 min-max step (values * 255) overflows: such weights are not
 # a trained network's (a damaged file, usually) and cannot be drawn.
@@ -53,10 +40,6 @@ class LayerView:
     constant_rows: np.ndarray  # nodes drawn flat because their row was constant
     nodes: np.ndarray  # which node each row is
 
-    @property
-    def is_output(self) -> bool:
-        return self.title.startswith("Output")
-
 
 def _legend(mode: str, raw: np.ndarray) -> tuple[str, str, str]:
     if mode == "minmax":
@@ -74,7 +57,7 @@ def layer_views(stack: DenseStack, method: str = "linear", normalization: str | 
     `options` go to `project` (e.g. reference=, labels= for the data-driven methods); pass a
     `projection` already computed to draw it again with another normalisation.
     """
-    normalization = normalization or default_normalization(method)
+    normalization = normalization or get_method(method).normalization
     if projection is None:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked for below
             projection = project(stack, method, **options)

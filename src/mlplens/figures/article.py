@@ -1,4 +1,4 @@
-"""`mlplens reproduce`: every figure of the article from one command, on real MNIST.
+"""Every figure of the article from one call, on real MNIST (`mlplens reproduce`).
 
 Trains the three networks in this one process (the 784-512-256-10 net on the first 500 and on all
 60,000 images, and the single-layer 784-10 net on 60,000), then draws each with the article's
@@ -7,7 +7,6 @@ Trains the three networks in this one process (the 784-512-256-10 net on the fir
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -15,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_text
-from .beyond import BeyondResults, beyond_the_article, index_section
-from .data import load_mnist
-from .render import colormap_lut, node_mosaic, side_by_side
-from .report.summary import write_run_pages
-from .visualize import default_scale, render_view, save_png, visualize_stack
-from .views import layer_views
+from ..core.views import layer_views
+from ..data import load_mnist
+from ..output import save_png, write_json, write_text
+from ..render import colormap_lut, node_mosaic, side_by_side
+from ..report.summary import write_run_pages
+from .beyond_article import BeyondResults, beyond_the_article, index_section
+from .layers import default_scale, render_view, visualize_stack
 
 STYLES = (("seed", "viridis", "the article's method and look"),
           ("linear", "gray", "W1·…·Wk, no bias or normalisation inside the chain"))
@@ -61,7 +60,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
               data: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = _stderr) -> list[Path]:
     """Train, draw and index everything; return the paths written, index.md last."""
-    from .model import train
+    from ..model import train
 
     started = time.perf_counter()
     out = Path(out_dir)
@@ -131,7 +130,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                    "edge_ink_counts": beyond.edges, "seconds": beyond.seconds},
         "seconds": round(seconds, 1),
     }
-    written.append(write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n"))
+    written.append(write_json(out / "summary.json", summary))
     written += [path for path, _ in figures if path not in written]
     written += write_run_pages(out, runs, figures + beyond.figures, mnist, quick, started, log)
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,

@@ -1,7 +1,7 @@
-"""The network's forward pass in NumPy: what each node computes on given inputs.
+"""The network's forward pass in NumPy, and its one activation derivative.
 
-Shared by the data-driven methods (gradient, examples), training snapshots' accuracy and the
-explorer's tests, so that every number mlplens shows comes from one implementation.
+Shared by every method, the node statistics, the contributions, training snapshots' accuracy
+and the explorer's tests, so that every number mlplens shows comes from one implementation.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ..errors import MlplensError
 from .stack import DenseStack
 
 
@@ -27,6 +28,34 @@ def activate(values: np.ndarray, activation: str) -> np.ndarray:
         shifted = np.exp(values - values.max(axis=-1, keepdims=True))
         return shifted / shifted.sum(axis=-1, keepdims=True)
     raise ValueError(f"unknown activation {activation!r}")
+
+
+def derivative(pre: np.ndarray, activation: str) -> np.ndarray:
+    """act'(z) elementwise, in z's float type: the diagonal of an activation's Jacobian.
+
+    Softmax has no elementwise derivative (its Jacobian is not diagonal): `backward` handles
+    it; methods that need a diagonal refuse it.
+    """
+    dtype = pre.dtype if np.issubdtype(pre.dtype, np.floating) else np.float32
+    if activation == "relu":
+        return (pre > 0).astype(dtype)
+    if activation == "linear":
+        return np.ones_like(pre, dtype=dtype)
+    if activation == "sigmoid":
+        value = activate(pre, "sigmoid")
+        return (value * (1 - value)).astype(dtype)
+    if activation == "tanh":
+        return (1 - np.tanh(pre) ** 2).astype(dtype)
+    raise MlplensError(f"the gradient method cannot pass through a hidden {activation} layer "
+                       "(it has no elementwise derivative)")
+
+
+def backward(values: np.ndarray, pre: np.ndarray, activation: str) -> np.ndarray:
+    """Vector-Jacobian product through an activation: d/dz of (values · activation(z))."""
+    if activation == "softmax":
+        post = activate(pre, activation)
+        return post * (values - (values * post).sum(axis=-1, keepdims=True))
+    return values * derivative(pre, activation)
 
 
 def as_inputs(images: np.ndarray) -> np.ndarray:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import MlplensError
-from .forward import pre_activations
-from .jacobian import derivative
+from ..errors import MlplensError
+from .forward import derivative, pre_activations
 from .stack import DenseStack
 
 

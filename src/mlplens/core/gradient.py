@@ -13,24 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import MlplensError
-from .forward import activate, as_inputs, batches, pre_activations
+from ..errors import MlplensError
+from .forward import as_inputs, batches, derivative, pre_activations
 from .stack import DenseStack
-
-
-def derivative(pre: np.ndarray, activation: str) -> np.ndarray:
-    """act'(z) elementwise: the diagonal of D_i for one batch, (B, n_i)."""
-    if activation == "relu":
-        return (pre > 0).astype(np.float32)
-    if activation == "linear":
-        return np.ones_like(pre, dtype=np.float32)
-    if activation == "sigmoid":
-        value = activate(pre, "sigmoid")
-        return (value * (1 - value)).astype(np.float32)
-    if activation == "tanh":
-        return (1 - np.tanh(pre) ** 2).astype(np.float32)
-    raise MlplensError(f"the gradient method cannot pass through a hidden {activation} layer "
-                       "(it has no elementwise derivative)")
 
 
 def _inner_sums(stack: DenseStack, masks: list[np.ndarray], layer: int,

@@ -1,6 +1,10 @@
-"""Dataset examples and statistics per node: which real images excite it, and how it behaves.
+"""Per-node statistics on real images, in one streaming pass: how often each node fires, how
+strongly, for which class, and (optionally) which images excite it most.
 
-Everything streams over the reference set in batches, keeping only a running top-k and sums.
+The examples method, nodes.json / nodes.csv and the explorer's node cards all read these numbers
+under these names. Everything streams over the reference set in batches, keeping only running
+sums and a running top-k.
+
 A node's *activation* is what it passes on: ReLU(z) (or its other activation) for a hidden node,
 the class probability for an output node; images are *ranked* by the pre-activation z, which
 orders them the same way wherever the node fires.
@@ -18,11 +22,11 @@ from .stack import DenseStack
 
 
 @dataclass(frozen=True)
-class LayerExamples:
-    """One layer's dataset examples and statistics over a reference set."""
+class NodeStatistics:
+    """One layer's nodes (n of them) on a reference set of images of C classes."""
 
     layer: int
-    top_indices: np.ndarray  # int (n, k): reference images, strongest first
+    top_indices: np.ndarray  # int (n, k): reference images, strongest first (k may be 0)
     top_values: np.ndarray  # float32 (n, k): their pre-activations
     firing_fraction: np.ndarray  # (n,) share of images with z > 0
     mean_activation: np.ndarray  # (n,)
@@ -30,6 +34,9 @@ class LayerExamples:
     class_means: np.ndarray  # (classes, n) mean activation over each class's images
     preferred_class: np.ndarray  # (n,) the class that drives the node most
     selectivity: np.ndarray  # (n,) (preferred - mean of others) / (preferred + mean of others)
+    # The 99th percentile of |activation| over the layer's nodes and images (the explorer's
+    # colour scale), when asked for: it needs every activation, so it costs memory.
+    colour_scale: float | None = None
 
     @property
     def dead(self) -> np.ndarray:
@@ -43,15 +50,23 @@ def _merge_top(values: np.ndarray, indices: np.ndarray, k: int) -> tuple[np.ndar
     return np.take_along_axis(values, order, 1), np.take_along_axis(indices, order, 1)
 
 
-def layer_examples(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, k: int = 8,
-                   batch_size: int = 512,
-                   progress: Callable[[int, int], None] | None = None) -> list[LayerExamples]:
-    """Top-k reference images and statistics for every node of every layer."""
-    inputs = np.asarray(inputs)  # uint8 images or floats; converted a batch at a time
+def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *,
+                    classes: int | None = None, top_k: int = 0, colour_scale: bool = False,
+                    batch_size: int = 512,
+                    progress: Callable[[int, int], None] | None = None
+                    ) -> list[NodeStatistics]:
+    """Statistics (and the `top_k` strongest reference images) of every node of every layer.
+
+    `inputs`: uint8 images (N, H, W) or float rows, converted a batch at a time; `classes`:
+    how many classes there are (default: the largest label + 1).
+    """
+    inputs = np.asarray(inputs)
     labels = np.asarray(labels)
     count = len(inputs)
-    k = min(k, count)
-    classes = int(labels.max()) + 1
+    if count == 0:
+        raise ValueError("node statistics need at least one image")
+    k = min(top_k, count)
+    classes = int(labels.max()) + 1 if classes is None else classes
     class_counts = np.bincount(labels, minlength=classes).astype(np.float64)
     depth = len(stack.layers)
     best_values = [np.full((w, 0), -np.inf, np.float32) for w in stack.widths]
@@ -59,18 +74,23 @@ def layer_examples(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, k:
     fired = [np.zeros(w) for w in stack.widths]
     sums = [np.zeros((classes, w)) for w in stack.widths]
     maxima = [np.full(w, -np.inf) for w in stack.widths]
+    magnitudes: list[list[np.ndarray]] = [[] for _ in stack.widths]
     for part in batches(count, batch_size):
         pre = pre_activations(stack, as_inputs(inputs[part]))
         index = np.arange(part.start, part.stop)
         for layer in range(depth):
             z = pre[layer]
             act = activate(z, stack.layers[layer].activation)
-            values = np.concatenate([best_values[layer], z.T], axis=1)
-            indices = np.concatenate([best_indices[layer],
-                                      np.broadcast_to(index, (z.shape[1], index.size))], axis=1)
-            best_values[layer], best_indices[layer] = _merge_top(values, indices, k)
+            if k:
+                values = np.concatenate([best_values[layer], z.T], axis=1)
+                indices = np.concatenate([best_indices[layer],
+                                          np.broadcast_to(index, (z.shape[1], index.size))],
+                                         axis=1)
+                best_values[layer], best_indices[layer] = _merge_top(values, indices, k)
             fired[layer] += (z > 0).sum(axis=0)
             maxima[layer] = np.maximum(maxima[layer], act.max(axis=0))
+            if colour_scale:
+                magnitudes[layer].append(np.abs(act.astype(np.float64)).ravel())
             for group in range(classes):
                 sums[layer][group] += act[labels[part] == group].sum(axis=0)
         if progress:
@@ -84,11 +104,14 @@ def layer_examples(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, k:
         others = (class_means.sum(axis=0) - top) / max(classes - 1, 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             selectivity = np.where(top + others > 0, (top - others) / (top + others), 0.0)
-        result.append(LayerExamples(
+        scale = None
+        if colour_scale:
+            scale = float(np.percentile(np.concatenate(magnitudes[layer]), 99)) or 1.0
+        result.append(NodeStatistics(
             layer=layer + 1, top_indices=best_indices[layer], top_values=best_values[layer],
             firing_fraction=(fired[layer] / count).astype(np.float32),
             mean_activation=(sums[layer].sum(axis=0) / count).astype(np.float32),
             max_activation=maxima[layer].astype(np.float32),
             class_means=class_means.astype(np.float32), preferred_class=preferred,
-            selectivity=selectivity.astype(np.float32)))
+            selectivity=selectivity.astype(np.float32), colour_scale=scale))
     return result

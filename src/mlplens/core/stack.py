@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import MlplensError
+from ..errors import MlplensError
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 

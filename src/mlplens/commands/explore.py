@@ -1,0 +1,50 @@
+"""`mlplens explore`: one offline HTML page to draw a digit and watch every node."""
+
+from __future__ import annotations
+
+import argparse
+
+from .arguments import add_data_option, positive
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    explore = commands.add_parser(
+        "explore", help="one offline HTML page: draw a digit and watch every node",
+        description="Write a self-contained HTML page (no server, no network) with the model's "
+                    "weights, every node's pictures and statistics, real MNIST test digits and, "
+                    "when the run has them, its training snapshots.")
+    explore.add_argument("model", metavar="MODEL",
+                         help="a model file (.keras, .h5, .safetensors, .onnx or .npz) whose "
+                              "input is a 28x28 image")
+    explore.add_argument("-o", "--output", default="explorer.html", metavar="FILE",
+                         help="the page to write (default: explorer.html)")
+    explore.add_argument("--snapshots", metavar="FILE",
+                         help="training snapshots (default: snapshots.npz beside MODEL, if any)")
+    explore.add_argument("--frames", type=positive, default=8, metavar="N",
+                         help="slider positions for the training snapshots, the trained model "
+                              "last (default: 8; 1 for no slider; each frame adds about "
+                              "0.8 MB for the article's net)")
+    explore.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
+                         help="input image shape when the input size is not a square")
+    add_data_option(explore)
+
+
+def run(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ..data import load_mnist
+    from ..formats import load_stack
+    from ..report import write_explorer
+    from ..snapshots import SNAPSHOT_FILE, load_snapshots
+
+    model = Path(args.model)
+    stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None)
+    if args.snapshots:
+        snapshots = load_snapshots(args.snapshots)
+    elif (model.parent / SNAPSHOT_FILE).is_file():
+        snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
+    else:
+        snapshots = None
+    mnist = load_mnist(args.data)
+    print(write_explorer(args.output, stack, mnist, model_name=model.name, snapshots=snapshots,
+                         max_frames=args.frames))

@@ -1,0 +1,42 @@
+"""`mlplens train`: the article's network on MNIST, saved with its metrics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .arguments import add_data_option, positive, print_paths
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", help="train the article's network on MNIST",
+                                description="Train Dense(relu) layers and a softmax output on "
+                                            "MNIST; writes DIR/model.keras and DIR/metrics.json.")
+    train.add_argument("--hidden", type=positive, nargs="*", default=[512, 256], metavar="N",
+                       help="hidden layer sizes (default: 512 256; none for the 784-10 net)")
+    train.add_argument("--train-samples", type=positive, default=60000, metavar="N",
+                       help="train on the first N training images (default: 60000)")
+    train.add_argument("--stratified", action="store_true",
+                       help="draw the N images at random, balanced across classes")
+    train.add_argument("--epochs", type=positive, default=6, help="(default: 6)")
+    train.add_argument("--batch-size", type=positive, default=128, help="(default: 128)")
+    train.add_argument("--optimizer", default="rmsprop", help="a Keras optimizer (default: rmsprop)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--snapshot-every", type=positive, metavar="N",
+                       help="also keep the weights every N steps in DIR/snapshots.npz "
+                            "(for 'mlplens evolve')")
+    train.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    add_data_option(train)
+
+
+def run(args: argparse.Namespace) -> None:
+    from ..data import load_mnist
+    from ..model import enable_compilation_cache, train
+
+    mnist = load_mnist(args.data)
+    enable_compilation_cache()
+    trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,
+                    args.optimizer, args.seed, data=mnist, stratified=args.stratified,
+                    snapshot_every=args.snapshot_every)
+    print_paths(trained.save(args.out))
+    print(f"test accuracy {trained.metrics['test_accuracy']:.4f}", file=sys.stderr)

@@ -1,0 +1,101 @@
+"""`mlplens visualize`: every node of every layer of a model, drawn with one method."""
+
+from __future__ import annotations
+
+import argparse
+
+from .arguments import add_data_option, node_list, note, positive, print_paths
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    commands.add_parser(
+        "visualize", help="draw every node of every layer of a model",
+        description="Draw each node of each Dense layer as an HxW picture; writes "
+                    "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.",
+        arguments=_arguments)
+
+
+def _arguments(visualize: argparse.ArgumentParser) -> None:
+    """Added when the command is first used: the choices come from the NumPy modules (the
+    method registry), which `mlplens --help` must not import."""
+    from ..core.methods import METHODS
+    from ..core.normalization import MODES
+
+    visualize.add_argument("model", metavar="MODEL",
+                           help="a model file: Keras .keras or .h5, PyTorch .safetensors, "
+                                ".onnx, or .npz (W1, b1, W2, b2, ...)")
+    visualize.add_argument(
+        "--method", choices=list(METHODS), default="linear",
+        help=" ".join(f"{method.name}: {method.description}" for method in METHODS.values())
+        + " (default: linear)")
+    defaults = ", ".join(f"{method.normalization} for {method.name}"
+                         for method in METHODS.values() if method.normalization != "minmax")
+    visualize.add_argument("--normalize", choices=MODES, default=None,
+                           help="minmax: the article's per-node 0-255; symmetric: 0 is "
+                                "mid-grey, per node; layer: one signed scale for the layer "
+                                f"(default: {defaults + ', ' if defaults else ''}minmax "
+                                "otherwise)")
+    visualize.add_argument("--cmap", default=None,
+                           help="any matplotlib colormap (default: gray for minmax, RdBu_r "
+                                "for signed views; viridis is the article's look)")
+    visualize.add_argument("--scale", type=positive, default=None,
+                           help="pixels per image pixel (default: 2-4 by layer size)")
+    visualize.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
+                           help="input image shape when the input size is not a square")
+    visualize.add_argument("--activations", metavar="LIST",
+                           help="one activation per Dense layer, e.g. relu,relu,softmax (for "
+                                "files that record none, such as .safetensors from torch; "
+                                "replaces what the file records)")
+    data_methods = ", ".join(method.name for method in METHODS.values() if method.needs_data)
+    visualize.add_argument("--reference", type=positive, default=1000, metavar="N",
+                           help=f"{data_methods}: the first N MNIST test images "
+                                "(default: 1000)")
+    visualize.add_argument("--per-class", action="store_true",
+                           help="gradient: also one map per digit class for the output layer")
+    visualize.add_argument("--nodes", type=node_list, metavar="LIST",
+                           help="maximize: which hidden nodes, e.g. 0-15 (default: all of a "
+                                "layer up to 256 nodes, else the first 64); output layers are "
+                                "always drawn whole")
+    visualize.add_argument("--layers", type=positive, nargs="+", metavar="K",
+                           help="maximize: which layers, 1 = first Dense layer (default: all)")
+    visualize.add_argument("--top-k", type=positive, default=8, metavar="K",
+                           help="examples: images per node (default: 8)")
+    visualize.add_argument("--seed", type=int, default=0, help="maximize: random seed")
+    visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    add_data_option(visualize)
+
+
+def run(args: argparse.Namespace) -> None:
+    from ..core.methods import get_method
+    from ..core.views import UndrawableError
+    from ..errors import MlplensError
+    from ..figures.layers import visualize_stack
+    from ..formats import load_stack
+    from ..progress import stderr_progress
+    from ..render import colormap_lut
+
+    if args.cmap:
+        colormap_lut(args.cmap)  # fail on a typo before loading anything
+    method = get_method(args.method)
+    stack = load_stack(args.model, args.image_shape, args.activations)
+    # Every option the command line has, by the name methods give it; each method takes its own.
+    offered: dict[str, object] = {
+        "per_class": args.per_class, "nodes": args.nodes, "layers": args.layers,
+        "k": args.top_k, "seed": args.seed, "progress": stderr_progress(f"{method.name}:")}
+    if method.needs_data:
+        from ..data import load_mnist
+
+        mnist = load_mnist(args.data)
+        if args.reference > len(mnist.x_test):
+            raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
+        offered.update(reference=mnist.x_test[:args.reference],
+                       labels=mnist.y_test[:args.reference])
+    try:
+        written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
+                                  args.scale, **method.accepted(offered))
+    except UndrawableError as exc:  # weights that load but cannot be drawn: name the file
+        raise MlplensError(f"{args.model}: {exc}") from None
+    for layer, nodes in written.constant_rows.items():
+        note(f"layer {layer}: {len(nodes)} node(s) have a constant picture, drawn flat: "
+             f"{nodes[:20]}{' ...' if len(nodes) > 20 else ''}")
+    print_paths(written.paths)
