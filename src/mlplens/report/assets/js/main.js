@@ -22,9 +22,10 @@ function startExplorer() {
     predicted: 0, contrib: null, grads: null,
     selected: {layer: L - 1, node: 0}, cursor: {layer: -1, node: 0},
     follow: true,  // until a node is picked, the panel shows the predicted class's node
-    cellMode: 'activation', cmap: 'gray', position: 0,
+    cellMode: 'activation', cmap: 'gray',
+    position: data.frames ? data.frames.frames.length : 0,  // the training slider's: the trained model
     galleryMethod: data.methods.length ? data.methods[0].name : null,
-    timings: [], lastUpdate: 0, lastCompute: 0,
+    timings: [], lastCompute: 0,  // milliseconds: whole updates from the pad, forward passes
   };
 
   // ---- the parts of the page ------------------------------------------------------------------
@@ -32,7 +33,6 @@ function startExplorer() {
     elements: {section: $('training'), slider: $('step'), label: $('step-label'), play: $('play'),
                note: $('training-note')},
     frameData: data.frames, accuracy: data.model.test_accuracy, state, setPosition});
-  state.position = training.last;
   const pictures = (method, k) => picturesAt(training.frames, state.position, method, k);
   const palette = () => palettes[state.cmap];
   const pad = createPad($('pad'), [H, W], {start: startStroke, extend: extendStroke, end: endStroke});
@@ -137,7 +137,6 @@ function startExplorer() {
     render();
   }
   function recordTiming(update) {
-    state.lastUpdate = update;
     state.timings.push({update: update, compute: state.lastCompute});
     if (state.timings.length > 500) state.timings.shift();
   }
