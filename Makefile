@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-output
 
-.PHONY: setup setup-test demo test bench bench-quick clean
+.PHONY: setup setup-test demo test check-js bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,15 +27,28 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The explorer's JavaScript is unit-tested by Node's own test runner (no npm packages): Debian's
+# nodejs, installed the same way when missing.
+NODE ?= /usr/bin/node
+$(NODE):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs
+
 setup: $(VENV)/.installed
 
-setup-test: $(VENV)/.installed-test $(CHROMIUM)
+setup-test: $(VENV)/.installed-test $(CHROMIUM) $(NODE)
 
 demo: setup
 	$(BIN)/mlplens reproduce --out $(DEMO_OUT)
 
+# The JavaScript tests first: CI reads pytest's closing line, so pytest runs last.
 test: setup-test
+	$(NODE) --test tests/js/
 	$(BIN)/python -m pytest
+
+# The explorer's JavaScript tests alone: under a second, no venv needed.
+check-js: $(NODE)
+	$(NODE) --test tests/js/
 
 # Speed and memory, measured side by side (benchmarks/README.md); not part of `make test`.
 # One benchmark: .venv/bin/python -m benchmarks.train (or render, startup, project, reproduce).

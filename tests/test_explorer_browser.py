@@ -8,6 +8,7 @@ One small net trained on real MNIST (with training snapshots) and its page, writ
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -102,16 +103,26 @@ def page(browser, run):
     opened.close()
 
 
+@contextmanager
+def _redrawn(page: Page):
+    """Returns once the page has redrawn after what the block did, with no stroke still being
+    drawn: the page counts its finished redraws in <body data-frame>."""
+    since = page.js("() => Number(document.body.dataset.frame)")
+    yield
+    page.page.wait_for_function("(since) => Number(document.body.dataset.frame) > since"
+                                " && !window.mlplens.state.stroke", arg=since)
+
+
 def _stroke(page: Page, points: list[tuple[float, float]]) -> None:
     """A mouse stroke through points given in the pad's 0..1 coordinates."""
     box = page.page.locator("#pad").bounding_box()
     at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-    page.page.mouse.move(*at[0])
-    page.page.mouse.down()
-    for point in at[1:]:
-        page.page.mouse.move(*point, steps=8)
-    page.page.mouse.up()
-    page.page.wait_for_timeout(60)  # the pad updates on the next animation frame
+    with _redrawn(page):  # the pad updates on animation frames and when the stroke ends
+        page.page.mouse.move(*at[0])
+        page.page.mouse.down()
+        for point in at[1:]:
+            page.page.mouse.move(*point, steps=8)
+        page.page.mouse.up()
 
 
 def _picture(page: Page, method: str) -> np.ndarray:
@@ -175,14 +186,14 @@ def test_drawing_changes_the_prediction_and_the_activations(page, run, shots):
     seven = page.js("() => window.mlplens.probabilities()")
     assert not np.allclose(seven, one[0])
     page.page.screenshot(path=shots / "drawn-7.png")
-    page.page.locator("#undo").click()
-    page.page.wait_for_timeout(60)
+    with _redrawn(page):
+        page.page.locator("#undo").click()
     np.testing.assert_array_equal(page.js("() => window.mlplens.probabilities()"), one[0])
     timings = page.js("() => window.mlplens.state.timings.map((t) => t.update)")
     print(f"\nupdate per pointer frame (pad -> 28x28 -> forward -> redraw): median "
           f"{np.median(timings):.2f} ms, max {np.max(timings):.2f} ms over {len(timings)}")
-    page.page.locator("#clear").click()
-    page.page.wait_for_timeout(60)
+    with _redrawn(page):
+        page.page.locator("#clear").click()
     np.testing.assert_array_equal(page.js("() => window.mlplens.probabilities()"), blank[0])
 
 
@@ -255,23 +266,24 @@ def test_the_page_makes_no_request_and_forbids_them(page, shots):
     assert page.requests == [page.url]  # the page itself and nothing else
     failed: list[str] = []
     page.page.on("requestfailed", lambda request: failed.append(request.failure))
-    blocked = page.js("""async () => {
-        const seen = [];
-        document.addEventListener('securitypolicyviolation', (e) => seen.push(e.violatedDirective));
-        let fetched = 'allowed';
-        try { await fetch('http://127.0.0.1:9/probe'); } catch (error) { fetched = 'blocked'; }
-        const image = new Image();
-        image.src = 'http://127.0.0.1:9/probe.png';
-        await new Promise((done) => { image.onerror = done; image.onload = done; });
-        await new Promise((done) => setTimeout(done, 50));
-        return {fetched, seen};
-    }""")
+    # The image is refused last: once its refusal is logged, every refusal is.
+    with page.page.expect_console_message(lambda message: "probe.png" in message.text):
+        blocked = page.js("""async () => {
+            const seen = [];
+            document.addEventListener('securitypolicyviolation', (e) => seen.push(e.violatedDirective));
+            let fetched = 'allowed';
+            try { await fetch('http://127.0.0.1:9/probe'); } catch (error) { fetched = 'blocked'; }
+            const image = new Image();
+            image.src = 'http://127.0.0.1:9/probe.png';
+            // Its refusal's event is queued before its error event, on the same task source.
+            await new Promise((done) => { image.onerror = done; image.onload = done; });
+            return {fetched, seen};
+        }""")
     assert blocked["fetched"] == "blocked"
     assert sorted(set(blocked["seen"])) == ["connect-src", "img-src"]
     # Chromium names the image it refused; it never left the browser.
     assert page.requests[1:] == ["http://127.0.0.1:9/probe.png"]
     assert failed == ["csp"]
-    page.page.wait_for_timeout(100)
     assert page.problems and all("127.0.0.1:9" in problem for problem in page.problems)
     page.problems.clear()  # the refusals above are logged as console errors, as they should be
 

@@ -19,10 +19,16 @@ from typing import Any
 
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 
+# The explorer's script files (report/assets/js/NAME.js), in the order they are joined into the
+# page's one inline script: the pure parts first, then the parts of the page, then main. Each
+# file only declares functions and constants; the script's last line starts the page.
+EXPLORER_SCRIPTS = ("decode", "net", "mnist_like", "paint", "format", "pad", "bars", "strips",
+                    "node_panel", "gallery", "training", "main")
 
-def asset(name: str) -> str:
-    """The text of report/assets/NAME."""
-    return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
+
+def asset(*path: str) -> str:
+    """The text of report/assets/PATH (a name, or a folder and a name)."""
+    return resources.files(__package__).joinpath("assets", *path).read_text(encoding="utf-8")
 
 
 def source_hash(text: str) -> str:
@@ -67,8 +73,15 @@ def head(title: str, css: str, scripts: list[str]) -> str:
                                      "title": escape(title), "css": css})
 
 
+def explorer_script() -> str:
+    """The explorer's JavaScript: its files joined in one function scope (their names stay out
+    of the page's globals), in strict mode, then the call that starts the page."""
+    files = "\n".join(asset("js", f"{name}.js") for name in EXPLORER_SCRIPTS)
+    return f"(function () {{\n'use strict';\n\n{files}\nstartExplorer();\n}})();\n"
+
+
 def render_explorer(data: dict[str, Any], title: str) -> str:
     """The explorer page: template + CSS + JS + the data from `pagedata.explorer_data`."""
-    css, script = asset("explorer.css"), asset("explorer.js")
+    css, script = asset("explorer.css"), explorer_script()
     return fill(asset("explorer.html"), {"head": head(title, css, [script]), "script": script,
                                          "data": json_for_script(data)})

@@ -1,0 +1,41 @@
+// The prediction: one bar per class, a button that opens that class's output node.
+
+function createBars(container, classes, onPick) {
+  const bars = [];
+  for (let c = 0; c < classes; c++) {
+    const bar = document.createElement('div');
+    bar.className = 'bar';
+    bar.setAttribute('role', 'button');
+    bar.tabIndex = 0;
+    const value = document.createElement('div');
+    value.className = 'value';
+    const fill = document.createElement('div');
+    fill.className = 'fill';
+    const digit = document.createElement('div');
+    digit.className = 'digit';
+    digit.textContent = String(c);
+    bar.append(value, fill, digit);
+    bar.addEventListener('click', () => onPick(c));
+    bar.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); onPick(c); }
+    });
+    container.append(bar);
+    bars.push({bar: bar, value: value, fill: fill});
+  }
+
+  // outputs: the output layer's activations; probabilities after a softmax, else scaled to
+  // the largest |value|.
+  function render(outputs, showsProbability, predicted) {
+    let max = 0;
+    for (let c = 0; c < outputs.length; c++) max = Math.max(max, Math.abs(outputs[c]));
+    for (let c = 0; c < bars.length; c++) {
+      const p = outputs[c];
+      const share = showsProbability ? p : (max > 0 ? Math.abs(p) / max : 0);
+      bars[c].fill.style.height = (Math.max(0, share) * 84).toFixed(1) + 'px';
+      bars[c].value.textContent = showsProbability ? (100 * p).toFixed(1) + '%' : fmt(p, 2);
+      bars[c].bar.classList.toggle('top', c === predicted);
+      bars[c].bar.setAttribute('aria-label', 'class ' + c + ': ' + bars[c].value.textContent);
+    }
+  }
+  return {render: render};
+}

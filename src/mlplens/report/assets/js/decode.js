@@ -1,0 +1,55 @@
+// The page's data block -> typed arrays. mlplens.report.pagedata writes numbers as base64 of
+// their little-endian bytes: uint8 pixels and labels, float32 weights and statistics.
+
+function bytesFromBase64(text) {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function floatsFromBase64(text) {
+  const raw = bytesFromBase64(text);
+  return new Float32Array(raw.buffer, 0, raw.length / 4);
+}
+
+// A picture block {shape: [n, h, w], pixels, legend}, decoded on first use and kept with it:
+// most blocks (every method, layer and training frame) are never looked at.
+function pictureBlock(block) {
+  if (!block) return null;
+  if (!block.decoded) {
+    block.decoded = {n: block.shape[0], h: block.shape[1], w: block.shape[2],
+                     pixels: bytesFromBase64(block.pixels), legend: block.legend};
+  }
+  return block.decoded;
+}
+
+// Every Dense layer with its weights (Keras layout: kernel (inputs, units), row-major) and the
+// statistics of its nodes.
+function decodeLayers(data) {
+  return data.layers.map((layer, k) => {
+    const stats = data.stats.layers[k];
+    const extra = {};
+    for (const name of Object.keys(stats.extra)) extra[name] = floatsFromBase64(stats.extra[name]);
+    return {
+      name: layer.name, units: layer.units, inputs: layer.inputs, activation: layer.activation,
+      kernel: floatsFromBase64(layer.kernel), bias: floatsFromBase64(layer.bias),
+      stats: {active: floatsFromBase64(stats.active), mean: floatsFromBase64(stats.mean),
+              classMean: floatsFromBase64(stats.class_mean), classes: stats.classes,
+              scale: stats.scale, extra: extra},
+    };
+  });
+}
+
+// The test digits: count pictures of the image shape, one after another, and their labels.
+function decodeDigits(data) {
+  return {pixels: bytesFromBase64(data.digits.pixels), labels: bytesFromBase64(data.digits.labels),
+          count: data.digits.count};
+}
+
+// Each colormap as 256 RGB triples, by name, in the data block's order.
+function decodeColormaps(data) {
+  const colormaps = {};
+  for (const name of Object.keys(data.colormaps)) colormaps[name] = bytesFromBase64(data.colormaps[name]);
+  return colormaps;
+}

@@ -1,0 +1,265 @@
+// Starts the explorer: reads the data block, builds the page's parts and wires them together.
+// `state` is the page's one state object. The parts read it; only the functions under
+// "changing the state" write it, and each redraws what depends on what it changed.
+
+function startExplorer() {
+  const $ = (id) => document.getElementById(id);
+  const data = JSON.parse($('mlplens-data').textContent);
+  const [H, W] = data.image_shape;
+  const NPIX = H * W;
+  const layers = decodeLayers(data);
+  const L = layers.length, OUT = layers[L - 1];
+  const digits = decodeDigits(data);
+  const colormaps = decodeColormaps(data);
+  const palettes = {};
+  for (const name of Object.keys(colormaps)) palettes[name] = paletteFromColormap(colormaps[name]);
+  const gray = grayPalette();
+
+  const state = {
+    history: [],  // undo stack of drawings {base: test digit or null, strokes}; the last is shown
+    stroke: null,  // the stroke being drawn
+    pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), note: '', result: null,
+    predicted: 0, contrib: null, grads: null,
+    selected: {layer: L - 1, node: 0}, cursor: {layer: -1, node: 0},
+    follow: true,  // until a node is picked, the panel shows the predicted class's node
+    cellMode: 'activation', cmap: 'gray',
+    position: data.frames ? data.frames.frames.length : 0,  // the training slider's: the trained model
+    galleryMethod: data.methods.length ? data.methods[0].name : null,
+    timings: [], lastCompute: 0,  // milliseconds: whole updates from the pad, forward passes
+  };
+
+  // ---- the parts of the page ------------------------------------------------------------------
+  const training = createTraining({
+    elements: {section: $('training'), slider: $('step'), label: $('step-label'), play: $('play'),
+               note: $('training-note')},
+    frameData: data.frames, accuracy: data.model.test_accuracy, state, setPosition});
+  const pictures = (method, k) => picturesAt(training.frames, state.position, method, k);
+  const palette = () => palettes[state.cmap];
+  const pad = createPad($('pad'), [H, W], {start: startStroke, extend: extendStroke, end: endStroke});
+  const bars = createBars($('bars'), OUT.units, (c) => select(L - 1, c));
+  const strips = createStrips({container: $('strips'), tooltip: $('tooltip'),
+                               announce: $('announce'), layers, state, select, moveCursor});
+  const nodePanel = createNodePanel({
+    elements: {title: $('node-title'), sub: $('node-sub'), pictures: $('node-pictures'),
+               stats: $('node-stats'), chart: $('class-chart'), caption: $('class-caption')},
+    layers, methods: data.methods, statsSource: data.stats.source, state, pictures, palette});
+  const gallery = createGallery({
+    elements: {canvas: $('gallery'), panel: $('gallery-panel'), title: $('gallery-title'),
+               method: $('gallery-method')},
+    methods: data.methods, layers, state, pictures, palette, chooseMethod: setGalleryMethod,
+    select});
+
+  const cmapSelect = $('cmap');
+  for (const name of Object.keys(palettes)) {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = name;
+    cmapSelect.append(option);
+  }
+  cmapSelect.addEventListener('change', () => setColormap(cmapSelect.value));
+  $('cell-mode').addEventListener('change', () => setCellMode($('cell-mode').value));
+  $('clear').addEventListener('click', clearPad);
+  $('undo').addEventListener('click', undo);
+  $('random').addEventListener('click', randomDigit);
+  document.addEventListener('keydown', (event) => {
+    const target = event.target;
+    if (target instanceof HTMLSelectElement || target instanceof HTMLInputElement) return;
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'z') {
+      event.preventDefault();
+      undo();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key.toLowerCase();
+    if (key === 'c') clearPad();
+    else if (key === 'u') undo();
+    else if (key === 'r') randomDigit();
+    else if (key === 'escape') strips.hideTooltip();
+  });
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { strips.layout(); render(); gallery.render(); drawn(); }, 100);
+  });
+  const model = data.model;
+  $('model-line').textContent = [model.name, model.describe,
+    model.test_accuracy !== null ? 'test accuracy ' + fmt(model.test_accuracy, 4) : '']
+    .filter(Boolean).join(' · ');
+
+  // ---- changing the state -------------------------------------------------------------------
+  const shownDrawing = () => state.history[state.history.length - 1];
+
+  function pushDrawing(drawing) {
+    state.history.push(drawing);
+    refresh();
+  }
+  function loadTestDigit(index) {
+    pushDrawing({base: index, strokes: []});
+  }
+  function clearPad() {
+    const shown = shownDrawing();
+    if (shown.base !== null || shown.strokes.length) pushDrawing({base: null, strokes: []});
+    else refresh();
+  }
+  function undo() {
+    if (state.history.length > 1) state.history.pop();
+    refresh();
+  }
+  function startStroke(point) {
+    state.stroke = [point];
+    schedule();
+  }
+  function extendStroke(points) {
+    if (!state.stroke) return;
+    state.stroke.push(...points);
+    schedule();
+  }
+  function endStroke() {
+    if (!state.stroke) return;
+    const shown = shownDrawing(), stroke = state.stroke;
+    state.stroke = null;
+    pushDrawing({base: shown.base, strokes: shown.strokes.concat([stroke])});
+  }
+
+  // The network's input and everything it computes from it.
+  function setInput(pixels, note) {
+    state.pixels = Uint8Array.from(pixels);
+    state.x = inputsFromPixels(state.pixels);
+    state.note = note;
+    const started = performance.now();
+    const result = forward(layers, state.x);
+    state.predicted = predictedClass(layers, result);
+    const back = contributions(layers, result, state.predicted);
+    state.result = result;
+    state.contrib = back.contrib;
+    state.grads = back.grads;
+    state.lastCompute = performance.now() - started;
+    render();
+  }
+  function recordTiming(update) {
+    state.timings.push({update: update, compute: state.lastCompute});
+    if (state.timings.length > 500) state.timings.shift();
+  }
+
+  // follow: keep showing the predicted class's output node (until a node is picked).
+  function select(k, node, follow) {
+    state.follow = Boolean(follow);
+    state.selected = {layer: k, node: node};
+    strips.render();
+    nodePanel.render();
+    nodePanel.renderPictures();
+    gallery.render();
+    drawn();
+  }
+  function moveCursor(k, node) {  // the keyboard's place in a strip; layer -1: none
+    state.cursor = {layer: k, node: node};
+    strips.render();
+    drawn();
+  }
+  function setPosition(position) {
+    state.position = Math.max(0, Math.min(training.last, position));
+    training.show(state.position);
+    nodePanel.renderPictures();
+    gallery.render();
+    drawn();
+  }
+  function setColormap(name) {
+    state.cmap = name;
+    nodePanel.renderPictures();
+    gallery.render();
+    drawn();
+  }
+  function setCellMode(mode) {
+    state.cellMode = mode;
+    render();
+  }
+  function setGalleryMethod(name) {
+    state.galleryMethod = name;
+    gallery.render();
+    drawn();
+  }
+
+  // ---- from the pad to the network ----------------------------------------------------------
+  function digitPixels(index) {
+    return digits.pixels.subarray(index * NPIX, (index + 1) * NPIX);
+  }
+
+  function refresh() {
+    const shown = shownDrawing();
+    pad.paint(shown.base === null ? null : digitPixels(shown.base),
+              state.stroke ? shown.strokes.concat([state.stroke]) : shown.strokes);
+    updateInput();
+  }
+  // What the network gets from the pad: a test digit as it is, or the ink made MNIST-like.
+  function updateInput() {
+    const started = performance.now();
+    const shown = shownDrawing();
+    if (shown.base !== null && shown.strokes.length === 0 && !state.stroke) {
+      setInput(digitPixels(shown.base),
+               'test digit #' + shown.base + ', labelled ' + digits.labels[shown.base]);
+    } else {
+      setInput(mnistLike(pad.ink(), pad.height, pad.width), shown.base !== null
+        ? 'test digit #' + shown.base + ' with your strokes, refitted'
+        : 'your drawing, fitted into 20x20 and centred by mass in 28x28, as MNIST was made');
+    }
+    recordTiming(performance.now() - started);
+  }
+  let pending = false;
+  function schedule() {  // pointer moves come faster than frames: one update per frame
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      refresh();
+    });
+  }
+  function randomDigit() {
+    let index = Math.floor(Math.random() * digits.count);
+    if (digits.count > 1 && index === shownDrawing().base) index = (index + 1) % digits.count;
+    loadTestDigit(index);
+  }
+
+  // ---- drawing ----------------------------------------------------------------------------------
+  // Everything that shows the input and what the network makes of it.
+  function render() {
+    if (state.follow && state.selected.node !== state.predicted) {
+      select(L - 1, state.predicted, true);
+    }
+    paintPixels($('input-view'), state.pixels, W, H, gray);
+    $('input-note').textContent = 'What the network sees (' + H + '×' + W + '): ' + state.note + '.';
+    bars.render(state.result.posts[L - 1], OUT.activation === 'softmax', state.predicted);
+    strips.render();
+    nodePanel.render();
+    const last = state.timings.length ? state.timings[state.timings.length - 1] : null;
+    $('about').textContent = 'Forward pass with contributions ' + fmt(state.lastCompute, 2) +
+      ' ms' + (last ? ', whole update ' + fmt(last.update, 2) + ' ms' : '') +
+      ', in this browser. Node statistics from ' + data.stats.source + '; test digits are ' +
+      data.digits.source + '.';
+    drawn();
+  }
+
+  // Counts finished redraws in <body data-frame>, so that tests wait for the page, not a clock.
+  let frame = 0;
+  function drawn() {
+    document.body.dataset.frame = String(++frame);
+  }
+
+  strips.layout();
+  loadTestDigit(0);  // the first drawing: undo stops there
+  select(L - 1, state.predicted, true);
+  if (training.frames.length) setPosition(training.last);
+
+  // For tests and the curious: the page's own functions.
+  window.mlplens = {
+    state: state, layers: layers, forward: (x) => forward(layers, x), mnistLike: mnistLike,
+    loadTestDigit: loadTestDigit, setInputPixels: setInput, select: select,
+    setPosition: setPosition, padInk: () => pad.ink(), clear: clearPad, undo: undo,
+    probabilities: () => Array.from(state.result.posts[L - 1]),
+    activations: () => state.result.posts.map((a) => Array.from(a)),
+    contributions: () => state.contrib.map((c) => (c ? Array.from(c) : null)),
+    input: () => Array.from(state.pixels),
+    cellCentre: strips.cellCentre,
+    layout: strips.columns,
+    ready: true,
+  };
+}

@@ -1,0 +1,103 @@
+// The network's forward pass and the contributions of its hidden nodes, in float64 from the
+// float32 weights. Keras Dense: z = a W + b, with W stored (inputs, units) row-major.
+
+// What the network gets from 28x28 uint8 pixels: v / 255 rounded to float32, as Keras sees it.
+function inputsFromPixels(pixels) {
+  const x = new Float64Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) x[i] = Math.fround(pixels[i] / 255);
+  return x;
+}
+
+function activate(z, activation) {
+  const n = z.length;
+  const a = new Float64Array(n);
+  if (activation === 'relu') for (let j = 0; j < n; j++) a[j] = z[j] > 0 ? z[j] : 0;
+  else if (activation === 'linear') a.set(z);
+  else if (activation === 'sigmoid') for (let j = 0; j < n; j++) a[j] = 1 / (1 + Math.exp(-z[j]));
+  else if (activation === 'tanh') for (let j = 0; j < n; j++) a[j] = Math.tanh(z[j]);
+  else if (activation === 'softmax') {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) if (z[j] > max) max = z[j];
+    let sum = 0;
+    for (let j = 0; j < n; j++) { a[j] = Math.exp(z[j] - max); sum += a[j]; }
+    for (let j = 0; j < n; j++) a[j] /= sum;
+  } else throw new Error('unknown activation ' + activation);
+  return a;
+}
+
+// Every layer's pre-activations (pres) and activations (posts) for the input x.
+function forward(layers, x) {
+  const pres = [], posts = [];
+  let a = x;
+  for (const layer of layers) {
+    const n = layer.units, kernel = layer.kernel;
+    const z = new Float64Array(n);
+    for (let j = 0; j < n; j++) z[j] = layer.bias[j];
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (v === 0) continue;  // most pixels and many ReLUs are zero
+      const row = i * n;
+      for (let j = 0; j < n; j++) z[j] += v * kernel[row + j];
+    }
+    pres.push(z);
+    a = activate(z, layer.activation);
+    posts.push(a);
+  }
+  return {pres: pres, posts: posts};
+}
+
+// d/dz of (g . activation(z)), as mlplens.report.stats._backward
+function backward(g, z, post, activation) {
+  const n = g.length, h = new Float64Array(n);
+  if (activation === 'relu') for (let j = 0; j < n; j++) h[j] = z[j] > 0 ? g[j] : 0;
+  else if (activation === 'linear') h.set(g);
+  else if (activation === 'sigmoid') for (let j = 0; j < n; j++) h[j] = g[j] * post[j] * (1 - post[j]);
+  else if (activation === 'tanh') for (let j = 0; j < n; j++) h[j] = g[j] * (1 - post[j] * post[j]);
+  else if (activation === 'softmax') {
+    let dot = 0;
+    for (let j = 0; j < n; j++) dot += g[j] * post[j];
+    for (let j = 0; j < n; j++) h[j] = post[j] * (g[j] - dot);
+  }
+  return h;
+}
+
+// Contribution of hidden node j of layer k to the logit z_c of class c: a_kj * dz_c/da_kj.
+// contrib[k] and grads[k] (that derivative) for every hidden layer; null for the output layer.
+function contributions(layers, result, c) {
+  const L = layers.length, out = layers[L - 1];
+  const contrib = new Array(L).fill(null), grads = new Array(L).fill(null);
+  if (L < 2) return {contrib: contrib, grads: grads};
+  let g = new Float64Array(out.inputs);
+  for (let i = 0; i < out.inputs; i++) g[i] = out.kernel[i * out.units + c];
+  for (let k = L - 2; k >= 0; k--) {
+    const layer = layers[k], n = layer.units, post = result.posts[k];
+    const ck = new Float64Array(n);
+    for (let j = 0; j < n; j++) ck[j] = post[j] * g[j];
+    contrib[k] = ck;
+    grads[k] = g;
+    if (k > 0) {
+      const h = backward(g, result.pres[k], post, layer.activation);
+      const kernel = layer.kernel, below = new Float64Array(layer.inputs);
+      for (let i = 0; i < layer.inputs; i++) {
+        let sum = 0;
+        const row = i * n;
+        for (let j = 0; j < n; j++) sum += kernel[row + j] * h[j];
+        below[i] = sum;
+      }
+      g = below;
+    }
+  }
+  return {contrib: contrib, grads: grads};
+}
+
+function argmax(values) {
+  let best = 0;
+  for (let j = 1; j < values.length; j++) if (values[j] > values[best]) best = j;
+  return best;
+}
+
+// The class the network picks: the largest probability after a softmax, else the largest logit.
+function predictedClass(layers, result) {
+  const last = layers.length - 1;
+  return argmax(layers[last].activation === 'softmax' ? result.posts[last] : result.pres[last]);
+}

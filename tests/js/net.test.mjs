@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import {assertNumbers, load} from './load.mjs';
+
+const js = load('net');
+const forward = js('forward'), contributions = js('contributions');
+
+// The hand-made net of tests/conftest.py: 4 inputs -> 2 relu -> 3 softmax, Keras layout.
+const TINY = [
+  {units: 2, inputs: 4, activation: 'relu',
+   kernel: Float32Array.of(1, 0, 2, -1, 0, 1, -1, 3), bias: Float32Array.of(1, -2)},
+  {units: 3, inputs: 2, activation: 'softmax',
+   kernel: Float32Array.of(1, 0, 2, 0, 1, -1), bias: Float32Array.of(0, 1, -1)},
+];
+
+test('the forward pass of the tiny net, by hand', () => {
+  // x W1 = [1 + 1 - 2, -0.5 + 6] = [0, 5.5]; z1 = [1, 3.5]; a1 W2 = [1, 3.5, 2 - 3.5];
+  // z2 = [1, 4.5, -2.5]; softmax = exp(z2 - 4.5) / sum = [e^-3.5, 1, e^-7] / sum
+  const {pres, posts} = forward(TINY, Float64Array.of(1, 0.5, 0, 2));
+  assertNumbers(pres[0], [1, 3.5]);
+  assertNumbers(posts[0], [1, 3.5]);
+  assertNumbers(pres[1], [1, 4.5, -2.5]);
+  const sum = Math.exp(-3.5) + 1 + Math.exp(-7);
+  assertNumbers(posts[1], [Math.exp(-3.5) / sum, 1 / sum, Math.exp(-7) / sum]);
+  const decimals = [0.0292863078976980506, 0.969829322233691087, 0.000884369868610862496];
+  posts[1].forEach((p, j) => assert.ok(Math.abs(p - decimals[j]) < 1e-15, `${p} vs ${decimals[j]}`));
+  assert.equal(js('predictedClass')(TINY, {pres, posts}), 1);
+});
+
+test('a ReLU that is off passes nothing on', () => {
+  // x = 0: z1 = b1 = [1, -2], a1 = [1, 0]; z2 = [1, 0, 2] + [0, 1, -1] = [1, 1, 1]
+  const {pres, posts} = forward(TINY, new Float64Array(4));
+  assertNumbers(posts[0], [1, 0]);
+  assertNumbers(pres[1], [1, 1, 1]);
+  assertNumbers(posts[1], [1 / 3, 1 / 3, 1 / 3]);
+});
+
+test('last hidden layer: contribution = activation x weight into the logit', () => {
+  const result = forward(TINY, Float64Array.of(1, 0.5, 0, 2));  // a1 = [1, 3.5]
+  const toOne = contributions(TINY, result, 1);
+  assertNumbers(toOne.contrib[0], [0, 3.5]);  // a1 * W2[:, 1] = [1 * 0, 3.5 * 1]
+  assertNumbers(toOne.grads[0], [0, 1]);
+  assert.equal(toOne.contrib[1], null);  // none for the output layer
+  assertNumbers(contributions(TINY, result, 2).contrib[0], [2, -3.5]);  // a1 * [2, -1]
+});
+
+test('contributions reach deeper layers through the ReLUs that are on', () => {
+  const layers = [
+    {units: 2, inputs: 2, activation: 'relu', kernel: Float32Array.of(1, -1, 1, 1), bias: Float32Array.of(0, 0)},
+    {units: 2, inputs: 2, activation: 'relu', kernel: Float32Array.of(1, 0, -1, 1), bias: Float32Array.of(0, -2)},
+    {units: 2, inputs: 2, activation: 'linear', kernel: Float32Array.of(1, 2, 3, -1), bias: Float32Array.of(0, 0)},
+  ];
+  // x = [1, 2]: zA = [3, 1]; zB = [3 - 1, 1 - 2] = [2, -1], aB = [2, 0]; z = [2, 4]: class 1
+  const result = forward(layers, Float64Array.of(1, 2));
+  assertNumbers(result.posts[1], [2, 0]);
+  assertNumbers(result.pres[2], [2, 4]);
+  assert.equal(js('predictedClass')(layers, result), 1);
+  const {contrib, grads} = contributions(layers, result, 1);
+  assertNumbers(grads[1], [2, -1]);  // the output kernel's column 1
+  assertNumbers(contrib[1], [4, 0]);
+  // through B's ReLUs (only the first is on): gA = WB [2, 0] = [2, -2]; aA * gA = [6, -2]
+  assertNumbers(grads[0], [2, -2]);
+  assertNumbers(contrib[0], [6, -2]);
+});
+
+test('a net without hidden layers has no contributions', () => {
+  const result = forward(TINY.slice(1), Float64Array.of(1, 2));
+  assert.deepEqual(Array.from(contributions(TINY.slice(1), result, 0).contrib), [null]);
+});
+
+test('each activation and its derivative, by hand', () => {
+  const activate = js('activate'), backward = js('backward');
+  assertNumbers(activate(Float64Array.of(-1, 0, 2), 'relu'), [0, 0, 2]);
+  assertNumbers(activate(Float64Array.of(-1, 2), 'linear'), [-1, 2]);
+  assertNumbers(activate(Float64Array.of(0), 'sigmoid'), [0.5]);
+  assertNumbers(activate(Float64Array.of(0, 1), 'tanh'), [0, Math.tanh(1)]);
+  assertNumbers(activate(Float64Array.of(5, 5), 'softmax'), [0.5, 0.5]);
+  assert.throws(() => activate(Float64Array.of(0), 'gelu'), /unknown activation gelu/);
+  const g = Float64Array.of(2, 4);
+  assertNumbers(backward(g, Float64Array.of(-1, 2), null, 'relu'), [0, 4]);
+  assertNumbers(backward(g, null, null, 'linear'), [2, 4]);
+  assertNumbers(backward(g, null, Float64Array.of(0.5, 0.25), 'sigmoid'), [0.5, 0.75]);
+  assertNumbers(backward(g, null, Float64Array.of(0.5, 0), 'tanh'), [1.5, 4]);
+  // softmax: post * (g - g.post) with g.post = 0.5 + 3 = 3.5
+  assertNumbers(backward(g, null, Float64Array.of(0.25, 0.75), 'softmax'), [-0.375, 0.375]);
+});
+
+test('argmax takes the first of equal largest values', () => {
+  assert.equal(js('argmax')([1, 3, 3, -1]), 1);
+  assert.equal(js('argmax')([7]), 0);
+});
+
+test('pixels become the input as Keras sees it: v / 255 in float32', () => {
+  assertNumbers(js('inputsFromPixels')(Uint8Array.of(0, 255, 128)), [0, 1, 0.501960813999176]);
+});
