@@ -13,7 +13,7 @@ import mlplens
 from mlplens import layer_views, load_stack
 from mlplens.model import import_keras
 
-from .conftest import assert_one_error_line, run_cli
+from .helpers import assert_one_error_line, run_cli
 
 
 @pytest.fixture(scope="module")

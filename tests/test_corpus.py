@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import assert_one_error_line, run_cli
+from .helpers import assert_one_error_line, run_cli
 from .make_corpus import CORPUS, build
 
 MANIFEST = json.loads((CORPUS / "manifest.json").read_text())

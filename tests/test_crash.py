@@ -21,7 +21,7 @@ from PIL import Image
 
 import mlplens
 
-from .conftest import REPO
+from .helpers import REPO
 from .make_corpus import weights
 
 

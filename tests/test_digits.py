@@ -15,7 +15,7 @@ from PIL import Image
 import mlplens
 from mlplens import layer_views
 
-from .conftest import run_cli
+from .helpers import run_cli
 
 
 @pytest.fixture(scope="module")

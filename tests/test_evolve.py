@@ -11,7 +11,7 @@ from mlplens.figures.evolution import compare_runs, evolve_run, output_frame
 from mlplens.model import build, import_keras, train
 from mlplens.snapshots import load_snapshots, spread_frames
 
-from .conftest import assert_one_error_line, run_cli
+from .helpers import assert_one_error_line, run_cli
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from mlplens.core.mnist_like import box_weights
 from mlplens.report.summary import render_report
 from mlplens.snapshots import Snapshots, spread_frames
 
-from .conftest import B1, B2, W1, W2
+from .helpers import B1, B2, W1, W2
 
 
 def _decode(text: str, dtype: str) -> np.ndarray:

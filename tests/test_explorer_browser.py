@@ -24,7 +24,7 @@ from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames
 
-from .conftest import assert_one_error_line, launch_chromium, run_cli
+from .helpers import assert_one_error_line, launch_chromium, run_cli
 
 # The page computes in float64 from the model's float32 weights; NumPy in float32 BLAS.
 PROBABILITY_TOLERANCE = 1e-5

@@ -22,7 +22,7 @@ from mlplens.formats import load_stack, stack_from
 from mlplens.formats.common import MAX_VALUES
 
 from .make_corpus import dense, torch_layout, weights, write_keras2_h5, write_npz
-from .test_model import assert_same_stack, error_of, numpy_forward
+from .helpers import assert_one_error_line, assert_same_stack, error_of, numpy_forward, run_cli
 
 
 def assert_arrays(stack: DenseStack, arrays: list[np.ndarray]) -> None:
@@ -469,7 +469,6 @@ def test_save_stack_round_trip_is_exact(tmp_path, suffix):
 ])
 def test_weights_too_large_to_draw_give_one_line(tmp_path, scale, method, fragment):
     """Finite but absurd weights (a flipped exponent bit) cannot be drawn in float32."""
-    from .conftest import assert_one_error_line, run_cli
 
     path = tmp_path / "huge-values.npz"
     np.savez(path, W1=np.full((16, 4), scale, np.float32), W2=np.full((4, 2), scale, np.float32))
@@ -494,7 +493,6 @@ def test_gradient_method_follows_the_activations_a_file_records(tmp_path):
     checked against a hand-written NumPy Jacobian on the same real MNIST test images."""
     from safetensors.numpy import save_file
 
-    from .conftest import assert_one_error_line, run_cli
 
     arrays = weights([784, 8, 10], seed=17)
     path = tmp_path / "tanh.safetensors"

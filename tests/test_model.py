@@ -14,27 +14,17 @@ import numpy as np
 import pytest
 
 import mlplens
-from mlplens import DenseStack, MlplensError
+from mlplens import DenseStack
 from mlplens import load_stack
 from mlplens.model import TrainedModel, import_keras, stack_from_keras, train
+
+from .helpers import assert_message, assert_same_stack, error_of, numpy_forward
 
 keras = import_keras()
 L = keras.layers
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def error_of(call, *args, **kwargs) -> str:
-    """Run `call`, which must raise MlplensError, and give back its message."""
-    with pytest.raises(MlplensError) as caught:
-        call(*args, **kwargs)
-    return str(caught.value)
-
-
-def assert_message(message: str, *fragments: str) -> None:
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
-
 
 def random_weights(model, seed: int) -> list[np.ndarray]:
     """Seeded non-zero float32 weights shaped like the model's, set into the model."""
@@ -46,38 +36,6 @@ def random_weights(model, seed: int) -> list[np.ndarray]:
         assert np.all(w != 0)
     model.set_weights(weights)
     return weights
-
-
-def assert_same_stack(a: DenseStack, b: DenseStack) -> None:
-    assert a.image_shape == b.image_shape
-    assert a.widths == b.widths
-    assert len(a.layers) == len(b.layers)
-    for la, lb in zip(a.layers, b.layers):
-        assert la.name == lb.name
-        assert la.activation == lb.activation
-        assert la.kernel.dtype == lb.kernel.dtype == np.float32
-        assert la.bias.dtype == lb.bias.dtype == np.float32
-        assert np.array_equal(la.kernel, lb.kernel)
-        assert np.array_equal(la.bias, lb.bias)
-
-
-def numpy_forward(stack: DenseStack, x: np.ndarray) -> np.ndarray:
-    """The stack's own meaning, y = act(x @ kernel + bias) layer by layer, in float64."""
-    h = x.reshape(len(x), -1).astype(np.float64)
-    for layer in stack.layers:
-        h = h @ layer.kernel.astype(np.float64) + layer.bias.astype(np.float64)
-        if layer.activation == "relu":
-            h = np.maximum(h, 0)
-        elif layer.activation == "softmax":
-            e = np.exp(h - h.max(axis=1, keepdims=True))
-            h = e / e.sum(axis=1, keepdims=True)
-        elif layer.activation == "sigmoid":
-            h = 1 / (1 + np.exp(-h))
-        elif layer.activation == "tanh":
-            h = np.tanh(h)
-        else:
-            assert layer.activation == "linear"
-    return h
 
 
 # ---- 1. Keras round trip -----------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 from mlplens import DenseStack, project
 from mlplens.core.normalization import rownorm
 
-from .conftest import B1, W1, W2
+from .helpers import B1, W1, W2
 
 
 def test_linear_is_the_transposed_product_of_kernels(tiny_stack):

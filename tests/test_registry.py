@@ -11,10 +11,6 @@ from mlplens.core.methods import METHODS, Method, UnknownOptionError, get_method
 from mlplens.core.projection import Projection, linear_rows
 from mlplens.report import all_views, explorer_data
 
-W1 = np.array([[1, 0], [2, -1], [0, 1], [-1, 3]], dtype=np.float32)
-W2 = np.array([[1, 0, 2], [0, 1, -1]], dtype=np.float32)
-
-
 def _negated(stack, *, factor: float = 1.0) -> Projection:
     """A toy method: the linear pictures, negated and scaled."""
     return Projection("negated", tuple(-factor * rows for rows in linear_rows(stack)))

@@ -64,4 +64,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = sorted(_LAZY)
+__all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "LayerView", "Method",
+           "MlplensError", "Mnist", "NodeGrid", "Projection", "layer_views", "load_mnist",
+           "load_stack", "mnist_like", "normalize", "project", "register_method", "save_stack",
+           "stack_from", "train", "visualize_stack"]

@@ -23,7 +23,7 @@ const INKS = {
   clamped: [40, 40, (r, c) => (c === 0 ? 1 : r === 0 ? 0.01 : 0)],
 };
 
-// What mlplens.report.prep.mnist_like (the NumPy reference) makes of the same inks, computed
+// What mlplens.core.mnist_like (the NumPy reference) makes of the same inks, computed
 // once with it: the rows of the output's box that holds every non-zero pixel; the rest is 0.
 const EXPECTED = {
   patch: {top: 4, left: 7, rows: [

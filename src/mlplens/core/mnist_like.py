@@ -2,8 +2,9 @@
 
 MNIST's digits were made by fitting each stroke image into a 20x20 box (keeping its aspect ratio,
 anti-aliased) and placing that box in a 28x28 field so that its centre of mass is at the centre.
-The page does exactly this to the ink of its drawing canvas (explorer.js: `mnistLike`); this
-function is the reference its tests compare against, and a way to feed scanned digits in Python.
+The page does exactly this to the ink of its drawing canvas (`mnistLike` in
+report/assets/js/mnist_like.js); this function is the reference its tests compare against, and a
+way to feed scanned digits in Python.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 // Ink of the drawing pad -> a 28x28 MNIST-style input, the way MNIST's digits were made: fitted
 // into a 20x20 box by area averaging, then placed so that the centre of mass is the field's
-// centre. mlplens.report.prep.mnist_like is the NumPy reference; the same steps, the same rounding.
+// centre. mlplens.core.mnist_like is the NumPy reference; the same steps, the same rounding.
 
 const FIELD = 28, BOX = 20;
 

@@ -46,7 +46,7 @@ function forward(layers, x) {
   return {pres: pres, posts: posts};
 }
 
-// d/dz of (g . activation(z)), as mlplens.report.stats._backward
+// d/dz of (g . activation(z)), as mlplens.core.forward.backward
 function backward(g, z, post, activation) {
   const n = g.length, h = new Float64Array(n);
   if (activation === 'relu') for (let j = 0; j < n; j++) h[j] = z[j] > 0 ? g[j] : 0;

@@ -1,0 +1,106 @@
+"""What many tests share: the tiny hand-made net, running the real command line, the bad-input
+contract, Debian's Chromium, and comparisons of stacks. Tests import this module, never each
+other or conftest (which holds only fixtures)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlplens import DenseStack, MlplensError
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A 2x2-pixel net: 4 inputs -> 2 hidden (relu) -> 3 outputs (softmax). Small enough to
+# compute every projection by hand in test_project.py.
+W1 = np.array([[1, 0], [2, -1], [0, 1], [-1, 3]], dtype=np.float32)
+B1 = np.array([1, -2], dtype=np.float32)
+W2 = np.array([[1, 0, 2], [0, 1, -1]], dtype=np.float32)
+B2 = np.array([0, 1, -1], dtype=np.float32)
+
+
+def tiny_net() -> DenseStack:
+    return DenseStack.from_arrays([W1, W2], [B1, B2], ["relu", "softmax"])
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run `python -m mlplens ARGS` as a user would, capturing its output."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "mlplens", *args], capture_output=True,
+                          text=True, env=full_env, timeout=timeout, cwd=REPO)
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    """The contract for bad input: exit 2, one `mlplens: error:` line on stderr, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("mlplens: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, never a browser that a tool downloads; no network, no first-run work.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-default-apps", "--disable-extensions"]
+
+
+def launch_chromium(playwright):
+    """Chromium from Debian (`make setup-test` installs it). Missing is a failure, not a skip."""
+    assert CHROMIUM.is_file(), ("the browser tests need Debian's Chromium at /usr/bin/chromium: "
+                                "run `make setup-test` (apt-get install -y chromium)")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def error_of(call, *args, **kwargs) -> str:
+    """Run `call`, which must raise MlplensError, and give back its message."""
+    with pytest.raises(MlplensError) as caught:
+        call(*args, **kwargs)
+    return str(caught.value)
+
+
+def assert_message(message: str, *fragments: str) -> None:
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def assert_same_stack(a: DenseStack, b: DenseStack) -> None:
+    assert a.image_shape == b.image_shape
+    assert a.widths == b.widths
+    assert len(a.layers) == len(b.layers)
+    for la, lb in zip(a.layers, b.layers):
+        assert la.name == lb.name
+        assert la.activation == lb.activation
+        assert la.kernel.dtype == lb.kernel.dtype == np.float32
+        assert la.bias.dtype == lb.bias.dtype == np.float32
+        assert np.array_equal(la.kernel, lb.kernel)
+        assert np.array_equal(la.bias, lb.bias)
+
+
+def numpy_forward(stack: DenseStack, x: np.ndarray) -> np.ndarray:
+    """The stack's own meaning, y = act(x @ kernel + bias) layer by layer, in float64."""
+    h = x.reshape(len(x), -1).astype(np.float64)
+    for layer in stack.layers:
+        h = h @ layer.kernel.astype(np.float64) + layer.bias.astype(np.float64)
+        if layer.activation == "relu":
+            h = np.maximum(h, 0)
+        elif layer.activation == "softmax":
+            e = np.exp(h - h.max(axis=1, keepdims=True))
+            h = e / e.sum(axis=1, keepdims=True)
+        elif layer.activation == "sigmoid":
+            h = 1 / (1 + np.exp(-h))
+        elif layer.activation == "tanh":
+            h = np.tanh(h)
+        else:
+            assert layer.activation == "linear"
+    return h
