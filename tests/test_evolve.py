@@ -8,7 +8,7 @@ from PIL import Image
 
 from mlplens.errors import MlplensError
 from mlplens.evolve import compare_runs, evolve_run, frame_indices, output_frame
-from mlplens.model import build, import_keras, train
+from mlplens.training import build, import_keras, train
 from mlplens.snapshots import load_snapshots
 
 from .conftest import assert_one_error_line, run_cli

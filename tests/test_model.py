@@ -1,4 +1,5 @@
-"""mlplens.model and mlplens.stack: Keras models in and out, real training on real MNIST.
+"""mlplens.training, mlplens.formats.keras_model and mlplens.stack: Keras models in and out, real
+training on real MNIST.
 
 Every Keras model here is built with keras itself (imported through `import_keras()` so the JAX
 default applies), given seeded random weights, and compared exactly with what mlplens reads.
@@ -16,7 +17,9 @@ import pytest
 import mlplens
 from mlplens import DenseStack, MlplensError
 from mlplens import load_stack
-from mlplens.model import TrainedModel, import_keras, stack_from_keras, train
+from mlplens.formats.keras_model import stack_from_keras
+from mlplens.training import TrainedModel, build, fast_fit, import_keras, run, train
+from mlplens.training.inputs import as_inputs
 
 keras = import_keras()
 L = keras.layers
@@ -560,7 +563,7 @@ def test_single_layer_network():
 
 def _fresh_model(hidden, seed=0):
     keras.utils.set_random_seed(seed)
-    model = mlplens.model.build(hidden)
+    model = build(hidden)
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -570,15 +573,15 @@ def test_fit_on_device_equals_keras_fit(count, hidden, monkeypatch, capsys):
     # 700 images: five full batches of 128 and a tail of 60, run two steps per compiled call so
     # that chunk boundaries, the tail and the progress bar are all exercised; 256: no tail;
     # 90: a single batch smaller than batch_size.
-    monkeypatch.setattr(mlplens.model, "STEPS_PER_EXECUTION", 2)
+    monkeypatch.setattr(fast_fit, "STEPS_PER_EXECUTION", 2)
     mnist = mlplens.load_mnist()
-    x = mlplens.model._as_inputs(mnist.x_train[:count])
+    x = as_inputs(mnist.x_train[:count])
     y = keras.utils.to_categorical(mnist.y_train[:count], 10)
     reference = _fresh_model(hidden)
     expected = reference.fit(x, y, batch_size=128, epochs=2, verbose=0).history
     capsys.readouterr()
     model = _fresh_model(hidden)
-    history = mlplens.model.fit_on_device(model, x, y, batch_size=128, epochs=2, verbose=1)
+    history = fast_fit.fit_on_device(model, x, y, batch_size=128, epochs=2, verbose=1)
     progress = capsys.readouterr().out
     assert history.history == expected
     for got, want in zip(model.get_weights(), reference.get_weights()):
@@ -590,8 +593,8 @@ def test_fit_on_device_equals_keras_fit(count, hidden, monkeypatch, capsys):
 
 def test_train_takes_the_fast_path_on_jax(monkeypatch):
     calls = []
-    original = mlplens.model.fit_on_device
-    monkeypatch.setattr(mlplens.model, "fit_on_device",
+    original = run.fit_on_device
+    monkeypatch.setattr(run, "fit_on_device",
                         lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
     trained = train(hidden=(8,), train_samples=300, epochs=1, seed=0, verbose=0)
     assert calls == [1]
@@ -602,7 +605,7 @@ def test_train_takes_the_fast_path_on_jax(monkeypatch):
 def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
     # 700 images: 6 steps an epoch, 12 in two epochs; snapshots fall mid-call, at an epoch's
     # end and across epochs; two steps per compiled call make calls end between snapshots too.
-    monkeypatch.setattr(mlplens.model, "STEPS_PER_EXECUTION", 2)
+    monkeypatch.setattr(fast_fit, "STEPS_PER_EXECUTION", 2)
     fast = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
                  snapshot_every=every)
 
@@ -611,7 +614,7 @@ def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
         return model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
                          verbose=verbose, callbacks=callbacks)
 
-    monkeypatch.setattr(mlplens.model, "fit_on_device", keras_fit)
+    monkeypatch.setattr(run, "fit_on_device", keras_fit)
     reference = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
                       snapshot_every=every)
     ours, theirs = fast.snapshots, reference.snapshots

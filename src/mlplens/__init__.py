@@ -37,8 +37,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 
 
 def train(*args: Any, **kwargs: Any):
-    """Train the article's network (see `mlplens.model.train`); imports Keras on first use."""
-    from .model import train as _train
+    """Train the article's network (see `mlplens.training.train`); imports Keras on first use."""
+    from .training import train as _train
 
     return _train(*args, **kwargs)
 

@@ -257,7 +257,7 @@ def _print_paths(paths: Sequence[Path]) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> None:
     from .data import load_mnist
-    from .model import enable_compilation_cache, train
+    from .training import enable_compilation_cache, train
 
     mnist = load_mnist(args.data)
     enable_compilation_cache()
@@ -316,7 +316,7 @@ def _cmd_evolve(args: argparse.Namespace) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> None:
-    from .model import enable_compilation_cache
+    from .training import enable_compilation_cache
     from .reproduce import reproduce
 
     enable_compilation_cache()
