@@ -1,7 +1,16 @@
-"""Keras' fit on the JAX backend as compiled on-device loops (`fit_on_device`)."""
+"""Keras' fit on the JAX backend as compiled on-device loops, with Keras' fit as the fallback.
+
+The loop leans on parts of Keras that are private or JAX-specific: `Model._symbolic_build`,
+`train_step` on a tuple of JAX state, `optimizer.build`, `CallbackList`'s arguments. A Keras
+that lacks them, or whose set-up of the loop fails, trains with its public `fit` instead: one
+line on stderr says so, and the weights are those `fit` gives, only slower to get.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,10 +18,14 @@ import numpy as np
 from ..keras_backend import import_keras
 from .inputs import ALIGNMENT
 
-
 # Training steps run inside one compiled call between two updates of the progress bar: each
 # call costs a few milliseconds of synchronisation, so a few calls per epoch, not one per batch.
 STEPS_PER_EXECUTION = 128
+
+# What the loop calls on the model and its optimizer, some of it private: checked up front.
+MODEL_INTERNALS = ("_symbolic_build", "train_step", "metrics_variables", "reset_metrics",
+                   "get_metrics_result")
+OPTIMIZER_INTERNALS = ("build", "variables", "finalize_variable_values")
 
 
 def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_size: int,
@@ -32,18 +45,98 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
     end after every multiple of that many optimizer steps (counted over all epochs), and there
     the model holds its current weights while `on_train_batch_end` runs: what a callback that
     snapshots the weights every N steps needs.
+
+    When this Keras lacks an internal the loop uses, or the loop's set-up fails (before any
+    callback or training step ran), `model.fit` trains instead, from the same weights and
+    the same point of NumPy's generator, after one note on stderr.
+    """
+    keras = import_keras()
+    unsupported = _unsupported(keras, model)
+    if unsupported:
+        return _fit_instead(model, inputs, targets, batch_size, epochs, verbose, callbacks,
+                            unsupported)
+    random_state, weights = np.random.get_state(), model.get_weights()
+    built = False
+    try:
+        # What fit does first on a fresh model: draw a permutation, then build the metrics.
+        np.random.permutation(len(inputs))
+        model._symbolic_build(data_batch=(inputs[:batch_size], targets[:batch_size]))
+        built = True
+        model.optimizer.build(model.trainable_variables)
+        loop = _compile(model, inputs, targets, batch_size)
+        callback_list = keras.callbacks.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
+            epochs=epochs, steps=loop.steps, model=model)
+    except Exception as exc:  # whatever a changed internal raises
+        # fit draws its build-time permutation only while the model is unbuilt: once our
+        # build is done, the draw above stands in for it; before that, give the draw back.
+        _restore(model, weights, None if built else random_state)
+        return _fit_instead(model, inputs, targets, batch_size, epochs, verbose, callbacks,
+                            f"the compiled training loop could not be set up on Keras "
+                            f"{keras.__version__} ({_one_line(exc)})")
+    _run(model, loop, callback_list, epochs, sync_every)
+    return model.history
+
+
+def _unsupported(keras: Any, model: Any) -> str | None:
+    """Why the compiled loop cannot run on this Keras and model; None when nothing is missing."""
+    backend = keras.backend.backend()
+    if backend != "jax":
+        return f"the compiled training loop needs Keras' JAX backend, not {backend}"
+    owners = {"Model": (model, MODEL_INTERNALS),
+              "optimizer": (getattr(model, "optimizer", None), OPTIMIZER_INTERNALS),
+              "keras.callbacks": (keras.callbacks, ("CallbackList",))}
+    missing = [f"{owner}.{name}" for owner, (found, names) in owners.items() for name in names
+               if not hasattr(found, name)]
+    return f"Keras {keras.__version__} lacks {', '.join(missing)}" if missing else None
+
+
+def _restore(model: Any, weights: list[np.ndarray], random_state: Any) -> None:
+    """Undo what a failed set-up may have changed that `fit` would see: NumPy's generator (when
+    given) and the weights (no set-up step trains, but `fit` must start from these)."""
+    if random_state is not None:
+        np.random.set_state(random_state)
+    if any(not np.array_equal(now, then) for now, then in zip(model.get_weights(), weights)):
+        model.set_weights(weights)
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _fit_instead(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_size: int,
+                 epochs: int, verbose: int | str, callbacks: Any, reason: str) -> Any:
+    print(f"mlplens: note: {reason}; training with Keras' fit (slower)", file=sys.stderr,
+          flush=True)
+    return model.fit(inputs, targets, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                     callbacks=callbacks)
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """One fit's data on the device and the two compiled calls that train on them."""
+
+    x: Any
+    y: Any
+    count: int
+    full_steps: int
+    steps: int
+    run_full: Callable[..., tuple[Any, Any]]  # (state, x, y, order, first, stop) -> logs, state
+    run_tail: Callable[..., tuple[Any, Any]]  # (state, x, y, order) -> logs, state
+
+
+def _compile(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_size: int) -> _Loop:
+    """Put the data on the device and wrap `train_step` in the epoch's compiled calls.
+
+    `train_step` is traced here, abstractly, so that a Keras whose step takes or returns its
+    state differently fails now, before training starts, rather than mid-epoch.
     """
     import jax
     import jax.numpy as jnp
 
-    keras = import_keras()
     count = len(inputs)
     full_steps, tail = divmod(count, batch_size)
-    steps = full_steps + (tail > 0)
-    # What fit does first on a fresh model: draw a permutation, then build the metrics.
-    np.random.permutation(count)
-    model._symbolic_build(data_batch=(inputs[:batch_size], targets[:batch_size]))
-    model.optimizer.build(model.trainable_variables)
     # The data are arguments of the compiled loops, not constants baked into them, and on the
     # CPU they alias the host arrays instead of copying them (see `_on_device`).
     x, y = _on_device(inputs), _on_device(targets)
@@ -55,7 +148,9 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
     state_shape = jax.eval_shape(lambda: _jax_state(model))
     first_batch = jax.eval_shape(lambda x, y, order: batch(x, y, order, 0, min(batch_size, count)),
                                  x, y, jax.ShapeDtypeStruct((count,), jnp.int32))
-    logs_shape, _ = jax.eval_shape(model.train_step, state_shape, first_batch)
+    logs_shape, new_state_shape = jax.eval_shape(model.train_step, state_shape, first_batch)
+    if _layout(new_state_shape) != _layout(state_shape):
+        raise TypeError("train_step returns its state in another layout than it takes it")
 
     @jax.jit
     def run_full(state: Any, x: Any, y: Any, order: Any, first: Any, stop: Any
@@ -71,23 +166,37 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
     def run_tail(state: Any, x: Any, y: Any, order: Any) -> tuple[Any, Any]:
         return model.train_step(state, batch(x, y, order, full_steps * batch_size, tail))
 
-    callbacks = keras.callbacks.CallbackList(
-        callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose, epochs=epochs,
-        steps=steps, model=model)
+    return _Loop(x, y, count, full_steps, full_steps + (tail > 0), run_full, run_tail)
+
+
+def _layout(tree: Any) -> tuple[Any, list[tuple[Any, Any]]]:
+    """A pytree's structure and its leaves' shapes and dtypes: what a loop carry must keep."""
+    import jax
+
+    leaves, structure = jax.tree.flatten(tree)
+    return structure, [(leaf.shape, leaf.dtype) for leaf in leaves]
+
+
+def _run(model: Any, loop: _Loop, callbacks: Any, epochs: int, sync_every: int | None) -> None:
+    """The epochs: compiled calls between progress updates, the weights back on the model."""
+    import jax
+
     callbacks.on_train_begin()
     epoch_logs: dict[str, float] = {}
+    steps, full_steps = loop.steps, loop.full_steps
     for epoch in range(epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         state = _jax_state(model)
-        order = jax.device_put(np.random.permutation(count).astype(np.int32))
+        order = jax.device_put(np.random.permutation(loop.count).astype(np.int32))
         pending = None  # the last call's (last step, logs), shown once the next is queued
         first = 0
         for stop in _call_stops(epoch * steps, steps, STEPS_PER_EXECUTION, sync_every):
             if first < min(stop, full_steps):
-                logs, state = run_full(state, x, y, order, first, min(stop, full_steps))
+                logs, state = loop.run_full(state, loop.x, loop.y, order, first,
+                                            min(stop, full_steps))
             if stop > full_steps:
-                logs, state = run_tail(state, x, y, order)
+                logs, state = loop.run_tail(state, loop.x, loop.y, order)
             if pending is not None:
                 _show_progress(callbacks, *pending)
                 pending = None
@@ -104,7 +213,6 @@ def fit_on_device(model: Any, inputs: np.ndarray, targets: np.ndarray, batch_siz
         callbacks.on_epoch_end(epoch, epoch_logs)
     model.optimizer.finalize_variable_values(model.trainable_weights)
     callbacks.on_train_end(logs=epoch_logs)
-    return model.history
 
 
 def _call_stops(done: int, steps: int, per_call: int, sync_every: int | None) -> list[int]:
