@@ -9,8 +9,8 @@ with one (the floor is the faster). It is measured after every training epoch, s
 and the training share the machine's load, in a worker process of its own (XLA's idle threads
 in the training process would slow OpenBLAS tenfold). The same products compiled by XLA are
 timed in-process too, to show how much of the gap is XLA's matmul speed. Compared: mlplens'
-training loop (`mlplens.model.fit_on_device`: Keras' own train step, compiled loops, data on the
-device) and plain `keras.Model.fit`, in alternating sessions, each a fresh seeded model.
+training loop (`mlplens.training.fit_on_device`: Keras' own train step, compiled loops, data on
+the device) and plain `keras.Model.fit`, in alternating sessions, each a fresh seeded model.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def floor_worker(samples: int, sizes: tuple[int, ...]) -> None:
 
 
 def make_model(hidden: tuple[int, ...], seed: int = 0) -> Any:
-    from mlplens.model import build, import_keras
+    from mlplens.training import build, import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(seed)
@@ -208,7 +208,7 @@ def make_model(hidden: tuple[int, ...], seed: int = 0) -> Any:
 def session(kind: str, hidden: tuple[int, ...], x: np.ndarray, y: np.ndarray, epochs: int,
             floors: dict[str, Any]) -> dict[str, Any]:
     """One training run of `epochs`; after each epoch, time the floors once each."""
-    from mlplens.model import fit_on_device, import_keras
+    from mlplens.training import fit_on_device, import_keras
 
     keras = import_keras()
     epoch_seconds: list[float] = []
@@ -255,13 +255,14 @@ def main() -> None:
     os.environ.setdefault("KERAS_BACKEND", "jax")
 
     import mlplens
-    from mlplens.model import _as_inputs, import_keras
+    from mlplens.training import import_keras
+    from mlplens.training.inputs import as_inputs
 
     keras = import_keras()
     common.heading(f"train: seconds per epoch, {samples} images, batch {BATCH}, {epochs} epochs "
                    f"x {sessions} sessions per implementation")
     mnist = mlplens.load_mnist()
-    x = _as_inputs(mnist.x_train[:samples])
+    x = as_inputs(mnist.x_train[:samples])
     y = keras.utils.to_categorical(mnist.y_train[:samples], 10)
 
     rows, results, targets = [], {}, []

@@ -11,7 +11,7 @@ from PIL import Image
 
 import mlplens
 from mlplens import layer_views, load_stack
-from mlplens.model import import_keras
+from mlplens.keras_backend import import_keras
 
 from .helpers import assert_one_error_line, run_cli
 

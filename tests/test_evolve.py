@@ -8,8 +8,8 @@ from PIL import Image
 
 from mlplens.errors import MlplensError
 from mlplens.figures.evolution import compare_runs, evolve_run, output_frame
-from mlplens.model import build, import_keras, train
 from mlplens.snapshots import load_snapshots, spread_frames
+from mlplens.training import build, import_keras, train
 
 from .helpers import assert_one_error_line, run_cli
 

@@ -39,7 +39,7 @@ def mnist():
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, mnist):
     """A 784-64-32-10 net on the first 3,000 real training images, its snapshots and page."""
-    from mlplens.model import train
+    from mlplens.training import train
 
     folder = tmp_path_factory.mktemp("explorer-run")
     trained = train((64, 32), train_samples=3000, epochs=2, data=mnist, verbose=0,

@@ -68,7 +68,8 @@ def test_keras2_h5_is_read_exactly_without_keras(tmp_path):
 
 @pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
 def test_keras3_reads_the_keras2_fixture_to_the_same_weights(tmp_path):
-    from mlplens.model import import_keras, stack_from_keras
+    from mlplens.formats.keras_model import stack_from_keras
+    from mlplens.keras_backend import import_keras
 
     path = tmp_path / "mnist_mlp.h5"
     keras2_article(path)
@@ -365,7 +366,7 @@ def test_sklearn_binary_identity_regressor_and_unfitted():
 
 
 def test_live_keras_model_and_refusals():
-    from mlplens.model import import_keras
+    from mlplens.keras_backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((8, 8)), keras.layers.Flatten(),

@@ -36,7 +36,7 @@ def seed_file(suffix: str, folder: Path) -> bytes:
         write_keras2_h5(path, [dense("d1", 8), dense("d2", 4, "softmax")], 16,
                         {"d1": ARRAYS[:2], "d2": ARRAYS[2:]})
     elif suffix == ".keras":
-        from mlplens.model import import_keras
+        from mlplens.keras_backend import import_keras
 
         keras = import_keras()
         model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8, activation="relu"),

@@ -144,7 +144,7 @@ def mnist():
 
 @pytest.fixture(scope="module")
 def trained(mnist):
-    from mlplens.model import train
+    from mlplens.training import train
 
     return train(hidden=(128, 64), train_samples=3000, epochs=2, seed=0, data=mnist,
                  snapshot_every=10, verbose=0)

@@ -1,4 +1,5 @@
-"""mlplens.model and mlplens.stack: Keras models in and out, real training on real MNIST.
+"""mlplens.training, mlplens.formats.keras_model and mlplens.stack: Keras models in and out, real
+training on real MNIST.
 
 Every Keras model here is built with keras itself (imported through `import_keras()` so the JAX
 default applies), given seeded random weights, and compared exactly with what mlplens reads.
@@ -16,7 +17,9 @@ import pytest
 import mlplens
 from mlplens import DenseStack
 from mlplens import load_stack
-from mlplens.model import TrainedModel, import_keras, stack_from_keras, train
+from mlplens.formats.keras_model import stack_from_keras
+from mlplens.training import TrainedModel, build, fast_fit, import_keras, run, train
+from mlplens.training.inputs import as_inputs
 
 from .helpers import assert_message, assert_same_stack, error_of, numpy_forward
 
@@ -518,7 +521,7 @@ def test_single_layer_network():
 
 def _fresh_model(hidden, seed=0):
     keras.utils.set_random_seed(seed)
-    model = mlplens.model.build(hidden)
+    model = build(hidden)
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -528,16 +531,17 @@ def test_fit_on_device_equals_keras_fit(count, hidden, monkeypatch, capsys):
     # 700 images: five full batches of 128 and a tail of 60, run two steps per compiled call so
     # that chunk boundaries, the tail and the progress bar are all exercised; 256: no tail;
     # 90: a single batch smaller than batch_size.
-    monkeypatch.setattr(mlplens.model, "STEPS_PER_EXECUTION", 2)
+    monkeypatch.setattr(fast_fit, "STEPS_PER_EXECUTION", 2)
     mnist = mlplens.load_mnist()
-    x = mlplens.model._as_inputs(mnist.x_train[:count])
+    x = as_inputs(mnist.x_train[:count])
     y = keras.utils.to_categorical(mnist.y_train[:count], 10)
     reference = _fresh_model(hidden)
     expected = reference.fit(x, y, batch_size=128, epochs=2, verbose=0).history
     capsys.readouterr()
     model = _fresh_model(hidden)
-    history = mlplens.model.fit_on_device(model, x, y, batch_size=128, epochs=2, verbose=1)
-    progress = capsys.readouterr().out
+    history = fast_fit.fit_on_device(model, x, y, batch_size=128, epochs=2, verbose=1)
+    progress, notes = capsys.readouterr()
+    assert "mlplens: note" not in notes  # the compiled loop ran, not the fallback
     assert history.history == expected
     for got, want in zip(model.get_weights(), reference.get_weights()):
         assert np.array_equal(got, want)
@@ -548,8 +552,8 @@ def test_fit_on_device_equals_keras_fit(count, hidden, monkeypatch, capsys):
 
 def test_train_takes_the_fast_path_on_jax(monkeypatch):
     calls = []
-    original = mlplens.model.fit_on_device
-    monkeypatch.setattr(mlplens.model, "fit_on_device",
+    original = run.fit_on_device
+    monkeypatch.setattr(run, "fit_on_device",
                         lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
     trained = train(hidden=(8,), train_samples=300, epochs=1, seed=0, verbose=0)
     assert calls == [1]
@@ -560,7 +564,7 @@ def test_train_takes_the_fast_path_on_jax(monkeypatch):
 def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
     # 700 images: 6 steps an epoch, 12 in two epochs; snapshots fall mid-call, at an epoch's
     # end and across epochs; two steps per compiled call make calls end between snapshots too.
-    monkeypatch.setattr(mlplens.model, "STEPS_PER_EXECUTION", 2)
+    monkeypatch.setattr(fast_fit, "STEPS_PER_EXECUTION", 2)
     fast = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
                  snapshot_every=every)
 
@@ -569,7 +573,7 @@ def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
         return model.fit(inputs, targets, batch_size=batch_size, epochs=epochs,
                          verbose=verbose, callbacks=callbacks)
 
-    monkeypatch.setattr(mlplens.model, "fit_on_device", keras_fit)
+    monkeypatch.setattr(run, "fit_on_device", keras_fit)
     reference = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
                       snapshot_every=every)
     ours, theirs = fast.snapshots, reference.snapshots
@@ -580,7 +584,93 @@ def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
         np.testing.assert_array_equal(mine, want)
 
 
-# ---- 7. bad parameters -------------------------------------------------------------------------
+# ---- 7. a Keras whose internals differ trains with Keras' fit instead ----------------------------
+
+SET_UP_FAILED = f"the compiled training loop could not be set up on Keras {keras.__version__}"
+
+
+def _lacks_an_internal(monkeypatch, model) -> str:
+    monkeypatch.setattr(fast_fit, "MODEL_INTERNALS", (*fast_fit.MODEL_INTERNALS, "_gone"))
+    return f"Keras {keras.__version__} lacks Model._gone"
+
+
+def _build_takes_no_data_batch(monkeypatch, model) -> str:
+    # Fails before the model is built: fit then builds it and draws its own permutation.
+    keras_build = model._symbolic_build
+
+    def symbolic_build(iterator=None, data_batch=None):
+        if data_batch is not None:
+            raise TypeError("got an unexpected keyword argument 'data_batch'")
+        return keras_build(iterator=iterator)
+
+    monkeypatch.setattr(model, "_symbolic_build", symbolic_build)
+    return f"{SET_UP_FAILED} (TypeError: got an unexpected keyword argument 'data_batch')"
+
+
+def _set_up_fails_after_touching_a_weight(monkeypatch, model) -> str:
+    # Fails after the model is built: fit then draws no permutation of its own while building,
+    # and must start from the weights the model had.
+    compile_loop = fast_fit._compile
+
+    def fail(model, *args):
+        compile_loop(model, *args)
+        model.trainable_variables[0].assign(model.trainable_variables[0] + 1)
+        raise RuntimeError("XLA says no")
+
+    monkeypatch.setattr(fast_fit, "_compile", fail)
+    return f"{SET_UP_FAILED} (RuntimeError: XLA says no)"
+
+
+def _callback_list_takes_other_arguments(monkeypatch, model) -> str:
+    def callback_list(*args, **kwargs):
+        raise TypeError("got an unexpected keyword argument 'steps'")
+
+    monkeypatch.setattr(keras.callbacks, "CallbackList", callback_list)  # not the one fit uses
+    return f"{SET_UP_FAILED} (TypeError: got an unexpected keyword argument 'steps')"
+
+
+@pytest.mark.parametrize("force", [_lacks_an_internal, _build_takes_no_data_batch,
+                                   _set_up_fails_after_touching_a_weight,
+                                   _callback_list_takes_other_arguments])
+def test_fit_on_device_falls_back_to_keras_fit(force, monkeypatch, capsys):
+    # 1,000 real images (seven full batches and a tail), one epoch, one small hidden layer.
+    mnist = mlplens.load_mnist()
+    x = as_inputs(mnist.x_train[:1000])
+    y = keras.utils.to_categorical(mnist.y_train[:1000], 10)
+    reference = _fresh_model((16,))
+    expected = reference.fit(x, y, batch_size=128, epochs=1, verbose=0).history
+    capsys.readouterr()
+    model = _fresh_model((16,))
+    reason = force(monkeypatch, model)
+    history = fast_fit.fit_on_device(model, x, y, batch_size=128, epochs=1, verbose=0)
+    assert capsys.readouterr().err == (f"mlplens: note: {reason}; training with Keras' fit "
+                                       "(slower)\n")
+    assert history.history == expected
+    assert len(history.history["loss"]) == 1
+    for got, want in zip(model.get_weights(), reference.get_weights(), strict=True):
+        assert np.array_equal(got, want)
+
+
+def test_a_train_step_that_returns_its_state_differently_fails_the_set_up(monkeypatch):
+    # Caught while compiling, before training: fit_on_device then falls back as above.
+    mnist = mlplens.load_mnist()
+    x = as_inputs(mnist.x_train[:200])
+    y = keras.utils.to_categorical(mnist.y_train[:200], 10)
+    model = _fresh_model((8,))
+    model._symbolic_build(data_batch=(x[:128], y[:128]))
+    model.optimizer.build(model.trainable_variables)
+    keras_step = model.train_step
+
+    def train_step(state, data):
+        logs, new_state = keras_step(state, data)
+        return logs, new_state[:3]  # say, the metrics' state kept elsewhere
+
+    monkeypatch.setattr(model, "train_step", train_step)
+    with pytest.raises(TypeError, match="another layout"):
+        fast_fit._compile(model, x, y, 128)
+
+
+# ---- 8. bad parameters -------------------------------------------------------------------------
 
 def test_bad_epochs():
     assert_message(error_of(train, epochs=0), "--epochs", "got 0")

@@ -23,7 +23,7 @@ _LAZY = {
     "mnist_like": "core.mnist_like",
     "NodeGrid": "displays", "DigitGrid": "displays",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
-    "train": "model",
+    "train": "training",
     "visualize_stack": "figures.layers",
 }
 # Public names whose module calls them something else.
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .figures.layers import visualize_stack
     from .formats import load_stack, stack_from
     from .formats.export import save_stack
-    from .model import train
+    from .training import train
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from ..figures.article import reproduce
-    from ..model import enable_compilation_cache
+    from ..training import enable_compilation_cache
 
     enable_compilation_cache()
     print_paths(reproduce(args.out, quick=args.quick, seed=args.seed, data=args.data))

@@ -31,7 +31,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from ..data import load_mnist
-    from ..model import enable_compilation_cache, train
+    from ..training import enable_compilation_cache, train
 
     mnist = load_mnist(args.data)
     enable_compilation_cache()

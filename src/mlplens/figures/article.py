@@ -60,7 +60,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
               data: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = _stderr) -> list[Path]:
     """Train, draw and index everything; return the paths written, index.md last."""
-    from ..model import train
+    from ..training import train
 
     started = time.perf_counter()
     out = Path(out_dir)

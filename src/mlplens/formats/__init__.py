@@ -111,7 +111,7 @@ def stack_from(obj: Any, image_shape: Sequence[int] | None = None,
         return stack_from_sklearn(obj, shape, chosen)
     if type(obj).__module__.split(".")[0] == "keras" or (
             hasattr(obj, "layers") and hasattr(obj, "get_weights")):
-        from ..model import stack_from_keras
+        from .keras_model import stack_from_keras
 
         return stack_from_keras(obj, shape, chosen)
     raise MlplensError(f"cannot read a {type(obj).__module__}.{type(obj).__qualname__}: mlplens "

@@ -2,7 +2,7 @@
 
 A damaged archive (truncated, a failing CRC-32) or a config with foreign layers or huge declared
 sizes is refused without importing Keras or building anything; a file that passes is loaded by
-Keras itself (`mlplens.model`, the only Keras import).
+Keras itself (`keras_model`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,6 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
             raise MlplensError(f"cannot read this Keras model (config.json is not JSON: "
                                f"{exc})") from None
     check_config(config)
-    from ..model import load_keras_stack
+    from .keras_model import load_keras_stack
 
     return load_keras_stack(path, image_shape, activations)

@@ -1,6 +1,6 @@
 """Which Keras layers a chain of Dense layers may hold, judged from layer configs (no Keras import).
 
-Shared by the Keras adapter (`mlplens.model`, live layers), the h5py reader of `.h5` files and the
+Shared by the Keras adapter (`keras_model`, live layers), the h5py reader of `.h5` files and the
 check of a `.keras` file's config.json before Keras builds it, so all three accept and refuse the
 same layers, and a file that declares a huge or foreign layer is refused before anything is built.
 """
