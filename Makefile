@@ -41,10 +41,20 @@ setup-test: $(VENV)/.installed-test $(CHROMIUM) $(NODE)
 demo: setup
 	$(BIN)/mlplens reproduce --out $(DEMO_OUT)
 
-# The JavaScript tests first: CI reads pytest's closing line, so pytest runs last.
+# The import contracts (docs/architecture.md) and the JavaScript tests first: CI reads pytest's
+# closing line, so pytest runs last. Test files run whole on one of two workers, so a module's
+# trained network is trained once.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
 test: setup-test
+	$(BIN)/lint-imports
 	$(NODE) --test tests/js/
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+# The edit loop: the same, less what trains networks or starts new interpreters (under a minute).
+check: setup-test
+	$(BIN)/lint-imports
+	$(NODE) --test tests/js/
+	$(PYTEST) -m "not slow"
 
 # The explorer's JavaScript tests alone: under a second, no venv needed.
 check-js: $(NODE)

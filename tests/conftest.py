@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from mlplens import DenseStack
+from mlplens import DenseStack, Mnist, load_mnist
 
 from .helpers import tiny_net
 
@@ -12,3 +14,22 @@ from .helpers import tiny_net
 @pytest.fixture
 def tiny_stack() -> DenseStack:
     return tiny_net()
+
+
+@pytest.fixture(scope="session")
+def mnist() -> Mnist:
+    """The real, verified MNIST."""
+    return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory, mnist) -> Path:
+    """The one small trained net the tests share: 784-64-32-10 on the first 3,000 real training
+    images, 2 epochs, seed 0, snapshots every 8 steps; saved as a run folder (model.keras,
+    metrics.json, snapshots.npz). Trained once per test worker."""
+    from mlplens.training import train
+
+    folder = tmp_path_factory.mktemp("small-run")
+    train((64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
+          snapshot_every=8).save(folder)
+    return folder

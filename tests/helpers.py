@@ -104,3 +104,19 @@ def numpy_forward(stack: DenseStack, x: np.ndarray) -> np.ndarray:
         else:
             assert layer.activation == "linear"
     return h
+
+
+class LazyKeras:
+    """Keras (or one of its modules, e.g. "layers"), imported with the JAX backend when a test
+    first touches it: collecting the tests, as `make check` does for the ones it leaves out,
+    never pays for importing Keras."""
+
+    def __init__(self, module: str = "") -> None:
+        self._module = module
+
+    def __getattr__(self, name: str):
+        from mlplens.keras_backend import import_keras
+
+        keras = import_keras()
+        return getattr(getattr(keras, self._module) if self._module else keras, name)
+

@@ -15,6 +15,10 @@ from mlplens.keras_backend import import_keras
 
 from .helpers import assert_one_error_line, run_cli
 
+# Trains real networks or runs the command line in new interpreters: `make test`, not
+# `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:

@@ -24,6 +24,10 @@ import mlplens
 from .helpers import REPO
 from .make_corpus import weights
 
+# Trains real networks or runs the command line in new interpreters: `make test`, not
+# `make check`.
+pytestmark = pytest.mark.slow
+
 
 def start(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "mlplens", *args], cwd=REPO,

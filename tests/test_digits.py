@@ -17,6 +17,10 @@ from mlplens import layer_views
 
 from .helpers import run_cli
 
+# Trains real networks or runs the command line in new interpreters: `make test`, not
+# `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def digits_model():

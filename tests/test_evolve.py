@@ -13,6 +13,10 @@ from mlplens.training import build, import_keras, train
 
 from .helpers import assert_one_error_line, run_cli
 
+# Trains real networks or runs the command line in new interpreters: `make test`, not
+# `make check`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):

@@ -12,15 +12,20 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, layer_views
-from mlplens.errors import MlplensError
-from mlplens.core.forward import activate, pre_activations
 from mlplens.core.contributions import contributions
-from mlplens.core.mnist_like import mnist_like
+from mlplens.core.forward import activate, pre_activations
+from mlplens.core.mnist_like import box_weights, mnist_like
 from mlplens.core.node_statistics import node_statistics
+from mlplens.errors import MlplensError
 from mlplens.report import explorer_data
-from mlplens.report.page import fill, json_for_script, policy, render_explorer, source_hash
+from mlplens.report.page import (
+    fill,
+    json_for_script,
+    policy,
+    render_explorer,
+    source_hash,
+)
 from mlplens.report.pagedata import snapshot_frames
-from mlplens.core.mnist_like import box_weights
 from mlplens.report.summary import render_report
 from mlplens.snapshots import Snapshots, spread_frames
 

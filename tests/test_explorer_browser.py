@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from playwright.sync_api import sync_playwright
 
-from mlplens import DenseStack, layer_views, load_mnist, load_stack
+from mlplens import DenseStack, layer_views, load_stack
+from mlplens.core.contributions import contributions
 from mlplens.core.forward import as_inputs, predict
 from mlplens.core.methods import METHODS
-from mlplens.core.contributions import contributions
 from mlplens.core.mnist_like import mnist_like
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
@@ -26,26 +26,20 @@ from mlplens.snapshots import load_snapshots, spread_frames
 
 from .helpers import assert_one_error_line, launch_chromium, run_cli
 
+# Trains real networks or runs the command line in new interpreters: `make test`, not
+# `make check`.
+pytestmark = pytest.mark.slow
+
 # The page computes in float64 from the model's float32 weights; NumPy in float32 BLAS.
 PROBABILITY_TOLERANCE = 1e-5
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, mnist):
-    """A 784-64-32-10 net on the first 3,000 real training images, its snapshots and page."""
-    from mlplens.training import train
-
-    folder = tmp_path_factory.mktemp("explorer-run")
-    trained = train((64, 32), train_samples=3000, epochs=2, data=mnist, verbose=0,
-                    snapshot_every=8)
-    trained.save(folder)
-    page = folder / "page" / "explorer.html"
+def run(small_run, tmp_path_factory):
+    """The shared small net (784-64-32-10, with snapshots) and its explorer page."""
+    folder = small_run
+    page = tmp_path_factory.mktemp("explorer") / "explorer.html"
     result = run_cli("explore", str(folder / "model.keras"), "-o", str(page))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(page)]

@@ -18,11 +18,18 @@ import pytest
 
 import mlplens
 from mlplens import DenseStack
+from mlplens.errors import MlplensError
 from mlplens.formats import load_stack, stack_from
-from mlplens.formats.common import MAX_VALUES
+from mlplens.formats.common import MAX_VALUES, check_declared
 
+from .helpers import (
+    assert_one_error_line,
+    assert_same_stack,
+    error_of,
+    numpy_forward,
+    run_cli,
+)
 from .make_corpus import dense, torch_layout, weights, write_keras2_h5, write_npz
-from .helpers import assert_one_error_line, assert_same_stack, error_of, numpy_forward, run_cli
 
 
 def assert_arrays(stack: DenseStack, arrays: list[np.ndarray]) -> None:
@@ -423,8 +430,14 @@ def test_image_shapes_inferred_told_and_checked(tmp_path):
         f"{path}: image shape 5x5 has 25 pixels but the first layer takes 12 inputs")
 
 
-def test_size_cap_value():
-    assert MAX_VALUES == 268_435_456
+def test_declared_sizes_are_capped_at_the_limit_exactly():
+    assert check_declared("w", (2**14, 2**14)) == 2**28 == MAX_VALUES
+    assert check_declared("b", (1,), running_total=MAX_VALUES - 1) == MAX_VALUES
+    with pytest.raises(MlplensError, match=r"tensor 'b' declares shape \(2,\) \(2 values\); "
+                                           r"mlplens refuses models above 268,435,456 values"):
+        check_declared("b", (2,), running_total=MAX_VALUES - 1)
+    with pytest.raises(MlplensError, match=r"tensor 'w' declares a negative size \(3, -1\)"):
+        check_declared("w", (3, -1))
 
 
 @pytest.mark.parametrize("suffix", [".h5", ".safetensors", ".onnx", ".npz"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -49,13 +48,12 @@ def seed_file(suffix: str, folder: Path) -> bytes:
     return path.read_bytes()
 
 
-FOLDER = Path(tempfile.mkdtemp(prefix="mlplens-fuzz-"))
-SEEDS = {suffix: seed_file(suffix, FOLDER)
-         for suffix in (".npz", ".safetensors", ".onnx", ".h5", ".keras")}
-
-
-def teardown_module() -> None:
-    shutil.rmtree(FOLDER, ignore_errors=True)
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    """A scratch folder and one small valid file's bytes per format, made once per module."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    return folder, {suffix: seed_file(suffix, folder)
+                    for suffix in (".npz", ".safetensors", ".onnx", ".h5", ".keras")}
 
 
 @st.composite
@@ -84,8 +82,8 @@ def damaged(draw, data: bytes) -> bytes:
     return bytes(out)
 
 
-def check_contract(suffix: str, data: bytes) -> int:
-    with tempfile.TemporaryDirectory(dir=FOLDER) as folder:
+def check_contract(suffix: str, data: bytes, scratch: Path) -> int:
+    with tempfile.TemporaryDirectory(dir=scratch) as folder:
         path = Path(folder) / f"model{suffix}"
         path.write_bytes(data)
         out = Path(folder) / "out"
@@ -113,14 +111,15 @@ EXAMPLES = {".npz": 150, ".safetensors": 150, ".onnx": 150, ".h5": 150, ".keras"
 # A RuntimeWarning would print more lines on a user's stderr: here it fails the example.
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize("suffix", sorted(EXAMPLES))
-def test_damaged_files_load_or_give_one_line(suffix):
+def test_damaged_files_load_or_give_one_line(suffix, seeds):
+    scratch, seed_bytes = seeds
     outcomes = []
 
     @settings(max_examples=EXAMPLES[suffix], derandomize=True, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(damaged(SEEDS[suffix]))
+    @given(damaged(seed_bytes[suffix]))
     def run(data: bytes) -> None:
-        outcomes.append(check_contract(suffix, data))
+        outcomes.append(check_contract(suffix, data, scratch))
 
     run()
     assert len(outcomes) >= EXAMPLES[suffix]
@@ -130,5 +129,6 @@ def test_damaged_files_load_or_give_one_line(suffix):
 
 
 @pytest.mark.parametrize("suffix", sorted(EXAMPLES))
-def test_the_undamaged_seed_loads(suffix):
-    assert check_contract(suffix, SEEDS[suffix]) == 0
+def test_the_undamaged_seed_loads(suffix, seeds):
+    scratch, seed_bytes = seeds
+    assert check_contract(suffix, seed_bytes[suffix], scratch) == 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlplens import DenseStack, load_mnist, project
-from mlplens.errors import MlplensError
+from mlplens import DenseStack, load_stack, project
 from mlplens.core.forward import as_inputs, pre_activations
 from mlplens.core.gradient import fidelity, mean_jacobians
 from mlplens.core.maximize import maximize, node_gradients
+from mlplens.errors import MlplensError
 
 RNG = np.random.default_rng(7)
 
@@ -138,20 +138,11 @@ def test_node_gradients_match_the_jacobian_rows():
 # ---- on real MNIST ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mnist():
-    return load_mnist()
+def stack(small_run):
+    return load_stack(small_run / "model.keras")
 
 
-@pytest.fixture(scope="module")
-def trained(mnist):
-    from mlplens.training import train
-
-    return train(hidden=(128, 64), train_samples=3000, epochs=2, seed=0, data=mnist,
-                 snapshot_every=10, verbose=0)
-
-
-def test_maximize_beats_the_mean_test_image_by_a_margin(trained, mnist):
-    stack = trained.stack
+def test_maximize_beats_the_mean_test_image_by_a_margin(stack, mnist):
     mean_image = as_inputs(mnist.x_test).mean(axis=0, keepdims=True)
     baseline = pre_activations(stack, mean_image)
     result = project(stack, "maximize", layers=[2, 3], nodes=list(range(8)), steps=100)
@@ -171,8 +162,7 @@ def test_maximize_beats_the_mean_test_image_by_a_margin(trained, mnist):
     assert pre_activations(stack, result.layers[2])[-1].argmax(axis=1).tolist() == list(range(10))
 
 
-def test_maximize_is_deterministic_per_seed(trained):
-    stack = trained.stack
+def test_maximize_is_deterministic_per_seed(stack):
     first = maximize(stack, 3, [3, 5], steps=20, seed=4)
     again = maximize(stack, 3, [3, 5], steps=20, seed=4)
     other = maximize(stack, 3, [3, 5], steps=20, seed=5)
@@ -182,8 +172,7 @@ def test_maximize_is_deterministic_per_seed(trained):
         maximize(stack, 3, [10])
 
 
-def test_examples_rank_matches_brute_force_on_real_mnist(trained, mnist):
-    stack = trained.stack
+def test_examples_rank_matches_brute_force_on_real_mnist(stack, mnist):
     images, labels = mnist.x_test[:700], mnist.y_test[:700]
     result = project(stack, "examples", reference=images, labels=labels, k=5, batch_size=128)
     pre = pre_activations(stack, as_inputs(images))

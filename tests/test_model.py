@@ -15,16 +15,25 @@ import numpy as np
 import pytest
 
 import mlplens
-from mlplens import DenseStack
-from mlplens import load_stack
+from mlplens import DenseStack, load_stack
 from mlplens.formats.keras_model import stack_from_keras
-from mlplens.training import TrainedModel, build, fast_fit, import_keras, run, train
+from mlplens.training import TrainedModel, build, fast_fit, run, train
 from mlplens.training.inputs import as_inputs
 
-from .helpers import assert_message, assert_same_stack, error_of, numpy_forward
+from .helpers import (
+    LazyKeras,
+    assert_message,
+    assert_same_stack,
+    error_of,
+    numpy_forward,
+)
 
-keras = import_keras()
-L = keras.layers
+# Trains real networks or runs the command line in new interpreters: `make test`, not
+# `make check`.
+pytestmark = pytest.mark.slow
+
+keras = LazyKeras()
+L = LazyKeras("layers")
 
 
 # ---- helpers ---------------------------------------------------------------------------------

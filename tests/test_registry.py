@@ -7,9 +7,16 @@ import pytest
 
 import mlplens
 from mlplens.cli import build_parser, main
-from mlplens.core.methods import METHODS, Method, UnknownOptionError, get_method, project
+from mlplens.core.methods import (
+    METHODS,
+    Method,
+    UnknownOptionError,
+    get_method,
+    project,
+)
 from mlplens.core.projection import Projection, linear_rows
 from mlplens.report import all_views, explorer_data
+
 
 def _negated(stack, *, factor: float = 1.0) -> Projection:
     """A toy method: the linear pictures, negated and scaled."""

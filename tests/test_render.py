@@ -9,9 +9,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from mlplens import NodeGrid  # noqa: E402
+from mlplens.displays import DigitGrid  # noqa: E402
 from mlplens.errors import MlplensError  # noqa: E402
 from mlplens.render import Legend, colormap_lut, grid_shape, node_mosaic, side_by_side  # noqa: E402
-from mlplens.displays import DigitGrid  # noqa: E402
 
 TILES = np.array([[[0, 50], [100, 150]], [[200, 250], [255, 1]], [[7, 8], [9, 10]]], np.uint8)
 
