@@ -164,7 +164,7 @@ def test_explorer_data_carries_exact_weights_pictures_and_stats(tiny_stack):
             np.testing.assert_array_equal(_decode(block["pixels"], "u1").reshape(view.images.shape),
                                           view.images)
     first = data["stats"]["layers"][0]
-    np.testing.assert_array_equal(_decode(first["active"], "f4"), stats[0].firing_fraction)
+    np.testing.assert_array_equal(_decode(first["firing_fraction"], "f4"), stats[0].firing_fraction)
     np.testing.assert_array_equal(_decode(first["extra"]["selectivity"], "f4"), [0.5, 0.25])
     assert data["stats"]["layers"][1]["extra"] == {}
     np.testing.assert_array_equal(_decode(data["digits"]["pixels"], "u1"), digits.ravel())

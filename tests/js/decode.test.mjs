@@ -30,8 +30,9 @@ test('layers, digits and colormaps from a data block', () => {
   const data = {
     layers: [{name: 'hidden', units: 2, inputs: 4, activation: 'relu',
               kernel: 'AACAPwAAAAAAAABAAACAvwAAAAAAAIA/AACAvwAAQEA=', bias: 'AACAPwAAAMA='}],
-    stats: {layers: [{active: 'AACAPwAAIMDNzMw9', mean: 'AACAPwAAAMA=', class_mean: 'AACAPw==',
-                      classes: 1, scale: 2.5, extra: {selectivity: 'AAAgwA=='}}]},
+    stats: {layers: [{firing_fraction: 'AACAPwAAIMDNzMw9', mean_activation: 'AACAPwAAAMA=',
+                      class_means: 'AACAPw==', classes: 1, colour_scale: 2.5,
+                      extra: {selectivity: 'AAAgwA=='}}]},
     digits: {pixels: 'AQIDBAUG', labels: 'AAEC/w==', count: 1},
     colormaps: {gray: 'AAEC', hot: 'AQID'},
   };
@@ -40,11 +41,11 @@ test('layers, digits and colormaps from a data block', () => {
                    ['hidden', 2, 4, 'relu']);
   assertNumbers(layer.kernel, [1, 0, 2, -1, 0, 1, -1, 3]);  // (inputs, units), row-major
   assertNumbers(layer.bias, [1, -2]);
-  assertNumbers(layer.stats.active, [1, -2.5, 0.10000000149011612]);
-  assertNumbers(layer.stats.mean, [1, -2]);
-  assertNumbers(layer.stats.classMean, [1]);
+  assertNumbers(layer.stats.firingFraction, [1, -2.5, 0.10000000149011612]);
+  assertNumbers(layer.stats.meanActivation, [1, -2]);
+  assertNumbers(layer.stats.classMeans, [1]);
   assertNumbers(layer.stats.extra.selectivity, [-2.5]);
-  assert.deepEqual([layer.stats.classes, layer.stats.scale], [1, 2.5]);
+  assert.deepEqual([layer.stats.classes, layer.stats.colourScale], [1, 2.5]);
   const digits = js('decodeDigits')(data);
   assertNumbers(digits.pixels, [1, 2, 3, 4, 5, 6]);
   assertNumbers(digits.labels, [0, 1, 2, 255]);

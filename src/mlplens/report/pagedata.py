@@ -99,11 +99,12 @@ def _stats_block(stats: Sequence[NodeStatistics], extra: Mapping[str, Sequence[n
                  stack: DenseStack) -> list[dict[str, Any]]:
     layers = []
     for k, (layer_stats, width) in enumerate(zip(stats, stack.widths)):
-        block = {"active": b64(layer_stats.firing_fraction, "f4"),
-                 "mean": b64(layer_stats.mean_activation, "f4"),
-                 "class_mean": b64(layer_stats.class_means.T, "f4"),  # (nodes, classes)
+        # The names of NodeStatistics and nodes.json; class_means per node: (nodes, classes).
+        block = {"firing_fraction": b64(layer_stats.firing_fraction, "f4"),
+                 "mean_activation": b64(layer_stats.mean_activation, "f4"),
+                 "class_means": b64(layer_stats.class_means.T, "f4"),
                  "classes": int(layer_stats.class_means.shape[0]),
-                 "scale": layer_stats.colour_scale, "extra": {}}
+                 "colour_scale": layer_stats.colour_scale, "extra": {}}
         for name, per_layer in extra.items():
             values = per_layer[k] if k < len(per_layer) else None
             if values is None:

@@ -34,9 +34,11 @@ function decodeLayers(data) {
     return {
       name: layer.name, units: layer.units, inputs: layer.inputs, activation: layer.activation,
       kernel: floatsFromBase64(layer.kernel), bias: floatsFromBase64(layer.bias),
-      stats: {active: floatsFromBase64(stats.active), mean: floatsFromBase64(stats.mean),
-              classMean: floatsFromBase64(stats.class_mean), classes: stats.classes,
-              scale: stats.scale, extra: extra},
+      // Named as in nodes.json; classMeans is (units, classes), row-major.
+      stats: {firingFraction: floatsFromBase64(stats.firing_fraction),
+              meanActivation: floatsFromBase64(stats.mean_activation),
+              classMeans: floatsFromBase64(stats.class_means), classes: stats.classes,
+              colourScale: stats.colour_scale, extra: extra},
     };
   });
 }

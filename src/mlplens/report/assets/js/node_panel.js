@@ -32,7 +32,7 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
     if (isOut && softmaxOut) {
       row(body, 'probability now', fmt(post, 4));
       row(body, 'logit now', fmt(pre));
-      row(body, 'mean probability', fmt(stats.mean[node]));
+      row(body, 'mean probability', fmt(stats.meanActivation[node]));
     } else {
       row(body, 'activation now', fmt(post), post > 0 ? 'pos' : '');
       if (!isOut) {
@@ -44,10 +44,10 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
         for (let j = 0; j < all.length; j++) if (all[j] > c) rank++;
         row(body, 'rank in its layer', rank + ' of ' + all.length + (c === 0 ? ' (no effect)' : ''));
       }
-      row(body, 'active (z > 0) on', (100 * stats.active[node]).toFixed(1) + '% of images');
-      row(body, 'mean activation', fmt(stats.mean[node]));
+      row(body, 'active (z > 0) on', (100 * stats.firingFraction[node]).toFixed(1) + '% of images');
+      row(body, 'mean activation', fmt(stats.meanActivation[node]));
     }
-    const classes = stats.classes, means = stats.classMean.subarray(node * classes, (node + 1) * classes);
+    const classes = stats.classes, means = stats.classMeans.subarray(node * classes, (node + 1) * classes);
     const top = argmax(means);
     row(body, 'strongest for class', top + ' (mean ' + fmt(means[top]) + ')');
     for (const name of Object.keys(stats.extra)) row(body, name, fmt(stats.extra[name][node]));

@@ -104,7 +104,7 @@ function createStrips({container, tooltip, announce, layers, state, select, move
       return {values: values, scale: max || 1, label: 'contribution'};
     }
     const probability = k === L - 1 && softmaxOut;
-    return {values: state.result.posts[k], scale: (probability ? 1 : layers[k].stats.scale) || 1,
+    return {values: state.result.posts[k], scale: (probability ? 1 : layers[k].stats.colourScale) || 1,
             label: probability ? 'probability' : 'activation'};
   }
 
