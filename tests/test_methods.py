@@ -142,6 +142,7 @@ def stack(small_run):
     return load_stack(small_run / "model.keras")
 
 
+@pytest.mark.slow  # uses the shared trained net
 def test_maximize_beats_the_mean_test_image_by_a_margin(stack, mnist):
     mean_image = as_inputs(mnist.x_test).mean(axis=0, keepdims=True)
     baseline = pre_activations(stack, mean_image)
@@ -162,6 +163,7 @@ def test_maximize_beats_the_mean_test_image_by_a_margin(stack, mnist):
     assert pre_activations(stack, result.layers[2])[-1].argmax(axis=1).tolist() == list(range(10))
 
 
+@pytest.mark.slow  # uses the shared trained net
 def test_maximize_is_deterministic_per_seed(stack):
     first = maximize(stack, 3, [3, 5], steps=20, seed=4)
     again = maximize(stack, 3, [3, 5], steps=20, seed=4)
@@ -172,6 +174,7 @@ def test_maximize_is_deterministic_per_seed(stack):
         maximize(stack, 3, [10])
 
 
+@pytest.mark.slow  # uses the shared trained net
 def test_examples_rank_matches_brute_force_on_real_mnist(stack, mnist):
     images, labels = mnist.x_test[:700], mnist.y_test[:700]
     result = project(stack, "examples", reference=images, labels=labels, k=5, batch_size=128)
