@@ -10,7 +10,8 @@ and the training share the machine's load, in a worker process of its own (XLA's
 in the training process would slow OpenBLAS tenfold). The same products compiled by XLA are
 timed in-process too, to show how much of the gap is XLA's matmul speed. Compared: mlplens'
 training loop (`mlplens.training.fit_on_device`: Keras' own train step, compiled loops, data on
-the device) and plain `keras.Model.fit`, in alternating sessions, each a fresh seeded model.
+the device), plain `keras.Model.fit`, and `fit` after `compile(steps_per_execution=N)`, Keras'
+public way to run N steps per call, in alternating sessions, each a fresh seeded model.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ from benchmarks import common
 
 BATCH = 128
 NETS = {"784-512-256-10 (the article's)": (512, 256), "784-10 (single layer)": ()}
+# Each compared implementation: its name in the table and Keras' steps_per_execution, or None
+# for mlplens' own loop (which runs 128 steps per compiled call whatever the model says).
+VARIANTS = {"mlplens": ("mlplens fit_on_device", None),
+            "keras_fit": ("keras Model.fit", 1),
+            "keras_fit_spe32": ("keras fit, steps_per_execution=32", 32),
+            "keras_fit_spe128": ("keras fit, steps_per_execution=128", 128)}
 
 
 def matmul_flops(sizes: tuple[int, ...], samples: int) -> int:
@@ -195,13 +202,14 @@ def floor_worker(samples: int, sizes: tuple[int, ...]) -> None:
         print(answer, flush=True)
 
 
-def make_model(hidden: tuple[int, ...], seed: int = 0) -> Any:
+def make_model(hidden: tuple[int, ...], seed: int = 0, steps_per_execution: int = 1) -> Any:
     from mlplens.training import build, import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     model = build(hidden)
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=steps_per_execution)
     return model
 
 
@@ -227,9 +235,10 @@ def session(kind: str, hidden: tuple[int, ...], x: np.ndarray, y: np.ndarray, ep
                 floor_seconds[name].append(floor())
             time.sleep(0.1)  # and the worker's BLAS threads before the next epoch
 
-    model = make_model(hidden)
+    steps_per_execution = VARIANTS[kind][1]
+    model = make_model(hidden, steps_per_execution=steps_per_execution or 1)
     started = time.perf_counter()
-    if kind == "mlplens":
+    if steps_per_execution is None:
         history = fit_on_device(model, x, y, BATCH, epochs, verbose=0, callbacks=[Timer()])
     else:
         history = model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0,
@@ -279,7 +288,7 @@ def main() -> None:
         floors = {"numpy": worker.epoch, "xla": timed_xla}
         if worker.threads > 1:
             floors["numpy_1_thread"] = lambda: worker.epoch(1)
-        runs: dict[str, list[dict[str, Any]]] = {"mlplens": [], "keras_fit": []}
+        runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in VARIANTS}
         for _ in range(sessions):
             for kind in runs:
                 runs[kind].append(session(kind, hidden, x, y, epochs, floors))
@@ -292,38 +301,47 @@ def main() -> None:
         floor = min(numpy_threads.values())
         xla = common.median(all_floors["xla"])
         summary = {"sizes": sizes, "matmul_gflop_per_epoch": flops / 1e9,
-                   "numpy_floor_seconds": floor, "numpy_floor_by_threads": numpy_threads, "numpy_gflops": flops / floor / 1e9,
+                   "numpy_floor_seconds": floor, "numpy_floor_by_threads": numpy_threads,
+                   "numpy_gflops": flops / floor / 1e9,
                    "xla_floor_seconds": xla, "xla_gflops": flops / xla / 1e9, "runs": runs}
+        ours = common.median(s for run in runs["mlplens"] for s in run["epoch_seconds"][1:])
         for kind, sessions_of_kind in runs.items():
             steady = common.median(s for run in sessions_of_kind for s in run["epoch_seconds"][1:])
             first = common.median(run["epoch_seconds"][0] for run in sessions_of_kind)
             summary[kind] = {"steady_seconds_per_epoch": steady, "first_epoch_seconds": first,
                              "compile_seconds": first - steady,
                              "ratio_to_numpy_floor": common.ratio(steady, floor),
-                             "ratio_to_xla_floor": common.ratio(steady, xla)}
-            name = "mlplens" if kind == "mlplens" else "keras Model.fit"
-            rows.append([f"{label}: {name}", steady, first - steady,
-                         common.ratio(steady, floor), common.ratio(steady, xla)])
+                             "ratio_to_xla_floor": common.ratio(steady, xla),
+                             "ratio_to_mlplens": common.ratio(steady, ours),
+                             "final_loss": [run["final_loss"] for run in sessions_of_kind]}
+            rows.append([f"{label}: {VARIANTS[kind][0]}", steady, first - steady,
+                         common.ratio(steady, floor), common.ratio(steady, xla),
+                         common.ratio(steady, ours)])
         for name, seconds in numpy_threads.items():
             threads = "1 thread" if name.endswith("1_thread") else "all threads"
             rows.append([f"{label}: matmul floor, NumPy {threads} "
                          f"({flops / seconds / 1e9:.0f} GFLOP/s)", seconds, "",
-                         common.ratio(seconds, floor), common.ratio(seconds, xla)])
+                         common.ratio(seconds, floor), common.ratio(seconds, xla),
+                         common.ratio(seconds, ours)])
         rows.append([f"{label}: matmul floor, XLA ({flops / xla / 1e9:.0f} GFLOP/s)", xla, "",
-                     common.ratio(xla, floor), 1.0])
+                     common.ratio(xla, floor), 1.0, common.ratio(xla, ours)])
         results[label] = summary
         if hidden == (512, 256):
             targets.append(common.target("article net at batch 128 vs the NumPy matmul floor",
                                          summary["mlplens"]["ratio_to_numpy_floor"], 1.25, "x"))
-    print(common.table(["what", "s/epoch", "compile s", "x NumPy floor", "x XLA floor"], rows))
+    print(common.table(["what", "s/epoch", "compile s", "x NumPy floor", "x XLA floor",
+                        "x mlplens"], rows))
     print("(NumPy floor: the faster of its thread counts; compile: first epoch minus steady)")
     load = os.getloadavg()[0]
     if load > (os.cpu_count() or 1):
         print(f"warning: load average {load:.1f} on {os.cpu_count()} cores: other work shares "
               "the machine, so these ratios are unreliable")
-    speedup = common.ratio(results[next(iter(NETS))]["keras_fit"]["steady_seconds_per_epoch"],
-                           results[next(iter(NETS))]["mlplens"]["steady_seconds_per_epoch"])
-    print(f"\nmlplens vs Keras' fit on the article's net: {speedup:.2f}x faster per epoch")
+    article = results[next(iter(NETS))]
+    print()
+    for kind, (name, _) in VARIANTS.items():
+        if kind != "mlplens":
+            print(f"{name} on the article's net: {article[kind]['ratio_to_mlplens']:.2f}x "
+                  "mlplens' seconds per epoch")
     common.print_targets(targets)
     common.write_results("train", {"samples": samples, "epochs": epochs, "sessions": sessions,
                                    "batch_size": BATCH, "nets": results, "targets": targets})
