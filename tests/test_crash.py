@@ -40,7 +40,9 @@ def kill(process: subprocess.Popen) -> int:
 
 
 def is_final(path: Path) -> bool:
-    return not path.name.startswith(".") and ".part" not in path.name
+    """A file under its final name (the manifest of what mlplens wrote counts as one)."""
+    return path.name == ".mlplens-manifest.json" or (not path.name.startswith(".") and
+                                                     ".part" not in path.name)
 
 
 def check_complete(out: Path) -> tuple[list[str], list[str]]:
