@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import MlplensError, Terminated, printable
+from .errors import MlplensError, Terminated, printable, stop
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no `typing` at start-up: each import costs start time
@@ -93,17 +93,21 @@ def build_parser() -> argparse.ArgumentParser:
 def _stop_on(signal_number: int, _frame: object) -> None:
     import signal
 
-    raise Terminated(signal_number, signal.Signals(signal_number).name)
+    if signal_number == signal.SIGINT:
+        stop(KeyboardInterrupt())
+    else:
+        stop(Terminated(signal_number, signal.Signals(signal_number).name))
 
 
 def _unwind_on_signals() -> None:
     """SIGTERM and SIGHUP unwind the program like Ctrl-C does, so that every temporary file is
-    removed on the way out (only the main thread of a program can take signals)."""
+    removed on the way out; all three wait for the end of a `stops_held` block (only the main
+    thread of a program can set signal handlers)."""
     import signal
     import threading
 
     if threading.current_thread() is threading.main_thread():
-        for number in (signal.SIGTERM, signal.SIGHUP):
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             signal.signal(number, _stop_on)
 
 

@@ -356,8 +356,13 @@ def data_info(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, obj
         mnist = load_mnist()
         return {**_summary(mnist.arrays(), mnist.source, mnist.path), "verified": True}, None
     where = Path(explicit).expanduser()
-    arrays = read_path(where)
     source = "--data" if path is not None else "$MLPLENS_DATA"
+    try:
+        arrays = read_path(where)
+    except MlplensError as exc:
+        if path is not None:
+            raise
+        raise MlplensError(f"{source} {exc}") from None  # a path the user did not type
     try:
         verify(arrays, f"{source} {where}")
     except MlplensError as exc:

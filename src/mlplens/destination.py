@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import MlplensError
+from .errors import MlplensError, Terminated
 
 MANIFEST = ".mlplens-manifest.json"
 _PATH_MAX = 4096
@@ -78,7 +78,7 @@ def _nearest_existing(path: Path) -> Path:
 def _stat(path: Path) -> os.stat_result | None:
     try:
         return path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there (or under a file)
         return None
     except OSError as exc:
         raise MlplensError(f"{path}: {describe_os_error(exc)}") from None
@@ -149,8 +149,9 @@ def record_written(path: Path) -> None:
 def claimed_folder(path: str | os.PathLike[str], command: str) -> Iterator[Path]:
     """Create and lock `path` while `command` writes into it; afterwards remove the files this
     command wrote there last time and did not write this time. A second run into the same
-    folder is refused with one line while the first holds it. A run that wrote nothing (its
-    input was refused) leaves no folder behind."""
+    folder is refused with one line while the first holds it. A run that fails removes what it
+    wrote (an incomplete set of figures would pass for a whole one); one stopped by the user
+    (Ctrl-C, SIGTERM) keeps its whole files; one that wrote nothing leaves no folder behind."""
     global _recording
     folder = Path(path)
     created = _nearest_existing(folder).absolute()  # every folder below it is made here
@@ -169,10 +170,13 @@ def claimed_folder(path: str | os.PathLike[str], command: str) -> Iterator[Path]
         before = set(entries.get(command, []))
         outer, _recording = _recording, []
         written: list[Path] = _recording
-        finished = False
+        finished = stopped = False
         try:
             yield folder
             finished = True
+        except (KeyboardInterrupt, Terminated):
+            stopped = True
+            raise
         finally:
             _recording = outer
             now = {os.path.relpath(p, folder.absolute()) for p in written
@@ -180,8 +184,11 @@ def claimed_folder(path: str | os.PathLike[str], command: str) -> Iterator[Path]
             if finished:
                 _remove_stale(folder, before - now)
                 entries[command] = sorted(now)
-            else:  # an interrupted run: forget nothing it or the last run left
+            elif stopped:  # stopped by the user: keep what is whole, and remember it
                 entries[command] = sorted(before | now)
+            else:  # a failed run's files are an incomplete set: none of them stays
+                _remove_stale(folder, now)
+                entries[command] = sorted(name for name in before if (folder / name).exists())
             if any(entries.values()):
                 _write_manifest(folder / MANIFEST, entries)
             else:  # e.g. the model was refused: leave no trace of the attempt

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class MlplensError(Exception):
     """Bad input or an unmet precondition, explained in one line a person can act on."""
@@ -21,6 +24,35 @@ class Terminated(BaseException):
         super().__init__(name)
         self.signal_number = signal_number
         self.name = name
+
+
+_held = 0  # how many `stops_held` blocks are running
+_pending: BaseException | None = None  # a stop that arrived inside one
+
+
+def stop(exception: BaseException) -> None:
+    """Raise `exception` (Terminated, KeyboardInterrupt) now, or at the end of the `stops_held`
+    block that is running: what a signal handler calls."""
+    global _pending
+    if _held:
+        _pending = _pending or exception
+        return
+    raise exception
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """A stop signal waits for the end of this block: for the few lines between creating a
+    temporary file and knowing its name, so that the name is there to remove it by."""
+    global _held, _pending
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        if not _held and _pending is not None:
+            exception, _pending = _pending, None
+            raise exception
 
 
 def printable(text: object) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .destination import describe_os_error, record_written, write_target
-from .errors import MlplensError
+from .errors import MlplensError, stops_held
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,10 +35,11 @@ def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
     tmp: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
-                                        suffix=f".part{target.suffix}", dir=target.parent)
+        with stops_held():  # a stop between creating and naming would orphan the file
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                            suffix=f".part{target.suffix}", dir=target.parent)
+            tmp = Path(tmp_name)
         os.close(fd)
-        tmp = Path(tmp_name)
         yield tmp
         tmp.chmod(0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other users
         os.replace(tmp, target)
@@ -84,7 +85,9 @@ def save_png(picture: Image.Image, path: str | os.PathLike[str]) -> Path:
         with atomic_path(path) as tmp:
             picture.save(tmp, format="PNG")
         return path
-    from .render.png import write_png  # here, not above: reading data needs no drawing code
+    from .render.png import (
+        write_png,  # here, not above: reading data needs no drawing code
+    )
 
     pixels = np.asarray(picture)
     if pixels.ndim == 3 and np.array_equal(pixels[..., 0], pixels[..., 1]) and \

@@ -30,11 +30,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..data import load_mnist
     from ..destination import check_folder, claimed_folder
+
+    check_folder(args.out)  # before importing Keras and JAX: a wrong --out costs nothing
+    from ..data import load_mnist
     from ..training import enable_compilation_cache, train
 
-    check_folder(args.out)
     mnist = load_mnist(args.data)
     enable_compilation_cache()
     with claimed_folder(args.out, "train"):  # held while training: no second run mixes in
