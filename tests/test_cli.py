@@ -111,7 +111,10 @@ def test_visualize_writes_every_layer_and_the_arrays(models, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(out / name) for name in
                                           ("layer-1.png", "layer-2.png", "arrays.npz")]
-    assert sorted(p.name for p in out.iterdir()) == ["arrays.npz", "layer-1.png", "layer-2.png"]
+    assert sorted(p.name for p in out.iterdir()) == [".mlplens-manifest.json", "arrays.npz",
+                                                     "layer-1.png", "layer-2.png"]
+    manifest = json.loads((out / ".mlplens-manifest.json").read_text())
+    assert manifest == {"visualize": ["arrays.npz", "layer-1.png", "layer-2.png"]}
     views = layer_views(load_stack(models["good"]), "linear", "minmax")
     with np.load(out / "arrays.npz") as arrays:
         assert sorted(arrays.files) == ["image_1", "image_2", "raw_1", "raw_2"]
@@ -197,7 +200,8 @@ def test_train_single_layer_net_on_real_mnist(tmp_path):
                      "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [str(out / "model.keras"), str(out / "metrics.json")]
-    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "model.keras"]
+    assert sorted(p.name for p in out.iterdir()) == [".mlplens-manifest.json", "metrics.json",
+                                                     "model.keras"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["hidden"] == [] and metrics["train_samples"] == 2000
     assert metrics["epochs"] == 3 and metrics["batch_size"] == 128
@@ -291,8 +295,11 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     written = [Path(line) for line in result.stdout.splitlines()]
     assert written[-1] == out / "index.md"
     assert all(path.is_file() for path in written)
-    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+                     and p.name != ".mlplens-manifest.json")
     assert on_disk == sorted(path.relative_to(out).as_posix() for path in written)
+    manifest = json.loads((out / ".mlplens-manifest.json").read_text())
+    assert manifest == {"reproduce": on_disk}
     pngs = [name for name in on_disk if name.endswith(".png") and "beyond/" not in name]
     expected = {"digits.png", "output-500-vs-2000-seed.png", "output-500-vs-2000-linear.png",
                 "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}

@@ -40,7 +40,9 @@ def kill(process: subprocess.Popen) -> int:
 
 
 def is_final(path: Path) -> bool:
-    return not path.name.startswith(".") and ".part" not in path.name
+    """A file under its final name (the manifest of what mlplens wrote counts as one)."""
+    return path.name == ".mlplens-manifest.json" or (not path.name.startswith(".") and
+                                                     ".part" not in path.name)
 
 
 def check_complete(out: Path) -> tuple[list[str], list[str]]:
@@ -170,3 +172,41 @@ def test_atomic_temporary_names(tmp_path):
         tmp.write_bytes(b"whole")
     assert [p.name for p in tmp_path.iterdir()] == ["layer-1.png"]
     assert is_final(tmp_path / "layer-1.png")
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_stop_signals_clean_up_like_ctrl_c(article_npz, tmp_path, name):
+    """SIGTERM and SIGHUP at random points, including mid-write: the conventional exit code,
+    one line saying so, and never a temporary file left behind; what was written stays whole."""
+    number = getattr(signal, name)
+    started = time.monotonic()
+    whole = start("visualize", str(article_npz), "--method", "seed", "--out",
+                  str(tmp_path / "whole"))
+    assert whole.wait(timeout=300) == 0
+    duration = time.monotonic() - started
+    rng = random.Random(number)
+    outcomes = []
+    for run in range(4):
+        out = tmp_path / f"run{run}"
+        process = subprocess.Popen([sys.executable, "-m", "mlplens", "visualize",
+                                    str(article_npz), "--method", "seed", "--out", str(out)],
+                                   cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   text=True)
+        if run % 2:  # wait for a write to be under way, then stop at once
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and process.poll() is None and not (
+                    out.exists() and any(".part" in p.name for p in out.iterdir())):
+                time.sleep(0.001)
+        else:
+            time.sleep(rng.uniform(0.1, 0.7) * duration)
+        process.send_signal(number)
+        stderr = process.communicate(timeout=60)[1]
+        final, temporary = check_complete(out) if out.exists() else ([], [])
+        outcomes.append((process.returncode, len(final), temporary))
+        assert temporary == [], temporary
+        assert "Traceback" not in stderr
+        if process.returncode != 0:  # (a run may finish before the signal lands)
+            assert process.returncode == 128 + number, stderr
+            assert stderr.splitlines()[-1] == f"mlplens: stopped by {name}"
+    print(f"{name} stops (exit code, final files, temporaries):", outcomes)
+    assert sum(code == 128 + number for code, _, _ in outcomes) >= 3

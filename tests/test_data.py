@@ -301,7 +301,7 @@ def test_nonexistent_path_is_rejected(env, tmp_path):
     path = tmp_path / "nowhere" / "mnist.npz"
     with pytest.raises(MlplensError) as info:
         data.load_mnist(path)
-    assert str(info.value) == f"{path}: no such file or folder"
+    assert str(info.value) == f"{path}: no such file"
 
 
 def test_not_an_npz_is_rejected(env, tmp_path):
@@ -578,7 +578,7 @@ def test_fetch_from_a_closed_port(tmp_path):
     destination = tmp_path / "dl" / "mnist.npz"
     with pytest.raises(MlplensError) as info:
         data.fetch(url, sha256="0" * 64, destination=destination)
-    assert str(info.value).startswith(f"download from {url} failed: ")
+    assert str(info.value).startswith(f"cannot download {url}: ")
     assert "\n" not in str(info.value)
     assert not destination.exists()
 

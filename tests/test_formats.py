@@ -525,6 +525,7 @@ def test_gradient_method_follows_the_activations_a_file_records(tmp_path):
     # A softmax between hidden layers has no elementwise derivative: said in one line.
     refused = run_cli("visualize", str(path), "--method", "gradient", "--reference", "50",
                       "--activations", "softmax,softmax", "--out", str(tmp_path / "x"))
-    assert_one_error_line(refused, "the gradient method cannot pass through a hidden softmax "
-                                   "layer (it has no elementwise derivative)")
+    assert_one_error_line(refused, f"{path}: the gradient method follows input-gradients through "
+                                   "every hidden layer, and layer 1 (", ") applies softmax, which "
+                                   "has no elementwise derivative")
     assert not (tmp_path / "x").exists()

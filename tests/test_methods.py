@@ -114,7 +114,8 @@ def test_fidelity_is_cosine_similarity():
 
 def test_gradient_refuses_a_hidden_softmax_and_missing_reference():
     stack = random_stack(activations=("softmax", "relu", "linear"))
-    with pytest.raises(MlplensError, match="cannot pass through a hidden softmax layer"):
+    with pytest.raises(MlplensError, match=r"layer 1 \(dense_1\) applies softmax, which has no "
+                                           "elementwise derivative"):
         project(stack, "gradient", reference=np.zeros((1, 9)))
     with pytest.raises(MlplensError, match="the gradient method needs reference images"):
         project(random_stack(), "gradient")

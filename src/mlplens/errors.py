@@ -1,5 +1,62 @@
-"""The one exception type users see: its message is printed as `mlplens: error: <message>`."""
+"""What users see when something goes wrong: one exception type, printed as
+`mlplens: error: <message>`, and the one way any text from a file or a name reaches a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class MlplensError(Exception):
     """Bad input or an unmet precondition, explained in one line a person can act on."""
+
+
+class UnsuitableModel(MlplensError):
+    """A model that loads but cannot be pictured the way asked (weights too large to draw, a
+    method that cannot pass through one of its layers): the command line puts the file in front."""
+
+
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM, SIGHUP): unwinds like Ctrl-C, so every temporary
+    file is removed on the way out. Not an Exception, so no `except Exception` swallows it."""
+
+    def __init__(self, signal_number: int, name: str) -> None:
+        super().__init__(name)
+        self.signal_number = signal_number
+        self.name = name
+
+
+_held = 0  # how many `stops_held` blocks are running
+_pending: BaseException | None = None  # a stop that arrived inside one
+
+
+def stop(exception: BaseException) -> None:
+    """Raise `exception` (Terminated, KeyboardInterrupt) now, or at the end of the `stops_held`
+    block that is running: what a signal handler calls."""
+    global _pending
+    if _held:
+        _pending = _pending or exception
+        return
+    raise exception
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """A stop signal waits for the end of this block: for the few lines between creating a
+    temporary file and knowing its name, so that the name is there to remove it by."""
+    global _held, _pending
+    _held += 1
+    try:
+        yield
+    finally:
+        _held -= 1
+        if not _held and _pending is not None:
+            exception, _pending = _pending, None
+            raise exception
+
+
+def printable(text: object) -> str:
+    """`text` with every control character escaped (newlines, ANSI escapes, ...): a file or layer
+    name can then neither split a message into two lines nor drive the terminal."""
+    return "".join(char if char.isprintable() or char == " " else
+                   char.encode("unicode_escape").decode("ascii") for char in str(text))

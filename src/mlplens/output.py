@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .destination import describe_os_error, record_written, write_target
+from .errors import MlplensError, stops_held
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from PIL import Image
@@ -22,20 +25,30 @@ if TYPE_CHECKING:
 def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside `final`; rename it to `final` only if the block succeeds.
 
-    The temporary name keeps the final suffix because some writers (Keras) insist on it.
+    The temporary name keeps the final suffix because some writers (Keras) insist on it. A
+    `final` that is a symbolic link is written through (the link stays); a failure to write (a
+    full disk, an I/O error, a folder that cannot take files) is one MlplensError naming `final`,
+    and leaves no temporary file behind.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".part{final.suffix}",
-                                    dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    target = write_target(final)
+    tmp: Path | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with stops_held():  # a stop between creating and naming would orphan the file
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                            suffix=f".part{target.suffix}", dir=target.parent)
+            tmp = Path(tmp_name)
+        os.close(fd)
         yield tmp
         tmp.chmod(0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other users
-        os.replace(tmp, final)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise MlplensError(f"{final}: cannot write ({describe_os_error(exc)})") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    record_written(target)
 
 
 def _umask() -> int:
@@ -72,7 +85,9 @@ def save_png(picture: Image.Image, path: str | os.PathLike[str]) -> Path:
         with atomic_path(path) as tmp:
             picture.save(tmp, format="PNG")
         return path
-    from .render.png import write_png  # here, not above: reading data needs no drawing code
+    from .render.png import (
+        write_png,  # here, not above: reading data needs no drawing code
+    )
 
     pixels = np.asarray(picture)
     if pixels.ndim == 3 and np.array_equal(pixels[..., 0], pixels[..., 1]) and \

@@ -19,6 +19,7 @@ import numpy as np
 
 from .core.stack import DenseStack
 from .errors import MlplensError
+from .input_files import checked_input
 from .output import save_npz
 
 SNAPSHOT_FILE = "snapshots.npz"
@@ -86,8 +87,9 @@ def load_snapshots(path: str | os.PathLike[str]) -> Snapshots:
     path = Path(path)
     if path.is_dir():
         path = path / SNAPSHOT_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise MlplensError(f"{path}: no training snapshots (train with --snapshot-every N)")
+    checked_input(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             count = sum(1 for name in archive.files if name.startswith("kernel_"))

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ..errors import printable
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no `pathlib` at start-up: each import costs start time
     from pathlib import Path
@@ -48,8 +50,8 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
 def print_paths(paths: Sequence[Path]) -> None:
     """Every command's stdout: the paths it wrote, one a line (progress goes to stderr)."""
     for path in paths:
-        print(path)
+        print(printable(path))
 
 
 def note(message: str) -> None:
-    print(f"mlplens: note: {message}", file=sys.stderr)
+    print(f"mlplens: note: {printable(message)}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option
+from .arguments import add_data_option, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +26,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     import json
-    from pathlib import Path
 
     from .. import data
     from ..errors import MlplensError
@@ -39,7 +38,9 @@ def run(args: argparse.Namespace) -> None:
         if problem:
             raise MlplensError(problem)
     elif args.data_command == "fetch":
-        target = Path(args.out).expanduser() if args.out else None
-        print(data.fetch(args.url or data.KERAS_MNIST_URL, destination=target))
+        from ..destination import check_file
+
+        target = check_file(args.out, "--out") if args.out is not None else None
+        print_paths([data.fetch(args.url or data.KERAS_MNIST_URL, destination=target)])
     else:
         raise MlplensError("choose an action: info or fetch (see 'mlplens data --help')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import positive
+from .arguments import positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,8 +25,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
+    from ..destination import check_folder, claimed_folder
     from ..figures.evolution import evolve_run
 
     run_path = Path(args.run)
     out = Path(args.out) if args.out else (run_path if run_path.is_dir() else run_path.parent)
-    print(evolve_run(run_path, out / "evolution.gif", args.method, args.cmap, args.frames))
+    check_folder(out)
+    with claimed_folder(out, "evolve"):
+        written = evolve_run(run_path, out / "evolution.gif", args.method, args.cmap,
+                             args.frames)
+    print_paths([written])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, positive
+from .arguments import add_data_option, positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,10 +33,12 @@ def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..data import load_mnist
+    from ..destination import check_file
     from ..formats import load_stack
     from ..report import write_explorer
     from ..snapshots import SNAPSHOT_FILE, load_snapshots
 
+    check_file(args.output)
     model = Path(args.model)
     stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None)
     if args.snapshots:
@@ -46,5 +48,5 @@ def run(args: argparse.Namespace) -> None:
     else:
         snapshots = None
     mnist = load_mnist(args.data)
-    print(write_explorer(args.output, stack, mnist, model_name=model.name, snapshots=snapshots,
-                         max_frames=args.frames))
+    print_paths([write_explorer(args.output, stack, mnist, model_name=model.name,
+                                snapshots=snapshots, max_frames=args.frames)])

@@ -21,8 +21,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from ..destination import check_folder, claimed_folder
     from ..figures.article import reproduce
     from ..training import enable_compilation_cache
 
+    check_folder(args.out)
     enable_compilation_cache()
-    print_paths(reproduce(args.out, quick=args.quick, seed=args.seed, data=args.data))
+    with claimed_folder(args.out, "reproduce"):
+        written = reproduce(args.out, quick=args.quick, seed=args.seed, data=args.data)
+    print_paths(written)

@@ -30,13 +30,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    from ..destination import check_folder, claimed_folder
+
+    check_folder(args.out)  # before importing Keras and JAX: a wrong --out costs nothing
     from ..data import load_mnist
     from ..training import enable_compilation_cache, train
 
     mnist = load_mnist(args.data)
     enable_compilation_cache()
-    trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,
-                    args.optimizer, args.seed, data=mnist, stratified=args.stratified,
-                    snapshot_every=args.snapshot_every)
-    print_paths(trained.save(args.out))
+    with claimed_folder(args.out, "train"):  # held while training: no second run mixes in
+        trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,
+                        args.optimizer, args.seed, data=mnist, stratified=args.stratified,
+                        snapshot_every=args.snapshot_every)
+        paths = trained.save(args.out)
+    print_paths(paths)
     print(f"test accuracy {trained.metrics['test_accuracy']:.4f}", file=sys.stderr)

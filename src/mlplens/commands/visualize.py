@@ -67,13 +67,14 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from ..core.methods import get_method
-    from ..core.views import UndrawableError
-    from ..errors import MlplensError
+    from ..destination import check_folder, claimed_folder
+    from ..errors import MlplensError, UnsuitableModel
     from ..figures.layers import visualize_stack
     from ..formats import load_stack
     from ..progress import stderr_progress
     from ..render import colormap_lut
 
+    check_folder(args.out)
     if args.cmap:
         colormap_lut(args.cmap)  # fail on a typo before loading anything
     method = get_method(args.method)
@@ -91,9 +92,10 @@ def run(args: argparse.Namespace) -> None:
         offered.update(reference=mnist.x_test[:args.reference],
                        labels=mnist.y_test[:args.reference])
     try:
-        written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
-                                  args.scale, **method.accepted(offered))
-    except UndrawableError as exc:  # weights that load but cannot be drawn: name the file
+        with claimed_folder(args.out, "visualize"):
+            written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
+                                      args.scale, **method.accepted(offered))
+    except UnsuitableModel as exc:  # a model this method cannot picture: name the file
         raise MlplensError(f"{args.model}: {exc}") from None
     for layer, nodes in written.constant_rows.items():
         note(f"layer {layer}: {len(nodes)} node(s) have a constant picture, drawn flat: "

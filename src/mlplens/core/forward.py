@@ -30,6 +30,10 @@ def activate(values: np.ndarray, activation: str) -> np.ndarray:
     raise ValueError(f"unknown activation {activation!r}")
 
 
+# Activations with an elementwise derivative (a diagonal Jacobian).
+ELEMENTWISE = ("linear", "relu", "sigmoid", "tanh")
+
+
 def derivative(pre: np.ndarray, activation: str) -> np.ndarray:
     """act'(z) elementwise, in z's float type: the diagonal of an activation's Jacobian.
 

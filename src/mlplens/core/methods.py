@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import MlplensError
-from .forward import as_inputs
+from ..errors import MlplensError, UnsuitableModel
+from .forward import ELEMENTWISE, as_inputs
 from .gradient import fidelity, mean_jacobians
 from .maximize import maximize
 from .node_statistics import node_statistics
@@ -50,6 +50,9 @@ class Method:
     # Which layers an overview of every method (the explorer) draws: "all", or "output" for a
     # method too slow to run on every hidden node; such a method takes a `layers` option.
     layers: Literal["all", "output"] = "all"
+    # Whether it follows input-gradients through the hidden layers, which needs an elementwise
+    # derivative of each hidden activation (a hidden softmax has none).
+    needs_gradients: bool = False
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -62,12 +65,25 @@ class Method:
         (the command line, reports) offer all they have and pass on what applies."""
         return {name: value for name, value in offered.items() if name in self.options}
 
+    def unsuitable_for(self, stack: DenseStack) -> str | None:
+        """Why this method cannot picture `stack`, or None if it can."""
+        if self.needs_gradients:
+            for index, layer in enumerate(stack.layers[:-1], start=1):
+                if layer.activation not in ELEMENTWISE:
+                    return (f"the {self.name} method follows input-gradients through every "
+                            f"hidden layer, and layer {index} ({layer.name}) applies "
+                            f"{layer.activation}, which has no elementwise derivative")
+        return None
+
     def __call__(self, stack: DenseStack, **options: Any) -> Projection:
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             takes = ", ".join(self.options) or "none"
             raise UnknownOptionError(f"the {self.name} method has no option "
                                      f"{', '.join(map(repr, unknown))} (its options: {takes})")
+        reason = self.unsuitable_for(stack)
+        if reason:
+            raise UnsuitableModel(reason)
         return self.compute(stack, **options)
 
 
@@ -198,10 +214,10 @@ for _method in (
     Method("gradient", "The input gradient of the node, averaged over real test images.",
            "the exact picture, the mean input-gradient over the reference images (signed, "
            "blue < 0 < red)", _gradient, needs_data=True, normalization="symmetric",
-           signed=True),
+           signed=True, needs_gradients=True),
     Method("maximize", "The input that drives the node hardest (gradient ascent from grey).",
            "the input each node responds to most (activation maximisation)", _maximize,
-           layers="output"),
+           layers="output", needs_gradients=True),
     Method("examples", "The real test images that drive the node hardest.",
            "each node's mean of its most exciting reference images", _examples,
            needs_data=True),

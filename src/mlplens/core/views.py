@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MlplensError
+from ..errors import UnsuitableModel
 from .methods import get_method, project
 from .normalization import normalize
 from .projection import Projection
@@ -19,10 +19,6 @@ from .stack import DenseStack
 # Above this, the article's float32 min-max step (values * 255) overflows: such weights are not
 # a trained network's (a damaged file, usually) and cannot be drawn.
 MAX_DRAWABLE = 1e35
-
-
-class UndrawableError(MlplensError):
-    """Weights that load but give pictures that cannot be drawn (the CLI names the file)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ def layer_views(stack: DenseStack, method: str = "linear", normalization: str | 
             continue
         largest = float(np.abs(raw).max())
         if not largest < MAX_DRAWABLE:  # also catches inf and NaN from an overflowing product
-            raise UndrawableError(f"layer {index}: its {method} pictures overflow float32 "
+            raise UnsuitableModel(f"layer {index}: its {method} pictures overflow float32 "
                                f"(|values| up to {largest:.3g}); the weights are too large to "
                                "draw")
         result = normalize(raw, normalization)

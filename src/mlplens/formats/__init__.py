@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
+from ..input_files import checked_input
 from .common import parse_activations
 
 # suffix -> (module, what the file is called in messages)
@@ -62,19 +63,13 @@ def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None =
     record it; `activations` (one per Dense layer, e.g. "relu,relu,softmax") replace whatever the
     file records, for formats such as safetensors that may record none.
     """
-    path = Path(path)
     chosen = parse_activations(activations)
     shape = None if image_shape is None else (int(image_shape[0]), int(image_shape[1]))
-    if not path.exists():
-        raise MlplensError(f"{path}: no such file")
-    if path.is_dir():
-        raise MlplensError(f"{path}: is a folder, not a model file")
+    path = checked_input(path)
     suffix = path.suffix.lower()
     if suffix in PICKLES:
         raise MlplensError(f"{path}: {suffix} files are Python pickles, which mlplens never "
                            "loads; save the weights as .safetensors, .onnx or .npz")
-    if path.stat().st_size == 0:
-        raise MlplensError(f"{path}: the file is empty")
     if suffix not in READERS:
         suffix = sniff(path) or suffix
     if suffix not in READERS:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..output import atomic_path, save_npz
 from ..core.stack import DenseStack
 from ..errors import MlplensError
+from ..output import atomic_path, save_npz
 
 ONNX_OPSET = 17
 ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}

@@ -30,11 +30,14 @@ def all_views(stack: DenseStack, reference: np.ndarray | None = None,
     """Every registered picture method, `linear` first, each in its own default normalisation;
     one entry per layer (None where a method draws none).
 
-    Methods that need reference images are skipped without them; a method whose `layers` is
+    Methods that need reference images are skipped without them, and so are methods that cannot
+    picture this network (`Method.unsuitable_for`); a method whose `layers` is
     "output" (maximize: every hidden node would take minutes) draws the output layer only.
     """
     result: dict[str, list[LayerView | None]] = {}
     for method in sorted(METHODS.values(), key=lambda m: (m.name != "linear", m.name)):
+        if method.unsuitable_for(stack):  # e.g. gradients through a hidden softmax
+            continue
         offered: dict[str, object] = {}
         if method.needs_data:
             if reference is None or labels is None:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..output import write_text
 from ..data import Mnist
+from ..output import write_text
 from .explorer import write_explorer
 from .page import asset, escape, fill, head
 

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 
 from ..data import cache_dir
+from ..destination import check_folder
+from ..errors import MlplensError
 from ..keras_backend import import_keras
 
 # Where the command line keeps JAX's compiled programs between runs; "off" turns that off.
@@ -35,7 +37,13 @@ def enable_compilation_cache() -> Path | None:
     if setting.lower() == "off" or jax.config.jax_compilation_cache_dir or \
             os.environ.get("JAX_COMPILATION_CACHE_DIR"):
         return None
-    folder = Path(setting).expanduser() if setting else cache_dir() / "jax"
+    if setting:
+        folder = check_folder(setting, JAX_CACHE_ENV)
+    else:
+        try:
+            folder = check_folder(cache_dir() / "jax")
+        except MlplensError:  # no cache folder to be had: compile every time, say nothing
+            return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.05)
     return folder
