@@ -21,7 +21,7 @@ _LAZY = {
     "DenseLayer": "core.stack", "DenseStack": "core.stack",
     "LayerView": "core.views", "layer_views": "core.views",
     "mnist_like": "core.mnist_like",
-    "NodeGrid": "displays", "DigitGrid": "displays",
+    "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
     "train": "training",
     "visualize_stack": "figures.layers",
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .core.views import LayerView, layer_views
     from .data import Mnist, load_mnist
     from .displays import DigitGrid, NodeGrid
+    from .report.inline import Explorer
     from .errors import MlplensError
     from .figures.layers import visualize_stack
     from .formats import load_stack, stack_from
@@ -64,7 +65,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "LayerView", "Method",
+__all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerView", "Method",
            "MlplensError", "Mnist", "NodeGrid", "Projection", "layer_views", "load_mnist",
            "load_stack", "mnist_like", "normalize", "project", "register_method", "save_stack",
            "stack_from", "train", "visualize_stack"]

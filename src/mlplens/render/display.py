@@ -34,6 +34,25 @@ class PictureGrid:
         self.title = title
         self.legend = legend
 
+    def _repr_png_(self) -> bytes | None:
+        """What a notebook shows for the grid itself: the Pillow mosaic, pixel for pixel what
+        `mlplens visualize` writes. Once `plot` has drawn it, matplotlib shows its figure."""
+        if hasattr(self, "figure_"):
+            return None
+        import io
+
+        from .colors import colormap_lut
+        from .mosaic import Legend, node_mosaic
+        from .png import write_png
+
+        picture = node_mosaic(np.asarray(self.images, dtype=np.uint8), colormap_lut("gray"),
+                              labels=self.labels, title=self.title,
+                              legend=Legend(*self.legend) if self.legend else None,
+                              scale=2 if len(self.images) > 64 else 3)
+        buffer = io.BytesIO()
+        write_png(buffer, np.asarray(picture))
+        return buffer.getvalue()
+
     def plot(self, ax: Any = None, columns: int | None = None, cmap: str = "gray",
              colorbar: bool = True) -> "PictureGrid":
         """Draw on `ax` (a new figure if None); sets `figure_`, `ax_` and `image_`."""
