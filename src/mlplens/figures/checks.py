@@ -36,11 +36,20 @@ class CheckSettings:
     seed: int = 0
 
 
+# For `reproduce --quick` (the tests): a few images each, a short maximisation, a tiny
+# shuffled-label net.
+QUICK_SETTINGS = CheckSettings(reference=100, per_class=3, maximize_steps=20,
+                               shuffled_samples=1000, shuffled_epochs=1)
+
+
 @dataclass
 class ChecksWritten:
+    """What the checks wrote, their table and its Markdown (for reproduce's index.md)."""
+
     paths: list[Path] = field(default_factory=list)
     figures: list[tuple[Path, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    markdown: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -125,8 +134,9 @@ def write_checks(name: str, stack: DenseStack, run: ChecksRun, out: Path,
     written.paths += [path for path, _ in written.figures]
     document = _document(name, stack, run, written.rows, settings, notes)
     written.paths.append(write_json(out / "checks.json", document))
+    written.markdown = markdown(name, stack, document)
     written.paths.append(write_text(out / "checks.md", "\n".join(
-        markdown(name, stack, document) + _figure_lines(out, written.figures)) + "\n"))
+        [*written.markdown, "Figures:", "", *_figure_lines(out, written.figures)]) + "\n"))
     return written
 
 
@@ -256,7 +266,8 @@ def markdown(name: str, stack: DenseStack, document: dict[str, Any]) -> list[str
               f"of absolute values (ρ) or of SSIM exceeds {limits['similar']}, i.e. the "
               f"pictures stay similar to the trained net's. Deletion (insertion): **pass** when "
               f"the area under the class-probability curve in the picture's pixel order is "
-              f"below (above) a random order's by more than {limits['margin']}. Fidelity (the "
+              f"below (above) both a random order's and the mean test image's order (where "
+              f"digits usually write) by more than {limits['margin']}. Fidelity (the "
               f"`linear` row only): median cosine of the `linear` and the exact `gradient` "
               f"output pictures, **pass** from {limits['fidelity']}.", "",
               f"Subsets: data-driven methods use the first {settings['reference']} test "
@@ -278,7 +289,7 @@ def markdown(name: str, stack: DenseStack, document: dict[str, Any]) -> list[str
             last = str(max(int(k) for k in step["spearman"]))
             cells.append(f"{_number(step['spearman'][last])} / {_number(step['ssim'][last])}")
         lines.append(f"| `{method}` | " + " | ".join(cells) + " |")
-    return lines + ["", "Figures:", ""]
+    return lines
 
 
 def _figure_lines(out: Path, figures: list[tuple[Path, str]]) -> list[str]:
