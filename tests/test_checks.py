@@ -227,9 +227,12 @@ def test_methods_that_cannot_draw_are_skipped() -> None:
 # ---- the command -----------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_check_command_writes_the_table(small_run, tmp_path) -> None:
+def test_check_command_writes_the_table(tmp_path) -> None:
+    net = _random_net(4, (16,))
+    model = tmp_path / "net.npz"
+    np.savez(model, W1=net.kernels[0], b1=net.biases[0], W2=net.kernels[1], b2=net.biases[1])
     out = tmp_path / "checks"
-    result = run_cli("check", str(small_run / "model.keras"), "--out", str(out), "--reference",
+    result = run_cli("check", str(model), "--out", str(out), "--reference",
                      "50", "--images-per-class", "2", "--maximize-steps", "5",
                      "--shuffled-images", "300", "--shuffled-epochs", "1")
     assert result.returncode == 0, result.stderr

@@ -136,7 +136,7 @@ def write_checks(name: str, stack: DenseStack, run: ChecksRun, out: Path,
     written.paths.append(write_json(out / "checks.json", document))
     written.markdown = markdown(name, stack, document)
     written.paths.append(write_text(out / "checks.md", "\n".join(
-        [*written.markdown, "Figures:", "", *_figure_lines(out, written.figures)]) + "\n"))
+        [*written.markdown, "", "Figures:", "", *_figure_lines(out, written.figures)]) + "\n"))
     return written
 
 
