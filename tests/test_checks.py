@@ -232,8 +232,8 @@ def test_check_command_writes_the_table(tmp_path) -> None:
     model = tmp_path / "net.npz"
     np.savez(model, W1=net.kernels[0], b1=net.biases[0], W2=net.kernels[1], b2=net.biases[1])
     out = tmp_path / "checks"
-    result = run_cli("check", str(model), "--out", str(out), "--reference",
-                     "50", "--images-per-class", "2", "--maximize-steps", "5",
+    result = run_cli("check", str(model), "--out", str(out), "--activations", "relu,softmax",
+                     "--reference", "50", "--images-per-class", "2", "--maximize-steps", "5",
                      "--shuffled-images", "300", "--shuffled-epochs", "1")
     assert result.returncode == 0, result.stderr
     document = json.loads((out / "checks.json").read_text())
