@@ -20,6 +20,7 @@ from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.summary import write_run_pages
 from .beyond_article import BeyondResults, beyond_the_article, index_section
+from .checks import QUICK_SETTINGS, CheckSettings, ChecksWritten, check_net
 from .layers import default_scale, render_view, visualize_stack
 
 STYLES = (("seed", "viridis", "the article's method and look"),
@@ -119,6 +120,13 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         [(f"{runs[key][0].train_samples} images", runs[key][1].snapshots)
          for key in ("small", "full")], mnist, out, log, quick)
     written += beyond.written
+    checks = {}
+    for key in ("full", "single"):
+        plan, trained = runs[key]
+        checks[plan.name] = check_net(plan.name, trained.stack, mnist,
+                                      out / "checks" / plan.name,
+                                      QUICK_SETTINGS if quick else CheckSettings(seed=seed), log)
+        written += checks[plan.name].paths
 
     seconds = time.perf_counter() - started
     summary = {
@@ -128,13 +136,17 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         "runs": {plan.name: trained.metrics for plan, trained in runs.values()},
         "beyond": {"median_fidelity": beyond.median_fidelity, "dead_nodes": beyond.dead_nodes,
                    "edge_ink_counts": beyond.edges, "seconds": beyond.seconds},
+        "checks": {name: {"rows": found.rows, "seconds": found.seconds}
+                   for name, found in checks.items()},
         "seconds": round(seconds, 1),
     }
     written.append(write_json(out / "summary.json", summary))
     written += [path for path, _ in figures if path not in written]
-    written += write_run_pages(out, runs, figures + beyond.figures, mnist, quick, started, log)
+    check_figures = [figure for found in checks.values() for figure in found.figures]
+    written += write_run_pages(out, runs, figures + beyond.figures + check_figures, mnist, quick,
+                               started, log)
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
-                                                       beyond)))
+                                                       beyond, checks)))
     log(f"done in {seconds:.1f} s")
     return written
 
@@ -153,7 +165,7 @@ def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
 
 
 def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: float,
-           quick: bool, beyond: BeyondResults) -> str:
+           quick: bool, beyond: BeyondResults, checks: dict[str, ChecksWritten]) -> str:
     lines = ["# mlplens reproduce", ""]
     if quick:
         lines += ["*Quick run*: fewer images and one epoch; the pictures are rougher than the "
@@ -172,5 +184,11 @@ def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: floa
     lines += _figure_lines(out, figures)
     lines += index_section(beyond)
     lines += _figure_lines(out, beyond.figures)
+    lines += ["", "## Does each picture mean something? Sanity checks", "",
+              "Every method on the 784-512-256-10 net (all 60,000 images) and the 784-10 net, "
+              "as `mlplens check` runs them; each net's checks.md explains the verdicts."]
+    for found in checks.values():
+        lines += ["", *found.markdown, "", f"Checks took {found.seconds:.1f} s.", ""]
+        lines += _figure_lines(out, found.figures)
     lines += ["", "MNIST is by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).", ""]
     return "\n".join(lines)

@@ -229,3 +229,22 @@ def side_by_side(panels: Sequence[tuple[str, Image.Image]], gap: int = 24) -> Im
         picture.paste(image, (left, heading_h))
         left += slot + gap
     return picture
+
+
+def stacked(panels: Sequence[tuple[str, Image.Image]], gap: int = 8) -> Image.Image:
+    """Put pictures one under another, each under its own heading (e.g. a row per
+    randomisation step)."""
+    heading_size = 16
+    heading_h = heading_size + 8
+    font = _font(heading_size)
+    width = max(max(image.width, int(font.getlength(heading)) + 2 * gap)
+                for heading, image in panels)
+    height = sum(heading_h + image.height + gap for _, image in panels)
+    picture = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(picture)
+    top = 0
+    for heading, image in panels:
+        draw.text((gap, top + 4), heading, fill=TEXT, font=font)
+        picture.paste(image, (0, top + heading_h))
+        top += heading_h + image.height + gap
+    return picture

@@ -115,10 +115,13 @@ def train(
     stratified: bool = False,
     verbose: int | str = "auto",
     snapshot_every: int | None = None,
+    shuffle_labels: bool = False,
 ) -> TrainedModel:
     """Train the article's network on the first `train_samples` MNIST images; seeded.
 
     With `snapshot_every`, the weights are also kept at step 0 and every that many steps.
+    `shuffle_labels` permutes the training labels (seeded): a net that can only memorise, for
+    the data-randomisation check.
     """
     if epochs < 1:
         raise MlplensError(f"--epochs must be at least 1, got {epochs}")
@@ -130,6 +133,8 @@ def train(
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
     mnist = data if data is not None else load_mnist()
     x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
+    if shuffle_labels:
+        y_train = np.random.default_rng(seed).permutation(y_train)
     keras = import_keras()
     try:
         optimizer_object = keras.optimizers.get(optimizer)
@@ -175,5 +180,6 @@ def train(
         "keras_version": keras.__version__,
         "seconds": round(seconds, 3),
         "snapshot_every": snapshot_every,
+        "shuffle_labels": shuffle_labels,
     }
     return TrainedModel(model, metrics, snapshotter.result() if snapshotter else None)

@@ -1,0 +1,202 @@
+"""The sanity checks of every picture method, computed: does a method's picture reflect what the
+network learned, rather than the method's own bias?
+
+- Model randomisation (Adebayo et al. 2018): re-initialise layers, cascading from the output
+  down and each alone, redraw, and measure how alike the pictures stay to the trained ones.
+- Data randomisation: the same architecture trained on shuffled labels; its pictures should not
+  look like the trained net's.
+- Deletion and insertion: the output pictures' pixel order against a random order and the mean
+  image's order.
+- Fidelity: the `gradient` method's cosine between the article's `linear` picture and the exact
+  one, for the `linear` row.
+
+Every verdict comes from the numbers through `THRESHOLDS`; nothing is written by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .deletion import Curves, curves, order_of
+from .forward import as_inputs
+from .methods import Method
+from .normalization import normalize
+from .projection import Projection
+from .randomization import Randomization, randomizations, randomized
+from .similarity import spearman_abs, ssim
+from .stack import DenseStack
+
+PASS, FLAGGED = "pass", "flagged"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a number turns into a verdict (documented in the README's checks section)."""
+
+    # Pictures "stay similar" when the median over output nodes of either measure exceeds this:
+    # unrelated pictures score near 0 on both, a picture against itself 1.
+    similar: float = 0.5
+    # A picture's order must beat both baseline orders (random, and the mean image's) by this
+    # much area (probability x fraction of pixels): less is within their spread on a few images
+    # per class.
+    margin: float = 0.02
+    # The article's picture is faithful when its median cosine with the exact picture reaches this.
+    fidelity: float = 0.9
+
+
+THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """Per drawn layer (1 = first Dense layer), the median over nodes of each measure."""
+
+    spearman: dict[int, float]
+    ssim: dict[int, float]
+
+    @property
+    def output(self) -> tuple[float, float]:
+        last = max(self.spearman)
+        return self.spearman[last], self.ssim[last]
+
+
+@dataclass
+class MethodChecks:
+    """Everything one method's checks found; `None` where a check does not apply."""
+
+    method: str
+    trained: Projection
+    steps: list[Randomization] = field(default_factory=list)
+    redrawn: list[Projection] = field(default_factory=list)
+    similarity: list[Similarity] = field(default_factory=list)  # one per step
+    shuffled: Projection | None = None
+    data_similarity: Similarity | None = None
+    deletion: dict[str, Curves] = field(default_factory=dict)  # "picture", "random", "mean image"
+    fidelity: float | None = None
+
+    def row(self, thresholds: Thresholds = THRESHOLDS) -> dict[str, Any]:
+        """One row of the table: each check's numbers and the verdict they support."""
+        row: dict[str, Any] = {"method": self.method}
+        cascade = [s for step, s in zip(self.steps, self.similarity) if step.cascading]
+        alone = [s for step, s in zip(self.steps, self.similarity) if not step.cascading]
+        if cascade:
+            row["model_randomization"] = _similarity_verdict(*cascade[-1].output, thresholds)
+        if alone:  # the single layer whose randomisation changes the pictures least
+            row["independent_randomization"] = _similarity_verdict(
+                *max((s.output for s in alone), key=lambda pair: np.nan_to_num(pair[0], nan=-1)),
+                thresholds)
+        if self.data_similarity is not None:
+            row["data_randomization"] = _similarity_verdict(*self.data_similarity.output,
+                                                            thresholds)
+        if self.deletion:
+            picture, random = self.deletion["picture"], self.deletion["random"]
+            mean_image = self.deletion["mean image"]
+            # The better baseline: a picture must know more than where digits usually write.
+            row["deletion"] = {
+                "auc": picture.deletion_auc, "random": random.deletion_auc,
+                "mean_image": mean_image.deletion_auc,
+                "verdict": PASS if picture.deletion_auc < min(
+                    random.deletion_auc, mean_image.deletion_auc) - thresholds.margin
+                else FLAGGED}
+            row["insertion"] = {
+                "auc": picture.insertion_auc, "random": random.insertion_auc,
+                "mean_image": mean_image.insertion_auc,
+                "verdict": PASS if picture.insertion_auc > max(
+                    random.insertion_auc, mean_image.insertion_auc) + thresholds.margin
+                else FLAGGED}
+        if self.fidelity is not None:
+            row["fidelity"] = {"median": self.fidelity,
+                               "verdict": PASS if self.fidelity >= thresholds.fidelity
+                               else FLAGGED}
+        return row
+
+
+def _similarity_verdict(spearman: float, structure: float,
+                        thresholds: Thresholds) -> dict[str, Any]:
+    similar = max(np.nan_to_num(spearman, nan=0.0), np.nan_to_num(structure, nan=0.0))
+    return {"spearman": spearman, "ssim": structure,
+            "verdict": FLAGGED if similar > thresholds.similar else PASS}
+
+
+def _pictures(rows: np.ndarray, normalization: str, shape: tuple[int, int]) -> np.ndarray:
+    """Rows as the user sees them, scaled to [0, 1], for SSIM."""
+    return normalize(rows, normalization).pixels.reshape(-1, *shape) / 255.0
+
+
+def similarity(a: Projection, b: Projection, normalization: str,
+               shape: tuple[int, int]) -> Similarity:
+    """How alike two projections of one method are, per layer both drew (median over nodes;
+    a constant picture, which has no ranking, is left out)."""
+    spearman, structure = {}, {}
+    for index, (left, right) in enumerate(zip(a.layers, b.layers), start=1):
+        if left.size == 0 or right.size == 0:
+            continue
+        ranks = spearman_abs(left, right)
+        spearman[index] = float(np.nanmedian(ranks)) if np.isfinite(ranks).any() else np.nan
+        structure[index] = float(np.median(ssim(_pictures(left, normalization, shape),
+                                                _pictures(right, normalization, shape))))
+    return Similarity(spearman, structure)
+
+
+Draw = Callable[[DenseStack], Projection]
+
+
+def model_randomization(stack: DenseStack, method: Method, draw: Draw, trained: Projection,
+                        seed: int = 0,
+                        progress: Callable[[int, int], None] | None = None) -> MethodChecks:
+    """Redraw `stack` with each randomisation step and compare with the trained pictures."""
+    found = MethodChecks(method.name, trained)
+    steps = randomizations(len(stack.layers))
+    for done, step in enumerate(steps, start=1):
+        redrawn = draw(randomized(stack, step.layers, seed))
+        found.steps.append(step)
+        found.redrawn.append(redrawn)
+        found.similarity.append(similarity(trained, redrawn, method.normalization,
+                                           stack.image_shape))
+        if progress:
+            progress(done, len(steps))
+    return found
+
+
+@dataclass(frozen=True)
+class DeletionSet:
+    """The test images of the deletion check: a few of each class, and the baselines' orders."""
+
+    inputs: np.ndarray  # float32 rows in [0, 1]
+    classes: np.ndarray
+    random_orders: np.ndarray
+    mean_order: np.ndarray
+
+
+def deletion_set(images: np.ndarray, labels: np.ndarray, per_class: int, classes: int,
+                 seed: int = 0) -> DeletionSet:
+    """The first `per_class` images of each class; one seeded random order per image; the mean
+    order ranks pixels by the mean of all the given images (where digits usually write)."""
+    labels = np.asarray(labels)
+    chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(classes)])
+    inputs = as_inputs(np.asarray(images)[chosen])
+    rng = np.random.default_rng(seed)
+    pixels = inputs.shape[1]
+    random_orders = np.stack([rng.permutation(pixels) for _ in chosen])
+    return DeletionSet(inputs, labels[chosen], random_orders,
+                       order_of(as_inputs(np.asarray(images)).mean(axis=0)))
+
+
+def deletion_check(stack: DenseStack, output_rows: np.ndarray, found: DeletionSet,
+                   steps: int = 28) -> dict[str, Curves]:
+    """Curves for the pictures' order (each image ordered by its class's output picture), a
+    random order and the mean image's order."""
+    picture_orders = np.stack([order_of(output_rows[c]) for c in found.classes])
+    mean_orders = np.broadcast_to(found.mean_order, found.random_orders.shape)
+    return {name: curves(stack, found.inputs, found.classes, orders, steps)
+            for name, orders in (("picture", picture_orders), ("random", found.random_orders),
+                                 ("mean image", mean_orders))}
+
+
+def table(found: Sequence[MethodChecks], thresholds: Thresholds = THRESHOLDS) -> list[dict]:
+    """One row per method."""
+    return [checks.row(thresholds) for checks in found]
