@@ -300,7 +300,8 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     assert on_disk == sorted(path.relative_to(out).as_posix() for path in written)
     manifest = json.loads((out / ".mlplens-manifest.json").read_text())
     assert manifest == {"reproduce": on_disk}
-    pngs = [name for name in on_disk if name.endswith(".png") and "beyond/" not in name]
+    pngs = [name for name in on_disk if name.endswith(".png") and
+            not name.startswith(("beyond/", "checks/"))]
     expected = {"digits.png", "output-500-vs-2000-seed.png", "output-500-vs-2000-linear.png",
                 "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}
     expected |= {f"{net}/{method}/layer-{k}.png" for net in ("mlp-500", "mlp-2000")
@@ -318,6 +319,11 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         "beyond/single-2000/gradient/layer-1.png", "beyond/single-2000/gradient/per-class.png",
         "beyond/single-2000/examples/layer-1.png", "beyond/single-2000/examples/examples-1.png",
         "beyond/single-2000/maximize/layer-1.png"}
+    checks = {name for name in on_disk if name.startswith("checks/")}
+    assert checks == {f"checks/{net}/{name}" for net in ("mlp-2000", "single-2000") for name in (
+        "checks.json", "checks.md", "data-randomization.png", "deletion-insertion.png",
+        "randomization-curves.png",
+        *(f"randomization-{method}.png" for method in mlplens.METHODS))}
     index = (out / "index.md").read_text()
     for name in pngs + sorted(beyond):
         assert f"[`{name}`]({name})" in index
@@ -350,7 +356,9 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         assert f'<a href="{net}/explorer.html">' in report
         assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
     beyond_pngs = [name for name in beyond if name.endswith(".png")]
-    assert report.count('<img src="data:image/png;base64,') == len(pngs) + len(beyond_pngs)
+    check_pngs = [name for name in checks if name.endswith(".png")]
+    assert report.count('<img src="data:image/png;base64,') == (
+        len(pngs) + len(beyond_pngs) + len(check_pngs))
     assert report.count('<img src="data:image/gif;base64,') == 1
     for accuracy in accuracies.values():
         assert f">{accuracy:.4f}<" in report
