@@ -19,7 +19,7 @@ from mlplens import DenseStack, layer_views, load_stack
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import as_inputs, predict
 from mlplens.core.methods import METHODS
-from mlplens.core.mnist_like import mnist_like
+from mlplens.core.mnist_like import mean_stroke_width, strokes_like
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames
@@ -119,6 +119,51 @@ def _stroke(page: Page, points: list[tuple[float, float]]) -> None:
         page.page.mouse.up()
 
 
+def _drawn(page: Page) -> np.ndarray:
+    """The page's 28x28 input from its strokes, checked against the NumPy reference."""
+    drawn = np.array(page.js("() => window.mlplens.input()"), np.uint8).reshape(28, 28)
+    strokes = page.js("() => window.mlplens.strokes()")
+    reference = strokes_like([np.array(stroke) for stroke in strokes])
+    assert np.abs(drawn.astype(int) - reference).max() <= 1  # float64 sums in another order
+    assert (drawn == reference).mean() > 0.99
+    return drawn
+
+
+# A two in the pad's 0..1 coordinates, 0.72 high: an arc, then the base.
+TWO = [(0.5 + 0.33 * np.cos(a), 0.28 + 0.22 * np.sin(a)) for a in np.linspace(3.4, 6.9, 9)] + \
+    [(0.24, 0.78), (0.76, 0.78)]
+
+
+def test_strokes_are_as_thick_as_mnists_whatever_the_drawings_size(page, mnist, shots):
+    mnist_width = np.mean([mean_stroke_width(image) for image in mnist.x_train[:1000]])
+    widths = {}
+    for size in (0.3, 0.6, 0.9):
+        page.page.keyboard.press("c")
+        _stroke(page, [(0.5 + (x - 0.5) * size / 0.72, 0.5 + (y - 0.42) * size / 0.72)
+                       for x, y in TWO])
+        drawn = _drawn(page)
+        widths[size] = mean_stroke_width(drawn)
+        assert drawn.any(axis=1).sum() == 20  # the ink's longer side, pen included
+    page.page.screenshot(path=shots / "two-at-0.9.png")
+    print(f"\nmean stroke width: MNIST {mnist_width:.2f} px, drawn "
+          + ", ".join(f"{w:.2f} px at {size} of the pad" for size, w in widths.items()))
+    assert all(abs(w - mnist_width) < 0.3 for w in widths.values())
+
+
+def test_too_little_ink_asks_for_a_digit(page):
+    verdict = page.page.locator("#verdict")
+    page.page.keyboard.press("c")
+    assert verdict.text_content().startswith("Draw a digit")
+    for dash in ([(0.5, 0.5)], [(0.45, 0.5), (0.55, 0.5)]):  # a dot, a short dash
+        _stroke(page, dash)
+        assert verdict.text_content().startswith("Draw a digit")
+        assert page.page.locator(".bar.top").count() == 0
+        page.page.keyboard.press("c")
+    _stroke(page, [(0.52, 0.15), (0.50, 0.50), (0.48, 0.86)])
+    assert verdict.text_content().startswith("It reads 1 (")
+    assert page.page.locator(".bar.top .digit").text_content() == "1"
+
+
 def _picture(page: Page, method: str) -> np.ndarray:
     """The red channel of the node panel's picture for `method` (the gray colormap's value)."""
     data = page.js("""(method) => {
@@ -168,12 +213,8 @@ def test_drawing_changes_the_prediction_and_the_activations(page, run, shots):
     assert not np.allclose(one[0], blank[0])
     for before, after in zip(blank[1], one[1]):
         assert not np.allclose(before, after)
-    # The page's 28x28 is the NumPy reference algorithm applied to the pad's own ink.
-    ink = np.array(page.js("() => Array.from(window.mlplens.padInk())")).reshape(280, 280)
-    drawn = np.array(page.js("() => window.mlplens.input()"), np.uint8).reshape(28, 28)
-    reference = mnist_like(ink)
-    assert np.abs(drawn.astype(int) - reference).max() <= 1  # float64 sums in another order
-    assert (drawn == reference).mean() > 0.99
+    # The page's 28x28 is the NumPy reference algorithm applied to the pad's own strokes.
+    drawn = _drawn(page)
     rows, cols = np.nonzero(drawn)
     assert rows.max() - rows.min() + 1 == 20  # fitted into 20x20 by its longer side
     _stroke(page, [(0.25, 0.2), (0.75, 0.2)])  # a bar on top: now a 7

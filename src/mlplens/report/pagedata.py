@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core.methods import METHODS
+from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views
@@ -139,6 +140,7 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
         "model": {"name": model_name, "describe": stack.describe(),
                   "test_accuracy": test_accuracy},
         "image_shape": list(stack.image_shape),
+        "pen": PEN, "min_rows": MIN_ROWS, "min_ink": MIN_INK,
         "layers": [{"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
                     "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
                     "bias": b64(layer.bias, "f4")} for layer in stack.layers],
