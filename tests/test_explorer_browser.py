@@ -65,8 +65,9 @@ def browser():
 class Page:
     """A page opened from file://, with every request, console message and dialog recorded."""
 
-    def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 800})
+    def __init__(self, browser, path: Path, viewport=None, **options):
+        self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800},
+                                           **options)
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.problems: list[str] = []
@@ -107,15 +108,16 @@ def _redrawn(page: Page):
                                 " && !window.mlplens.state.stroke", arg=since)
 
 
-def _stroke(page: Page, points: list[tuple[float, float]]) -> None:
-    """A mouse stroke through points given in the pad's 0..1 coordinates."""
+def _stroke(page: Page, points: list[tuple[float, float]], steps: int = 8) -> None:
+    """A mouse stroke through points given in the pad's 0..1 coordinates, `steps` mouse moves
+    from one to the next."""
     box = page.page.locator("#pad").bounding_box()
     at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
     with _redrawn(page):  # the pad updates on animation frames and when the stroke ends
         page.page.mouse.move(*at[0])
         page.page.mouse.down()
         for point in at[1:]:
-            page.page.mouse.move(*point, steps=8)
+            page.page.mouse.move(*point, steps=steps)
         page.page.mouse.up()
 
 
@@ -140,7 +142,7 @@ def test_strokes_are_as_thick_as_mnists_whatever_the_drawings_size(page, mnist, 
     for size in (0.3, 0.6, 0.9):
         page.page.keyboard.press("c")
         _stroke(page, [(0.5 + (x - 0.5) * size / 0.72, 0.5 + (y - 0.42) * size / 0.72)
-                       for x, y in TWO])
+                       for x, y in TWO], steps=2)
         drawn = _drawn(page)
         widths[size] = mean_stroke_width(drawn)
         assert drawn.any(axis=1).sum() == 20  # the ink's longer side, pen included
@@ -266,6 +268,48 @@ def test_clicking_a_node_shows_its_pictures_and_the_slider_steps_them(page, run,
     # The gallery shows every node of the layer (64 at twice their size); a click opens one.
     page.page.locator("#gallery").click(position={"x": 56 + 4 + 10, "y": 10})
     assert page.page.locator("#node-title").text_content() == "Layer 1, node 1"
+
+
+def test_a_phone_sized_page_fits_and_shows_a_tapped_node(browser, run, shots):
+    opened = Page(browser, run["page"], {"width": 390, "height": 844}, has_touch=True)
+    try:
+        page = opened.page
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        clipped = page.locator(".bar .value").evaluate_all(
+            "(values) => values.filter((v) => v.scrollWidth > v.clientWidth).length")
+        assert clipped == 0
+        assert not page.locator(".keys").is_visible()
+        page.screenshot(path=shots / "phone.png")
+        page.locator("#strips canvas").first.scroll_into_view_if_needed()
+        centre = opened.js("() => window.mlplens.cellCentre(0, 5)")
+        page.touchscreen.tap(centre["x"], centre["y"])
+        assert page.locator("#node-title").text_content() == "Layer 1, node 5"
+        top = opened.js("() => document.getElementById('node-panel').getBoundingClientRect().top")
+        assert 0 <= top < 100  # scrolled to the panel
+        page.screenshot(path=shots / "phone-node.png")
+        # A picture choice that cannot draw this layer says why.
+        page.select_option("#gallery-method", "maximize")
+        assert page.locator("#gallery-note").text_content() == \
+            "maximize draws the output layer only (a hidden layer would take minutes)."
+        assert page.locator("#gallery").bounding_box()["height"] == 0
+    finally:
+        opened.close()
+
+
+def test_a_wide_page_says_what_lies_below_and_maps_colours_by_sign(page):
+    below = page.page.locator("nav.below")
+    assert below.is_visible() and below.bounding_box()["y"] < 800
+    assert below.text_content().split() == ["Below:", "Watch", "it", "learn", "·", "every",
+                                            "node", "of", "a", "layer"]
+    page.page.select_option("#cmap", "RdBu_r")
+    legends = dict(zip(page.page.locator(".picture").evaluate_all(
+        "(nodes) => nodes.map((n) => n.dataset.method)"),
+        page.page.locator(".picture .legend").all_text_contents()))
+    assert legends["gradient"].startswith("symmetric") and "in gray" not in legends["gradient"]
+    assert legends["linear"].endswith(" · in gray: RdBu_r is for signed pictures")
+    gradient = page.page.locator('.picture[data-method="gradient"] canvas').evaluate(
+        "(c) => Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)")
+    assert len(set(gradient[:3])) > 1  # coloured, not gray
 
 
 def test_hover_and_keyboard(page):

@@ -25,6 +25,9 @@ from ..snapshots import Snapshots, spread_frames
 
 FORMAT_VERSION = 1
 COLORMAPS = ("gray", "viridis", "RdBu_r")
+# Colour maps whose middle colour means zero: only for pictures that keep the sign.
+DIVERGING = ("RdBu_r",)
+SIGNED_MODES = ("symmetric", "layer")
 
 
 def b64(array: np.ndarray, dtype: str) -> str:
@@ -50,7 +53,8 @@ def picture_sets(stack: DenseStack, views: Mapping[str, Sequence[LayerView | Non
             raise MlplensError(f"method {method!r} has pictures for {len(layers)} layers, the "
                                f"model has {len(stack.layers)}")
         normalization = next((v.normalization for v in layers if v is not None), "")
-        result.append({"name": method, "normalization": normalization,
+        signed = method in METHODS and METHODS[method].signed and normalization in SIGNED_MODES
+        result.append({"name": method, "normalization": normalization, "signed": signed,
                        "description": METHODS[method].description if method in METHODS else "",
                        "layers": [_pictures(view) for view in layers]})
     return result
@@ -151,4 +155,5 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
                    "labels": b64(np.asarray(digit_labels), "u1")},
         "frames": frames,
         "colormaps": {name: b64(np.asarray(lut), "u1") for name, lut in colormaps.items()},
+        "diverging": [name for name in colormaps if name in DIVERGING],
     }

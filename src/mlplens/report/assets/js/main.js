@@ -35,7 +35,11 @@ function startExplorer() {
                note: $('training-note')},
     frameData: data.frames, accuracy: data.model.test_accuracy, state, setPosition});
   const pictures = (method, k) => picturesAt(training.frames, state.position, method, k);
-  const palette = () => palettes[state.cmap];
+  // A diverging map's middle colour says zero: min-max pictures, whose middle is the middle of
+  // their range, are painted gray instead.
+  const colourmap = (method) =>
+    (method.signed || !data.diverging.includes(state.cmap) ? state.cmap : 'gray');
+  const palette = (method) => palettes[colourmap(method)];
   const pad = createPad($('pad'), [H, W], {start: startStroke, extend: extendStroke, end: endStroke});
   const bars = createBars($('bars'), OUT.units, (c) => select(L - 1, c));
   const strips = createStrips({container: $('strips'), tooltip: $('tooltip'),
@@ -43,10 +47,11 @@ function startExplorer() {
   const nodePanel = createNodePanel({
     elements: {title: $('node-title'), sub: $('node-sub'), pictures: $('node-pictures'),
                stats: $('node-stats'), chart: $('class-chart'), caption: $('class-caption')},
-    layers, methods: data.methods, statsSource: data.stats.source, state, pictures, palette});
+    layers, methods: data.methods, statsSource: data.stats.source, state, pictures, palette,
+    colourmap});
   const gallery = createGallery({
     elements: {canvas: $('gallery'), panel: $('gallery-panel'), title: $('gallery-title'),
-               method: $('gallery-method')},
+               method: $('gallery-method'), note: $('gallery-note')},
     methods: data.methods, layers, state, pictures, palette, chooseMethod: setGalleryMethod,
     select});
 
@@ -54,7 +59,7 @@ function startExplorer() {
   for (const name of Object.keys(palettes)) {
     const option = document.createElement('option');
     option.value = name;
-    option.textContent = name;
+    option.textContent = data.diverging.includes(name) ? name + ' (signed pictures)' : name;
     cmapSelect.append(option);
   }
   cmapSelect.addEventListener('change', () => setColormap(cmapSelect.value));
@@ -82,6 +87,7 @@ function startExplorer() {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { strips.layout(); render(); gallery.render(); drawn(); }, 100);
   });
+  $('below-training').hidden = $('below-gap').hidden = $('training').hidden;
   const model = data.model;
   $('model-line').textContent = [model.name, model.describe,
     model.test_accuracy !== null ? 'test accuracy ' + fmt(model.test_accuracy, 4) : '']
@@ -146,12 +152,21 @@ function startExplorer() {
   // follow: keep showing the predicted class's output node (until a node is picked).
   function select(k, node, follow) {
     state.follow = Boolean(follow);
+    if (!follow) revealNodePanel();
     state.selected = {layer: k, node: node};
     strips.render();
     nodePanel.render();
     nodePanel.renderPictures();
     gallery.render();
     drawn();
+  }
+  // A node picked where its panel cannot be seen (a phone's one column): scroll to it.
+  function revealNodePanel() {
+    const box = $('node-panel').getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight / 2) {
+      strips.hideTooltip();  // it would float over the panel, far from its cell
+      $('node-panel').scrollIntoView({block: 'start'});
+    }
   }
   function moveCursor(k, node) {  // the keyboard's place in a strip; layer -1: none
     state.cursor = {layer: k, node: node};
