@@ -14,7 +14,8 @@ import pytest
 from mlplens import DenseStack, layer_views
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import activate, pre_activations
-from mlplens.core.mnist_like import box_weights, mnist_like
+from mlplens.core.mnist_like import (MIN_INK, MIN_ROWS, PEN, box_weights, enough_ink,
+                                     mean_stroke_width, mnist_like, pen_ink, strokes_like)
 from mlplens.core.node_statistics import node_statistics
 from mlplens.errors import MlplensError
 from mlplens.report import explorer_data
@@ -139,6 +140,42 @@ def test_mnist_like_pulls_the_box_towards_the_mass_and_keeps_it_inside():
     out = mnist_like(ink)
     columns = np.flatnonzero(out.any(axis=0))
     assert columns[0] == 8 and columns[-1] == 27  # clamped: the box cannot leave the field
+
+
+def test_strokes_like_draws_with_the_same_pen_at_any_size():
+    two = [np.array([[0, 10], [10, 0], [20, 10], [0, 30], [22, 30]], float)]
+    small = strokes_like(two)
+    for scale in (3, 11.5):
+        np.testing.assert_array_equal(strokes_like([s * scale for s in two]), small)
+    rows, cols = np.nonzero(small)
+    assert rows.max() - rows.min() + 1 == 20  # the longer side, pen included
+    assert not strokes_like([]).any()
+
+
+def test_the_pen_draws_its_width_across_a_line():
+    ink = pen_ink([np.array([[2.0, 5.0], [198.0, 5.0]])], (10, 200))
+    np.testing.assert_allclose(ink[:, 10].sum(), PEN)
+    # Ink area over skeleton length: the caps' ink and the skeleton's shortened ends make a
+    # little more than PEN on a long line (2.84 px on a 16 px line, as on MNIST's short strokes).
+    assert PEN < mean_stroke_width(np.floor(ink * 255 + 0.5)) < PEN + 0.1
+
+
+def test_the_pen_is_mnists_stroke_width_and_no_digit_has_too_little_ink(mnist):
+    """PEN was chosen so: drawn digits' mean stroke width is MNIST's (2.86 px by
+    mean_stroke_width on the first 10,000 training digits, 2.80 on the first 1,000). Every
+    MNIST digit has ink enough."""
+    mnist_width = np.mean([mean_stroke_width(image) for image in mnist.x_train[:1000]])
+    assert abs(mnist_width - 2.80) < 0.01
+    four = [np.array([[12, 0], [0, 20], [18, 20]], float), np.array([[13, 8], [13, 30]], float)]
+    seven = [np.array([[0, 0], [18, 0], [8, 30]], float)]
+    drawn = np.mean([mean_stroke_width(strokes_like(s)) for s in (four, seven)])
+    assert abs(drawn - mnist_width) < 0.3
+    assert all(enough_ink(image) for image in mnist.x_train[:5000])
+    images = mnist.x_train.astype(np.float64)
+    assert images.sum(axis=(1, 2)).min() / 255 > 1.5 * MIN_INK
+    assert not enough_ink(strokes_like([np.array([[5.0, 5.0]])]))  # a dot
+    assert not enough_ink(strokes_like([np.array([[0.0, 0.0], [9.0, 1.0]])]))  # a dash
+    assert MIN_ROWS < 9  # MNIST's fewest rows
 
 
 # ---- page data ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from mlplens import DenseStack, layer_views, load_stack
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import as_inputs, predict
 from mlplens.core.methods import METHODS
-from mlplens.core.mnist_like import mnist_like
+from mlplens.core.mnist_like import mean_stroke_width, strokes_like
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames
@@ -65,8 +65,9 @@ def browser():
 class Page:
     """A page opened from file://, with every request, console message and dialog recorded."""
 
-    def __init__(self, browser, path: Path):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 800})
+    def __init__(self, browser, path: Path, viewport=None, **options):
+        self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800},
+                                           **options)
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.problems: list[str] = []
@@ -107,16 +108,62 @@ def _redrawn(page: Page):
                                 " && !window.mlplens.state.stroke", arg=since)
 
 
-def _stroke(page: Page, points: list[tuple[float, float]]) -> None:
-    """A mouse stroke through points given in the pad's 0..1 coordinates."""
+def _stroke(page: Page, points: list[tuple[float, float]], steps: int = 8) -> None:
+    """A mouse stroke through points given in the pad's 0..1 coordinates, `steps` mouse moves
+    from one to the next."""
     box = page.page.locator("#pad").bounding_box()
     at = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
     with _redrawn(page):  # the pad updates on animation frames and when the stroke ends
         page.page.mouse.move(*at[0])
         page.page.mouse.down()
         for point in at[1:]:
-            page.page.mouse.move(*point, steps=8)
+            page.page.mouse.move(*point, steps=steps)
         page.page.mouse.up()
+
+
+def _drawn(page: Page) -> np.ndarray:
+    """The page's 28x28 input from its strokes, checked against the NumPy reference."""
+    drawn = np.array(page.js("() => window.mlplens.input()"), np.uint8).reshape(28, 28)
+    strokes = page.js("() => window.mlplens.strokes()")
+    reference = strokes_like([np.array(stroke) for stroke in strokes])
+    assert np.abs(drawn.astype(int) - reference).max() <= 1  # float64 sums in another order
+    assert (drawn == reference).mean() > 0.99
+    return drawn
+
+
+# A two in the pad's 0..1 coordinates, 0.72 high: an arc, then the base.
+TWO = [(0.5 + 0.33 * np.cos(a), 0.28 + 0.22 * np.sin(a)) for a in np.linspace(3.4, 6.9, 9)] + \
+    [(0.24, 0.78), (0.76, 0.78)]
+
+
+def test_strokes_are_as_thick_as_mnists_whatever_the_drawings_size(page, mnist, shots):
+    mnist_width = np.mean([mean_stroke_width(image) for image in mnist.x_train[:1000]])
+    widths = {}
+    for size in (0.3, 0.6, 0.9):
+        page.page.keyboard.press("c")
+        _stroke(page, [(0.5 + (x - 0.5) * size / 0.72, 0.5 + (y - 0.42) * size / 0.72)
+                       for x, y in TWO], steps=2)
+        drawn = _drawn(page)
+        widths[size] = mean_stroke_width(drawn)
+        assert drawn.any(axis=1).sum() == 20  # the ink's longer side, pen included
+    page.page.screenshot(path=shots / "two-at-0.9.png")
+    print(f"\nmean stroke width: MNIST {mnist_width:.2f} px, drawn "
+          + ", ".join(f"{w:.2f} px at {size} of the pad" for size, w in widths.items()))
+    assert all(abs(w - mnist_width) < 0.3 for w in widths.values())
+
+
+def test_too_little_ink_asks_for_a_digit(page):
+    verdict = page.page.locator("#verdict")
+    page.page.keyboard.press("c")
+    assert verdict.text_content().startswith("Draw a digit")
+    for dash in ([(0.5, 0.5)], [(0.45, 0.5), (0.55, 0.5)]):  # a dot, a short dash
+        _stroke(page, dash)
+        assert verdict.text_content().startswith("Draw a digit")
+        assert page.page.locator(".bar.top").count() == 0
+        page.page.keyboard.press("c")
+    _stroke(page, [(0.52, 0.15), (0.50, 0.50), (0.48, 0.86)])
+    assert verdict.text_content().startswith("It reads 1 (")
+    assert page.page.locator(".bar.top .digit").text_content() == "1"
 
 
 def _picture(page: Page, method: str) -> np.ndarray:
@@ -168,12 +215,8 @@ def test_drawing_changes_the_prediction_and_the_activations(page, run, shots):
     assert not np.allclose(one[0], blank[0])
     for before, after in zip(blank[1], one[1]):
         assert not np.allclose(before, after)
-    # The page's 28x28 is the NumPy reference algorithm applied to the pad's own ink.
-    ink = np.array(page.js("() => Array.from(window.mlplens.padInk())")).reshape(280, 280)
-    drawn = np.array(page.js("() => window.mlplens.input()"), np.uint8).reshape(28, 28)
-    reference = mnist_like(ink)
-    assert np.abs(drawn.astype(int) - reference).max() <= 1  # float64 sums in another order
-    assert (drawn == reference).mean() > 0.99
+    # The page's 28x28 is the NumPy reference algorithm applied to the pad's own strokes.
+    drawn = _drawn(page)
     rows, cols = np.nonzero(drawn)
     assert rows.max() - rows.min() + 1 == 20  # fitted into 20x20 by its longer side
     _stroke(page, [(0.25, 0.2), (0.75, 0.2)])  # a bar on top: now a 7
@@ -225,6 +268,48 @@ def test_clicking_a_node_shows_its_pictures_and_the_slider_steps_them(page, run,
     # The gallery shows every node of the layer (64 at twice their size); a click opens one.
     page.page.locator("#gallery").click(position={"x": 56 + 4 + 10, "y": 10})
     assert page.page.locator("#node-title").text_content() == "Layer 1, node 1"
+
+
+def test_a_phone_sized_page_fits_and_shows_a_tapped_node(browser, run, shots):
+    opened = Page(browser, run["page"], {"width": 390, "height": 844}, has_touch=True)
+    try:
+        page = opened.page
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        clipped = page.locator(".bar .value").evaluate_all(
+            "(values) => values.filter((v) => v.scrollWidth > v.clientWidth).length")
+        assert clipped == 0
+        assert not page.locator(".keys").is_visible()
+        page.screenshot(path=shots / "phone.png")
+        page.locator("#strips canvas").first.scroll_into_view_if_needed()
+        centre = opened.js("() => window.mlplens.cellCentre(0, 5)")
+        page.touchscreen.tap(centre["x"], centre["y"])
+        assert page.locator("#node-title").text_content() == "Layer 1, node 5"
+        top = opened.js("() => document.getElementById('node-panel').getBoundingClientRect().top")
+        assert 0 <= top < 100  # scrolled to the panel
+        page.screenshot(path=shots / "phone-node.png")
+        # A picture choice that cannot draw this layer says why.
+        page.select_option("#gallery-method", "maximize")
+        assert page.locator("#gallery-note").text_content() == \
+            "maximize draws the output layer only (a hidden layer would take minutes)."
+        assert page.locator("#gallery").bounding_box()["height"] == 0
+    finally:
+        opened.close()
+
+
+def test_a_wide_page_says_what_lies_below_and_maps_colours_by_sign(page):
+    below = page.page.locator("nav.below")
+    assert below.is_visible() and below.bounding_box()["y"] < 800
+    assert below.text_content().split() == ["Below:", "Watch", "it", "learn", "·", "every",
+                                            "node", "of", "a", "layer"]
+    page.page.select_option("#cmap", "RdBu_r")
+    legends = dict(zip(page.page.locator(".picture").evaluate_all(
+        "(nodes) => nodes.map((n) => n.dataset.method)"),
+        page.page.locator(".picture .legend").all_text_contents()))
+    assert legends["gradient"].startswith("symmetric") and "in gray" not in legends["gradient"]
+    assert legends["linear"].endswith(" · in gray: RdBu_r is for signed pictures")
+    gradient = page.page.locator('.picture[data-method="gradient"] canvas').evaluate(
+        "(c) => Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)")
+    assert len(set(gradient[:3])) > 1  # coloured, not gray
 
 
 def test_hover_and_keyboard(page):

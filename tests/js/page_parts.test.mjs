@@ -37,9 +37,17 @@ test('the slider: a frame\'s pictures where the method has them, else the traine
   assert.equal(positionLabel(frames, 2, null, null), 'trained model');
 });
 
-test('cell colours: dark at 0, warm then hot up to 1, cool down to -1', () => {
+test('cell colours: a neutral lighter than the panel at 0, warm then hot up to 1, cool down to -1', () => {
   const cellColour = js('cellColour');
   assert.deepEqual([0, 0.375, 0.75, 1, -1, -2].map(cellColour),
-                   ['rgb(22,27,38)', 'rgb(139,103,50)', 'rgb(255,178,62)', 'rgb(255,240,200)',
+                   ['rgb(44,52,70)', 'rgb(150,115,66)', 'rgb(255,178,62)', 'rgb(255,240,200)',
                     'rgb(90,167,255)', 'rgb(90,167,255)']);
+});
+
+test('the gallery says why a method draws nothing for a layer', () => {
+  const missingNote = load('gallery')('missingNote');
+  assert.equal(missingNote({name: 'maximize', layers: [null, null, {}]}, 3),
+               'maximize draws the output layer only (a hidden layer would take minutes).');
+  assert.equal(missingNote({name: 'x', layers: [{}, null, {}]}, 3),
+               'x draws no pictures of this layer.');
 });

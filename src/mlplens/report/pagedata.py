@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core.methods import METHODS
+from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views
@@ -24,6 +25,9 @@ from ..snapshots import Snapshots, spread_frames
 
 FORMAT_VERSION = 1
 COLORMAPS = ("gray", "viridis", "RdBu_r")
+# Colour maps whose middle colour means zero: only for pictures that keep the sign.
+DIVERGING = ("RdBu_r",)
+SIGNED_MODES = ("symmetric", "layer")
 
 
 def b64(array: np.ndarray, dtype: str) -> str:
@@ -49,7 +53,8 @@ def picture_sets(stack: DenseStack, views: Mapping[str, Sequence[LayerView | Non
             raise MlplensError(f"method {method!r} has pictures for {len(layers)} layers, the "
                                f"model has {len(stack.layers)}")
         normalization = next((v.normalization for v in layers if v is not None), "")
-        result.append({"name": method, "normalization": normalization,
+        signed = method in METHODS and METHODS[method].signed and normalization in SIGNED_MODES
+        result.append({"name": method, "normalization": normalization, "signed": signed,
                        "description": METHODS[method].description if method in METHODS else "",
                        "layers": [_pictures(view) for view in layers]})
     return result
@@ -139,6 +144,7 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
         "model": {"name": model_name, "describe": stack.describe(),
                   "test_accuracy": test_accuracy},
         "image_shape": list(stack.image_shape),
+        "pen": PEN, "min_rows": MIN_ROWS, "min_ink": MIN_INK,
         "layers": [{"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
                     "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
                     "bias": b64(layer.bias, "f4")} for layer in stack.layers],
@@ -149,4 +155,5 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
                    "labels": b64(np.asarray(digit_labels), "u1")},
         "frames": frames,
         "colormaps": {name: b64(np.asarray(lut), "u1") for name, lut in colormaps.items()},
+        "diverging": [name for name in colormaps if name in DIVERGING],
     }

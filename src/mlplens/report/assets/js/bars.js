@@ -24,7 +24,7 @@ function createBars(container, classes, onPick) {
   }
 
   // outputs: the output layer's activations; probabilities after a softmax, else scaled to
-  // the largest |value|.
+  // the largest |value|. predicted: the class to highlight, -1 for none.
   function render(outputs, showsProbability, predicted) {
     let max = 0;
     for (let c = 0; c < outputs.length; c++) max = Math.max(max, Math.abs(outputs[c]));

@@ -1,7 +1,17 @@
 // The gallery: the pictures of every node of the selected layer, for one method; a click on
 // a picture opens its node.
 
-// elements: canvas, panel (its width sets the columns), title, method (a <select>).
+// Why a method shows nothing for a layer: the explorer runs the slow ones (maximize) on the
+// output layer only.
+function missingNote(method, layerCount) {
+  const drawn = method.layers.map((block, k) => (block ? k : -1)).filter((k) => k >= 0);
+  if (drawn.length === 1 && drawn[0] === layerCount - 1) {
+    return method.name + ' draws the output layer only (a hidden layer would take minutes).';
+  }
+  return method.name + ' draws no pictures of this layer.';
+}
+
+// elements: canvas, panel (its width sets the columns), title, method (a <select>), note.
 // chooseMethod(name) and select(k, node) change the state; pictures and palette as the node panel's.
 function createGallery({elements, methods, layers, state, pictures, palette, chooseMethod, select}) {
   const L = layers.length;
@@ -34,8 +44,10 @@ function createGallery({elements, methods, layers, state, pictures, palette, cho
     elements.title.textContent = 'Every node of ' +
       (k === L - 1 ? 'the output layer' : 'layer ' + (k + 1)) + ' · ' + layers[k].name +
       (method ? ' · ' + method.name : '') + (when ? ' · ' + when : '');
+    elements.note.textContent = method && !block ? missingNote(method, L) : '';
     if (!block) {
       canvas.width = canvas.height = 0;
+      canvas.style.width = canvas.style.height = '0px';
       return;
     }
     const scale = block.n <= 16 ? 4 : block.n <= 64 ? 2 : 1;
@@ -50,7 +62,7 @@ function createGallery({elements, methods, layers, state, pictures, palette, cho
     // Every picture at one pixel per value, one under the other as the block stores them, then
     // each scaled up to its tile without smoothing.
     const sheet = document.createElement('canvas');
-    paintPixels(sheet, block.pixels, block.w, block.h * block.n, palette());
+    paintPixels(sheet, block.pixels, block.w, block.h * block.n, palette(method));
     canvas.width = Math.round(cssW * ratio);
     canvas.height = Math.round(cssH * ratio);
     canvas.style.width = cssW + 'px';

@@ -19,6 +19,7 @@ function startExplorer() {
     history: [],  // undo stack of drawings {base: test digit or null, strokes}; the last is shown
     stroke: null,  // the stroke being drawn
     pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), note: '', result: null,
+    enough: false,  // ink enough to be read as a digit: else the page asks for one
     predicted: 0, contrib: null, grads: null,
     selected: {layer: L - 1, node: 0}, cursor: {layer: -1, node: 0},
     follow: true,  // until a node is picked, the panel shows the predicted class's node
@@ -34,7 +35,11 @@ function startExplorer() {
                note: $('training-note')},
     frameData: data.frames, accuracy: data.model.test_accuracy, state, setPosition});
   const pictures = (method, k) => picturesAt(training.frames, state.position, method, k);
-  const palette = () => palettes[state.cmap];
+  // A diverging map's middle colour says zero: min-max pictures, whose middle is the middle of
+  // their range, are painted gray instead.
+  const colourmap = (method) =>
+    (method.signed || !data.diverging.includes(state.cmap) ? state.cmap : 'gray');
+  const palette = (method) => palettes[colourmap(method)];
   const pad = createPad($('pad'), [H, W], {start: startStroke, extend: extendStroke, end: endStroke});
   const bars = createBars($('bars'), OUT.units, (c) => select(L - 1, c));
   const strips = createStrips({container: $('strips'), tooltip: $('tooltip'),
@@ -42,10 +47,11 @@ function startExplorer() {
   const nodePanel = createNodePanel({
     elements: {title: $('node-title'), sub: $('node-sub'), pictures: $('node-pictures'),
                stats: $('node-stats'), chart: $('class-chart'), caption: $('class-caption')},
-    layers, methods: data.methods, statsSource: data.stats.source, state, pictures, palette});
+    layers, methods: data.methods, statsSource: data.stats.source, state, pictures, palette,
+    colourmap});
   const gallery = createGallery({
     elements: {canvas: $('gallery'), panel: $('gallery-panel'), title: $('gallery-title'),
-               method: $('gallery-method')},
+               method: $('gallery-method'), note: $('gallery-note')},
     methods: data.methods, layers, state, pictures, palette, chooseMethod: setGalleryMethod,
     select});
 
@@ -53,7 +59,7 @@ function startExplorer() {
   for (const name of Object.keys(palettes)) {
     const option = document.createElement('option');
     option.value = name;
-    option.textContent = name;
+    option.textContent = data.diverging.includes(name) ? name + ' (signed pictures)' : name;
     cmapSelect.append(option);
   }
   cmapSelect.addEventListener('change', () => setColormap(cmapSelect.value));
@@ -81,6 +87,7 @@ function startExplorer() {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { strips.layout(); render(); gallery.render(); drawn(); }, 100);
   });
+  $('below-training').hidden = $('below-gap').hidden = $('training').hidden;
   const model = data.model;
   $('model-line').textContent = [model.name, model.describe,
     model.test_accuracy !== null ? 'test accuracy ' + fmt(model.test_accuracy, 4) : '']
@@ -124,6 +131,7 @@ function startExplorer() {
   // The network's input and everything it computes from it.
   function setInput(pixels, note) {
     state.pixels = Uint8Array.from(pixels);
+    state.enough = enoughInk(state.pixels, W, data.min_rows, data.min_ink);
     state.x = inputsFromPixels(state.pixels);
     state.note = note;
     const started = performance.now();
@@ -144,12 +152,21 @@ function startExplorer() {
   // follow: keep showing the predicted class's output node (until a node is picked).
   function select(k, node, follow) {
     state.follow = Boolean(follow);
+    if (!follow) revealNodePanel();
     state.selected = {layer: k, node: node};
     strips.render();
     nodePanel.render();
     nodePanel.renderPictures();
     gallery.render();
     drawn();
+  }
+  // A node picked where its panel cannot be seen (a phone's one column): scroll to it.
+  function revealNodePanel() {
+    const box = $('node-panel').getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight / 2) {
+      strips.hideTooltip();  // it would float over the panel, far from its cell
+      $('node-panel').scrollIntoView({block: 'start'});
+    }
   }
   function moveCursor(k, node) {  // the keyboard's place in a strip; layer -1: none
     state.cursor = {layer: k, node: node};
@@ -190,17 +207,20 @@ function startExplorer() {
               state.stroke ? shown.strokes.concat([state.stroke]) : shown.strokes);
     updateInput();
   }
-  // What the network gets from the pad: a test digit as it is, or the ink made MNIST-like.
+  // What the network gets from the pad: a test digit as it is (with any strokes drawn on it
+  // where they are), or the strokes alone scaled into MNIST's box and drawn at its pen width.
   function updateInput() {
     const started = performance.now();
     const shown = shownDrawing();
-    if (shown.base !== null && shown.strokes.length === 0 && !state.stroke) {
-      setInput(digitPixels(shown.base),
-               'test digit #' + shown.base + ', labelled ' + digits.labels[shown.base]);
+    const strokes = state.stroke ? shown.strokes.concat([state.stroke]) : shown.strokes;
+    if (shown.base !== null) {
+      const label = 'test digit #' + shown.base + ', labelled ' + digits.labels[shown.base];
+      setInput(strokes.length ? strokesOnto(digitPixels(shown.base), strokes, W / pad.width, data.pen)
+                              : digitPixels(shown.base),
+               strokes.length ? label + ', with your strokes' : label);
     } else {
-      setInput(mnistLike(pad.ink(), pad.height, pad.width), shown.base !== null
-        ? 'test digit #' + shown.base + ' with your strokes, refitted'
-        : 'your drawing, fitted into 20x20 and centred by mass in 28x28, as MNIST was made');
+      setInput(strokesLike(strokes, data.pen),
+               'your strokes fitted into 20×20 and drawn with MNIST\'s pen width, centred by mass');
     }
     recordTiming(performance.now() - started);
   }
@@ -227,7 +247,13 @@ function startExplorer() {
     }
     paintPixels($('input-view'), state.pixels, W, H, gray);
     $('input-note').textContent = 'What the network sees (' + H + '×' + W + '): ' + state.note + '.';
-    bars.render(state.result.posts[L - 1], OUT.activation === 'softmax', state.predicted);
+    const softmax = OUT.activation === 'softmax';
+    bars.render(state.result.posts[L - 1], softmax, state.enough ? state.predicted : -1);
+    $('verdict').textContent = state.enough
+      ? 'It reads ' + state.predicted + (softmax ? ' (' +
+        (100 * state.result.posts[L - 1][state.predicted]).toFixed(1) + '%)' : '') + '.'
+      : 'Draw a digit: too little ink to read (a dot or a short dash is no digit).';
+    $('verdict').classList.toggle('ask', !state.enough);
     strips.render();
     nodePanel.render();
     const last = state.timings.length ? state.timings[state.timings.length - 1] : null;
@@ -253,7 +279,7 @@ function startExplorer() {
   window.mlplens = {
     state: state, layers: layers, forward: (x) => forward(layers, x), mnistLike: mnistLike,
     loadTestDigit: loadTestDigit, setInputPixels: setInput, select: select,
-    setPosition: setPosition, padInk: () => pad.ink(), clear: clearPad, undo: undo,
+    setPosition: setPosition, strokes: () => shownDrawing().strokes, clear: clearPad, undo: undo,
     probabilities: () => Array.from(state.result.posts[L - 1]),
     activations: () => state.result.posts.map((a) => Array.from(a)),
     contributions: () => state.contrib.map((c) => (c ? Array.from(c) : null)),

@@ -1,6 +1,7 @@
-// Ink of the drawing pad -> a 28x28 MNIST-style input, the way MNIST's digits were made: fitted
-// into a 20x20 box by area averaging, then placed so that the centre of mass is the field's
-// centre. mlplens.core.mnist_like is the NumPy reference; the same steps, the same rounding.
+// An ink image (a loaded picture) -> a 28x28 MNIST-style input, the way MNIST's digits were
+// made: fitted into a 20x20 box by area averaging, then placed so that the centre of mass is the
+// field's centre. mlplens.core.mnist_like is the NumPy reference; the same steps, the same
+// rounding.
 
 const FIELD = 28, BOX = 20;
 
@@ -23,7 +24,6 @@ function boxWeights(source, target) {
 
 // ink: height x width values in [0, 1], row-major -> uint8 28x28 (all zeros without ink).
 function mnistLike(ink, height, width) {
-  const out = new Uint8Array(FIELD * FIELD);
   let r0 = height, r1 = -1, c0 = width, c1 = -1;
   for (let r = 0; r < height; r++) {
     for (let c = 0; c < width; c++) {
@@ -35,7 +35,7 @@ function mnistLike(ink, height, width) {
       }
     }
   }
-  if (r1 < 0) return out;
+  if (r1 < 0) return new Uint8Array(FIELD * FIELD);
   const h = r1 - r0 + 1, w = c1 - c0 + 1, longer = Math.max(h, w);
   const nh = Math.max(1, roundHalfUp(h * BOX / longer));
   const nw = Math.max(1, roundHalfUp(w * BOX / longer));
@@ -57,6 +57,13 @@ function mnistLike(ink, height, width) {
       small[i * nw + j] = sum;
     }
   }
+  return placeByMass(small, nh, nw);
+}
+
+// Ink nh x nw in [0, 1] (at most 28 x 28), row-major -> uint8 28x28: placed at offset
+// roundHalfUp(13.5 - centre of mass) on each axis, clamped inside the field (no ink: zeros).
+function placeByMass(small, nh, nw) {
+  const out = new Uint8Array(FIELD * FIELD);
   let mass = 0, my = 0, mx = 0;
   for (let i = 0; i < nh; i++) {
     let rowSum = 0;
@@ -64,6 +71,7 @@ function mnistLike(ink, height, width) {
     my += i * rowSum;
     mass += rowSum;
   }
+  if (!(mass > 0)) return out;
   for (let j = 0; j < nw; j++) {
     let colSum = 0;
     for (let i = 0; i < nh; i++) colSum += small[i * nw + j];

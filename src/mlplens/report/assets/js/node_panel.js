@@ -2,8 +2,10 @@
 // statistics, and its mean per true class as a small chart.
 
 // elements: title, sub, pictures, stats (a table), chart, caption. pictures(method, k): the
-// block and its note at the training slider's position; palette(): the chosen colormap's.
-function createNodePanel({elements, layers, methods, statsSource, state, pictures, palette}) {
+// block and its note at the training slider's position; palette(method) and
+// colourmap(method): the colours it is painted with and their name.
+function createNodePanel({elements, layers, methods, statsSource, state, pictures, palette,
+                          colourmap}) {
   const L = layers.length;
   const softmaxOut = layers[L - 1].activation === 'softmax';
 
@@ -82,7 +84,7 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
       const canvas = document.createElement('canvas');
       const size = block.w * block.h;
       paintPixels(canvas, block.pixels.subarray(node * size, (node + 1) * size), block.w, block.h,
-                  palette());
+                  palette(method));
       canvas.title = method.description;
       const name = document.createElement('div');
       name.className = 'name';
@@ -90,7 +92,9 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
       const legend = document.createElement('div');
       legend.className = 'legend';
       legend.textContent = method.normalization + ': ' + block.legend[0] + ' → ' +
-        block.legend[2] + (block.legend[1] ? ', middle = ' + block.legend[1] : '');
+        block.legend[2] + (block.legend[1] ? ', middle = ' + block.legend[1] : '') +
+        (colourmap(method) !== state.cmap ? ' · in ' + colourmap(method) + ': ' + state.cmap +
+         ' is for signed pictures' : '');
       figure.append(canvas, name, legend);
       elements.pictures.append(figure);
     }

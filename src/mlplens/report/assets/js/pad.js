@@ -1,10 +1,10 @@
-// The drawing pad: paints a drawing (a test digit, strokes of white ink on top) and reads its ink
-// back; reports pointer strokes to handlers.start(point), .extend(points) and .end().
+// The drawing pad: paints a drawing (a test digit, strokes of white ink on top); reports pointer
+// strokes, in the canvas's pixels, to handlers.start(point), .extend(points) and .end().
 
 const STROKE_WIDTH = 19;
 
 function createPad(canvas, digitShape, handlers) {
-  const context = canvas.getContext('2d', {willReadFrequently: true});
+  const context = canvas.getContext('2d');
   const [digitHeight, digitWidth] = digitShape;
   const ink = inkPalette();
 
@@ -58,14 +58,6 @@ function createPad(canvas, digitShape, handlers) {
       if (digitPixels !== null) paintDigit(digitPixels);
       for (const stroke of strokes) paintStroke(stroke);
     },
-    // The canvas's alpha channel in [0, 1], row-major: the ink.
-    ink() {
-      const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
-      const out = new Float64Array(canvas.width * canvas.height);
-      for (let i = 0; i < out.length; i++) out[i] = data[4 * i + 3] / 255;
-      return out;
-    },
     width: canvas.width,
-    height: canvas.height,
   };
 }

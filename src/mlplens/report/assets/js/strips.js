@@ -1,7 +1,8 @@
 // The activation strips: per layer a canvas with one coloured cell per node. A cell's tooltip
 // gives its numbers; a click, or the arrow keys and Enter, open its node.
 
-const DARK = [22, 27, 38], WARM = [255, 178, 62], HOT = [255, 240, 200], COOL = [90, 167, 255];
+// DARK: an inactive cell, a neutral lighter than the panel so that the grid stays visible.
+const DARK = [44, 52, 70], WARM = [255, 178, 62], HOT = [255, 240, 200], COOL = [90, 167, 255];
 
 function mix(a, b, t) {
   return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
