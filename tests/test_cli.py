@@ -300,7 +300,8 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     assert on_disk == sorted(path.relative_to(out).as_posix() for path in written)
     manifest = json.loads((out / ".mlplens-manifest.json").read_text())
     assert manifest == {"reproduce": on_disk}
-    pngs = [name for name in on_disk if name.endswith(".png") and "beyond/" not in name]
+    pngs = [name for name in on_disk if name.endswith(".png") and
+            not name.startswith(("beyond/", "features/"))]
     expected = {"digits.png", "output-500-vs-2000-seed.png", "output-500-vs-2000-linear.png",
                 "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}
     expected |= {f"{net}/{method}/layer-{k}.png" for net in ("mlp-500", "mlp-2000")
@@ -318,8 +319,12 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         "beyond/single-2000/gradient/layer-1.png", "beyond/single-2000/gradient/per-class.png",
         "beyond/single-2000/examples/layer-1.png", "beyond/single-2000/examples/examples-1.png",
         "beyond/single-2000/maximize/layer-1.png"}
+    features = {name for name in on_disk if name.startswith("features/")}
+    assert features == {f"features/mlp-2000/layer-{k}/{name}" for k in (1, 2) for name in (
+        "features-linear.png", "features-gradient.png", "features-examples.png",
+        "features-maximize.png", "polysemantic-nodes.png", "features.json", "features.npz")}
     index = (out / "index.md").read_text()
-    for name in pngs + sorted(beyond):
+    for name in pngs + sorted(beyond) + sorted(n for n in features if n.endswith(".png")):
         assert f"[`{name}`]({name})" in index
     summary = json.loads((out / "summary.json").read_text())
     accuracies = {name: run["test_accuracy"] for name, run in summary["runs"].items()}

@@ -43,7 +43,7 @@ def planted(count: int, width: int, directions: int, active: int, seed: int
 
 def test_a_planted_dictionary_is_recovered():
     activations, truth = planted(20000, 32, 64, 3, seed=1)
-    learned = train_dictionary(activations, 1, 128, 3, Schedule(steps=1500, batch_size=256,
+    learned = train_dictionary(activations, 1, 128, 3, Schedule(steps=600, batch_size=256,
                                                                 learning_rate=3e-3))
     cosines = truth @ learned.w_dec.T.astype(np.float64)
     recovered = (cosines.max(axis=1) > 0.9).mean()

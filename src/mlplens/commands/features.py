@@ -25,8 +25,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                           help="features in the dictionary (default: 4x the layer's width)")
     features.add_argument("--k", type=positive, default=32,
                           help="features active per image (top-k sparsity; default: 32)")
-    features.add_argument("--steps", type=positive, default=2000,
-                          help="training steps of --batch-size activations (default: 2000)")
+    features.add_argument("--steps", type=positive, default=1000,
+                          help="training steps of --batch-size activations (default: 1000)")
     features.add_argument("--batch-size", type=positive, default=512, help="(default: 512)")
     features.add_argument("--learning-rate", type=float, default=2e-3, help="Adam's (default: "
                                                                               "0.002)")

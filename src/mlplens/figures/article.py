@@ -20,6 +20,7 @@ from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.summary import write_run_pages
 from .beyond_article import BeyondResults, beyond_the_article, index_section
+from .features import figure_captions, index_lines, reproduce_features
 from .layers import default_scale, render_view, visualize_stack
 
 STYLES = (("seed", "viridis", "the article's method and look"),
@@ -119,6 +120,10 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         [(f"{runs[key][0].train_samples} images", runs[key][1].snapshots)
          for key in ("small", "full")], mnist, out, log, quick)
     written += beyond.written
+    full_name, full_stack = runs["full"][0].name, runs["full"][1].stack
+    features = reproduce_features(full_stack, full_name, mnist, out, quick, seed, log)
+    feature_figures = figure_captions(full_name, features)
+    written += [path for report in features for path in report.paths]
 
     seconds = time.perf_counter() - started
     summary = {
@@ -128,13 +133,17 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         "runs": {plan.name: trained.metrics for plan, trained in runs.values()},
         "beyond": {"median_fidelity": beyond.median_fidelity, "dead_nodes": beyond.dead_nodes,
                    "edge_ink_counts": beyond.edges, "seconds": beyond.seconds},
+        "features": {full_name: [report.summary() for report in features]},
         "seconds": round(seconds, 1),
     }
     written.append(write_json(out / "summary.json", summary))
     written += [path for path, _ in figures if path not in written]
-    written += write_run_pages(out, runs, figures + beyond.figures, mnist, quick, started, log)
+    written += write_run_pages(out, runs, figures + beyond.figures + feature_figures, mnist,
+                               quick, started, log)
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
-                                                       beyond)))
+                                                       beyond, index_lines(full_name, features, quick)
+                                                       + ["", "### Figures", ""]
+                                                       + _figure_lines(out, feature_figures))))
     log(f"done in {seconds:.1f} s")
     return written
 
@@ -153,7 +162,7 @@ def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
 
 
 def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: float,
-           quick: bool, beyond: BeyondResults) -> str:
+           quick: bool, beyond: BeyondResults, features: list[str]) -> str:
     lines = ["# mlplens reproduce", ""]
     if quick:
         lines += ["*Quick run*: fewer images and one epoch; the pictures are rougher than the "
@@ -172,5 +181,6 @@ def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: floa
     lines += _figure_lines(out, figures)
     lines += index_section(beyond)
     lines += _figure_lines(out, beyond.figures)
+    lines += features
     lines += ["", "MNIST is by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).", ""]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +235,87 @@ def _node_records(report: FeatureReport) -> list[dict[str, Any]]:
              "preferred_class": int(nodes.preferred_class[j]),
              "selectivity": round(float(nodes.selectivity[j]), 6)}
             for j in range(len(poly.features_per_node))]
+
+
+@dataclass(frozen=True)
+class ReproducePlan:
+    """reproduce's dictionaries: smaller and shorter than the command's defaults, so that both
+    hidden layers of the article's net add about a minute at most (quick: a few seconds)."""
+
+    multiple: int  # features per node
+    steps: int
+    maximize_steps: int
+    training_images: int
+    test_images: int
+    show: int
+    reference: int
+
+
+PLANS = {False: ReproducePlan(2, 300, 60, 60000, 10000, 64, 1000),
+         True: ReproducePlan(1, 40, 20, 5000, 2000, 32, 200)}
+
+
+def reproduce_features(stack: DenseStack, name: str, mnist: Mnist, out: Path, quick: bool,
+                       seed: int, log: Callable[[str], None]) -> list[FeatureReport]:
+    """A dictionary of every hidden layer of `stack`, drawn into out/features/<name>/layer-<k>."""
+    from ..training.sparse_autoencoder import Schedule, learn_features
+
+    plan = PLANS[quick]
+    tested = replace(mnist, x_test=mnist.x_test[:plan.test_images],
+                     y_test=mnist.y_test[:plan.test_images])
+    reports = []
+    for layer, width in enumerate(stack.widths[:-1], start=1):
+        size = plan.multiple * width
+        log(f"features: a dictionary of {name} layer {layer}, {size} features, "
+            f"{plan.steps} steps")
+        started = time.perf_counter()
+        dictionary = learn_features(stack, layer, mnist.x_train[:plan.training_images], size,
+                                    32, Schedule(steps=plan.steps, seed=seed))
+        training = {"size": size, "k": 32, "steps": plan.steps,
+                    "training_images": plan.training_images,
+                    "seconds": round(time.perf_counter() - started, 2)}
+        report = draw_features(stack, dictionary, tested, out / "features" / name /
+                               f"layer-{layer}", show=plan.show, reference=plan.reference,
+                               maximize_steps=plan.maximize_steps, seed=seed, training=training,
+                               log=log)
+        report.seconds["training"] = training["seconds"]
+        reports.append(report)
+    return reports
+
+
+def index_lines(name: str, reports: list[FeatureReport], quick: bool) -> list[str]:
+    """reproduce's index.md section: one row of numbers per layer."""
+    plan = PLANS[quick]
+    lines = ["", "## Features beyond single nodes", "",
+             f"A top-k sparse dictionary (k = 32, {plan.steps} steps) of each hidden layer of "
+             f"`{name}`, learned from its activations on {plan.training_images:,} training "
+             f"images; measured on {plan.test_images:,} test images. *Spliced*: the net's accuracy with the layer replaced by the dictionary's "
+             "reconstruction. Selectivity: (preferred class - mean of others) / (sum), as for "
+             "nodes; medians over live units.", "",
+             "| layer | features | variance explained | mean L0 | dead | dense | accuracy | "
+             "spliced | selectivity, features | selectivity, nodes | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for report in reports:
+        s = report.summary()
+        lines.append(f"| {s['layer']} | {s['features']} | {s['variance_explained']:.3f} | "
+                     f"{s['mean_l0']:.1f} | {s['dead_features']} | {s['dense_features']} | "
+                     f"{s['accuracy']:.4f} | {s['spliced_accuracy']:.4f} | "
+                     f"{s['median_selectivity']['features']:.3f} | "
+                     f"{s['median_selectivity']['nodes']:.3f} | "
+                     f"{report.seconds['training'] + report.seconds['total']:.1f} |")
+    return lines
+
+
+CAPTIONS = {
+    "features-linear": "every live feature's decoder direction carried to the input (linear), "
+                       "grouped by preferred class",
+    "features-gradient": "every live feature's mean input-gradient",
+    "features-examples": "the test images that excite each shown feature most",
+    "features-maximize": "the input each shown feature responds to most",
+    "polysemantic-nodes": "the nodes most features use strongly, beside those features",
+}
+
+
+def figure_captions(name: str, reports: list[FeatureReport]) -> list[tuple[Path, str]]:
+    return [(path, f"{name}, layer {report.layer} features: {CAPTIONS[path.stem]}.")
+            for report in reports for path in report.paths if path.stem in CAPTIONS]
