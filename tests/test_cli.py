@@ -355,7 +355,9 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         assert f'<a href="{net}/explorer.html">' in report
         assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
     beyond_pngs = [name for name in beyond if name.endswith(".png")]
-    assert report.count('<img src="data:image/png;base64,') == len(pngs) + len(beyond_pngs)
+    feature_pngs = [name for name in features if name.endswith(".png")]
+    assert report.count('<img src="data:image/png;base64,') == (len(pngs) + len(beyond_pngs)
+                                                                  + len(feature_pngs))
     assert report.count('<img src="data:image/gif;base64,') == 1
     for accuracy in accuracies.values():
         assert f">{accuracy:.4f}<" in report
