@@ -301,7 +301,7 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     manifest = json.loads((out / ".mlplens-manifest.json").read_text())
     assert manifest == {"reproduce": on_disk}
     pngs = [name for name in on_disk if name.endswith(".png") and
-            not name.startswith(("beyond/", "checks/"))]
+            not name.startswith(("beyond/", "checks/", "features/"))]
     expected = {"digits.png", "output-500-vs-2000-seed.png", "output-500-vs-2000-linear.png",
                 "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}
     expected |= {f"{net}/{method}/layer-{k}.png" for net in ("mlp-500", "mlp-2000")
@@ -324,8 +324,12 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         "checks.json", "checks.md", "data-randomization.png", "deletion-insertion.png",
         "randomization-curves.png",
         *(f"randomization-{method}.png" for method in mlplens.METHODS))}
+    features = {name for name in on_disk if name.startswith("features/")}
+    assert features == {f"features/mlp-2000/layer-{k}/{name}" for k in (1, 2) for name in (
+        "features-linear.png", "features-gradient.png", "features-examples.png",
+        "features-maximize.png", "polysemantic-nodes.png", "features.json", "features.npz")}
     index = (out / "index.md").read_text()
-    for name in pngs + sorted(beyond):
+    for name in pngs + sorted(beyond) + sorted(n for n in features if n.endswith(".png")):
         assert f"[`{name}`]({name})" in index
     summary = json.loads((out / "summary.json").read_text())
     accuracies = {name: run["test_accuracy"] for name, run in summary["runs"].items()}
@@ -357,8 +361,9 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
     beyond_pngs = [name for name in beyond if name.endswith(".png")]
     check_pngs = [name for name in checks if name.endswith(".png")]
+    feature_pngs = [name for name in features if name.endswith(".png")]
     assert report.count('<img src="data:image/png;base64,') == (
-        len(pngs) + len(beyond_pngs) + len(check_pngs))
+        len(pngs) + len(beyond_pngs) + len(check_pngs) + len(feature_pngs))
     assert report.count('<img src="data:image/gif;base64,') == 1
     for accuracy in accuracies.values():
         assert f">{accuracy:.4f}<" in report

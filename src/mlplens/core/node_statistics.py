@@ -50,6 +50,57 @@ def _merge_top(values: np.ndarray, indices: np.ndarray, k: int) -> tuple[np.ndar
     return np.take_along_axis(values, order, 1), np.take_along_axis(indices, order, 1)
 
 
+class RunningStatistics:
+    """One layer's running sums and top-k over a stream of batches: what `node_statistics`
+    keeps per layer, and what anything else with per-image values per unit (a sparse
+    dictionary's features) can keep the same way, so the numbers mean the same."""
+
+    def __init__(self, width: int, classes: int, top_k: int, colour_scale: bool = False) -> None:
+        self.classes, self.top_k, self.keep_magnitudes = classes, top_k, colour_scale
+        self.best_values = np.full((width, 0), -np.inf, np.float32)
+        self.best_indices = np.zeros((width, 0), np.int64)
+        self.fired = np.zeros(width)
+        self.sums = np.zeros((classes, width))
+        self.maxima = np.full(width, -np.inf)
+        self.magnitudes: list[np.ndarray] = []
+
+    def add(self, z: np.ndarray, act: np.ndarray, labels: np.ndarray, part: slice) -> None:
+        """One batch: `z` ranks images and says whether a unit fires (z > 0); `act` is what
+        it passes on; images part.start..part.stop of the stream."""
+        if self.top_k:
+            index = np.arange(part.start, part.stop)
+            values = np.concatenate([self.best_values, z.T], axis=1)
+            indices = np.concatenate([self.best_indices,
+                                      np.broadcast_to(index, (z.shape[1], index.size))], axis=1)
+            self.best_values, self.best_indices = _merge_top(values, indices, self.top_k)
+        self.fired += (z > 0).sum(axis=0)
+        self.maxima = np.maximum(self.maxima, act.max(axis=0))
+        if self.keep_magnitudes:
+            self.magnitudes.append(np.abs(act.astype(np.float64)).ravel())
+        for group in range(self.classes):
+            self.sums[group] += act[labels == group].sum(axis=0)
+
+    def result(self, layer: int, class_counts: np.ndarray) -> NodeStatistics:
+        count = class_counts.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            class_means = np.nan_to_num(self.sums / class_counts[:, None])
+        preferred = class_means.argmax(axis=0)
+        top = class_means.max(axis=0)
+        others = (class_means.sum(axis=0) - top) / max(self.classes - 1, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            selectivity = np.where(top + others > 0, (top - others) / (top + others), 0.0)
+        scale = None
+        if self.keep_magnitudes:
+            scale = float(np.percentile(np.concatenate(self.magnitudes), 99)) or 1.0
+        return NodeStatistics(
+            layer=layer, top_indices=self.best_indices, top_values=self.best_values,
+            firing_fraction=(self.fired / count).astype(np.float32),
+            mean_activation=(self.sums.sum(axis=0) / count).astype(np.float32),
+            max_activation=self.maxima.astype(np.float32),
+            class_means=class_means.astype(np.float32), preferred_class=preferred,
+            selectivity=selectivity.astype(np.float32), colour_scale=scale)
+
+
 def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *,
                     classes: int | None = None, top_k: int = 0, colour_scale: bool = False,
                     batch_size: int = 512,
@@ -65,53 +116,14 @@ def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *
     count = len(inputs)
     if count == 0:
         raise ValueError("node statistics need at least one image")
-    k = min(top_k, count)
     classes = int(labels.max()) + 1 if classes is None else classes
-    class_counts = np.bincount(labels, minlength=classes).astype(np.float64)
-    depth = len(stack.layers)
-    best_values = [np.full((w, 0), -np.inf, np.float32) for w in stack.widths]
-    best_indices = [np.zeros((w, 0), np.int64) for w in stack.widths]
-    fired = [np.zeros(w) for w in stack.widths]
-    sums = [np.zeros((classes, w)) for w in stack.widths]
-    maxima = [np.full(w, -np.inf) for w in stack.widths]
-    magnitudes: list[list[np.ndarray]] = [[] for _ in stack.widths]
+    running = [RunningStatistics(width, classes, min(top_k, count), colour_scale)
+               for width in stack.widths]
     for part in batches(count, batch_size):
         pre = pre_activations(stack, as_inputs(inputs[part]))
-        index = np.arange(part.start, part.stop)
-        for layer in range(depth):
-            z = pre[layer]
-            act = activate(z, stack.layers[layer].activation)
-            if k:
-                values = np.concatenate([best_values[layer], z.T], axis=1)
-                indices = np.concatenate([best_indices[layer],
-                                          np.broadcast_to(index, (z.shape[1], index.size))],
-                                         axis=1)
-                best_values[layer], best_indices[layer] = _merge_top(values, indices, k)
-            fired[layer] += (z > 0).sum(axis=0)
-            maxima[layer] = np.maximum(maxima[layer], act.max(axis=0))
-            if colour_scale:
-                magnitudes[layer].append(np.abs(act.astype(np.float64)).ravel())
-            for group in range(classes):
-                sums[layer][group] += act[labels[part] == group].sum(axis=0)
+        for z, layer, sums in zip(pre, stack.layers, running):
+            sums.add(z, activate(z, layer.activation), labels[part], part)
         if progress:
             progress(part.stop, count)
-    result = []
-    for layer in range(depth):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            class_means = np.nan_to_num(sums[layer] / class_counts[:, None])
-        preferred = class_means.argmax(axis=0)
-        top = class_means.max(axis=0)
-        others = (class_means.sum(axis=0) - top) / max(classes - 1, 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            selectivity = np.where(top + others > 0, (top - others) / (top + others), 0.0)
-        scale = None
-        if colour_scale:
-            scale = float(np.percentile(np.concatenate(magnitudes[layer]), 99)) or 1.0
-        result.append(NodeStatistics(
-            layer=layer + 1, top_indices=best_indices[layer], top_values=best_values[layer],
-            firing_fraction=(fired[layer] / count).astype(np.float32),
-            mean_activation=(sums[layer].sum(axis=0) / count).astype(np.float32),
-            max_activation=maxima[layer].astype(np.float32),
-            class_means=class_means.astype(np.float32), preferred_class=preferred,
-            selectivity=selectivity.astype(np.float32), colour_scale=scale))
-    return result
+    class_counts = np.bincount(labels, minlength=classes).astype(np.float64)
+    return [sums.result(index, class_counts) for index, sums in enumerate(running, start=1)]

@@ -21,6 +21,7 @@ from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.summary import write_run_pages
 from .beyond_article import BeyondResults, beyond_the_article, index_section
 from .checks import QUICK_SETTINGS, CheckSettings, ChecksWritten, check_net
+from .features import figure_captions, index_lines, reproduce_features
 from .layers import default_scale, render_view, visualize_stack
 
 STYLES = (("seed", "viridis", "the article's method and look"),
@@ -127,6 +128,10 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                                       out / "checks" / plan.name,
                                       QUICK_SETTINGS if quick else CheckSettings(seed=seed), log)
         written += checks[plan.name].paths
+    full_name, full_stack = runs["full"][0].name, runs["full"][1].stack
+    features = reproduce_features(full_stack, full_name, mnist, out, quick, seed, log)
+    feature_figures = figure_captions(full_name, features)
+    written += [path for report in features for path in report.paths]
 
     seconds = time.perf_counter() - started
     summary = {
@@ -138,15 +143,18 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                    "edge_ink_counts": beyond.edges, "seconds": beyond.seconds},
         "checks": {name: {"rows": found.rows, "seconds": found.seconds}
                    for name, found in checks.items()},
+        "features": {full_name: [report.summary() for report in features]},
         "seconds": round(seconds, 1),
     }
     written.append(write_json(out / "summary.json", summary))
     written += [path for path, _ in figures if path not in written]
     check_figures = [figure for found in checks.values() for figure in found.figures]
-    written += write_run_pages(out, runs, figures + beyond.figures + check_figures, mnist, quick,
-                               started, log)
+    written += write_run_pages(out, runs, figures + beyond.figures + check_figures
+                               + feature_figures, mnist, quick, started, log)
+    feature_section = (index_lines(full_name, features, quick) + ["", "### Figures", ""]
+                       + _figure_lines(out, feature_figures))
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
-                                                       beyond, checks)))
+                                                       beyond, checks, feature_section)))
     log(f"done in {seconds:.1f} s")
     return written
 
@@ -165,7 +173,8 @@ def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
 
 
 def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: float,
-           quick: bool, beyond: BeyondResults, checks: dict[str, ChecksWritten]) -> str:
+           quick: bool, beyond: BeyondResults, checks: dict[str, ChecksWritten],
+           features: list[str]) -> str:
     lines = ["# mlplens reproduce", ""]
     if quick:
         lines += ["*Quick run*: fewer images and one epoch; the pictures are rougher than the "
@@ -190,5 +199,6 @@ def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: floa
     for found in checks.values():
         lines += ["", *found.markdown, "", f"Checks took {found.seconds:.1f} s.", ""]
         lines += _figure_lines(out, found.figures)
+    lines += features
     lines += ["", "MNIST is by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).", ""]
     return "\n".join(lines)
