@@ -6,7 +6,6 @@ import base64
 import io
 import os
 import re
-from pathlib import Path
 
 import nbclient
 import nbformat
