@@ -6,4 +6,4 @@ must not pay for NumPy, Keras or matplotlib.
 """
 
 # Command name -> module, in the order `mlplens --help` lists them.
-COMMANDS = ("train", "visualize", "evolve", "reproduce", "explore", "data")
+COMMANDS = ("train", "visualize", "diagram", "prune", "evolve", "reproduce", "explore", "data")

@@ -56,3 +56,17 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
                 values = activate(values, current.activation)
         accuracies.append(float((values.argmax(axis=1) == labels).mean()))
     return np.array(accuracies)
+
+
+def removal_counts(units: int, steps: int) -> np.ndarray:
+    """Node counts 0, units/steps, ..., units: the x axis of a pruning curve."""
+    return np.unique(np.round(np.linspace(0, units, steps + 1)).astype(int))
+
+
+def pruning_curves(stack: DenseStack, images: np.ndarray, labels: np.ndarray, layer: int,
+                   scores: Mapping[str, np.ndarray], counts: Sequence[int]) -> dict[str, np.ndarray]:
+    """Per score, accuracy after removing the `count` least important nodes of `layer` (lowest
+    score first; a stable sort, so ties go by node number)."""
+    return {name: pruning_curve(stack, images, labels, layer,
+                                np.argsort(np.asarray(score), kind="stable"), counts)
+            for name, score in scores.items()}

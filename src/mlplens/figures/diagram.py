@@ -62,7 +62,7 @@ def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[s
     folder = Path(out)
     written = _write(stack, spec, inputs, folder, stem, width)
     written.append(write_json(folder / f"{stem}.json",
-                              circuit_record(stack, circuit, label, source)))
+                              circuit_record(stack, circuit, label, source), indent=None))
     return written, circuit
 
 
@@ -88,12 +88,14 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
                        "activation": float(attribution.activations[layer][n]),
                        "contribution": float(values[n])} for n in kept]
         layers.append(entry)
-        kernel = stack.kernels[layer - 1]
-        for (s, t), value in zip(circuit.edges[layer - 1], circuit.edge_values[layer - 1]):
-            edges.append({"layer": layer, "source": "input" if s < 0 else int(s),
-                          "target": int(t),
-                          "weight": None if s < 0 else float(kernel[s, t]),
-                          "contribution": float(value)})
+        pairs, values = circuit.edges[layer - 1], circuit.edge_values[layer - 1]
+        from_input = pairs[:, 0] < 0
+        weights = stack.kernels[layer - 1][np.maximum(pairs[:, 0], 0), pairs[:, 1]]
+        edges += [{"layer": layer, "source": "input" if inp else s, "target": t,
+                   "weight": None if inp else w, "contribution": v}
+                  for (s, t), inp, w, v in zip(pairs.tolist(), from_input.tolist(),
+                                               weights.astype(np.float64).tolist(),
+                                               values.tolist())]
     return {
         "source": source, "label": label, "predicted": attribution.target,
         "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],

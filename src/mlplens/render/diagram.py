@@ -1,15 +1,20 @@
-"""A network diagram as a Pillow picture: drawn at twice its size and shrunk, so the many thin,
-slanted edges come out antialiased."""
+"""A network diagram as a Pillow picture: drawn at twice its size and shrunk by averaging, so the
+many thin, slanted edges come out antialiased.
+
+Rendering never computes: the selections and the geometry arrive finished, as a
+`core.diagram_layout` DiagramSpec and Layout (passed in, never imported: render and core are
+independent layers).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..core.diagram_layout import DiagramSpec, Edge, Layout
 from .colors import colormap_lut
 from .mosaic import _font
 
@@ -44,7 +49,7 @@ def _paste(canvas: Image.Image, pixels: np.ndarray, x: float, y: float, side: in
     canvas.paste(picture, (int(x), int(y)))
 
 
-def draw_diagram(spec: DiagramSpec, layout: Layout, thumbnails: Sequence[np.ndarray],
+def draw_diagram(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
                  inputs: Sequence[np.ndarray]) -> Image.Image:
     """The diagram as an RGB picture `layout.width` wide.
 
@@ -86,10 +91,10 @@ def draw_diagram(spec: DiagramSpec, layout: Layout, thumbnails: Sequence[np.ndar
                                    radius=4 * s, fill=(238, 238, 238))
             draw.text(((cx + 5) * s, (band + 3) * s), column.more, fill=MUTED, font=small)
     _draw_legend(draw, layout, spec, small)
-    return canvas.resize((layout.width, layout.height), Image.LANCZOS)
+    return canvas.reduce(SUPERSAMPLE)
 
 
-def _draw_edge(draw: ImageDraw.ImageDraw, layout: Layout, edge: Edge, scale: float) -> None:
+def _draw_edge(draw: ImageDraw.ImageDraw, layout: Any, edge: Any, scale: float) -> None:
     s = SUPERSAMPLE
     x0, y0, x1, y1 = layout.edge_ends(edge)
     colour, width = edge_style(edge.value, scale)
@@ -101,7 +106,7 @@ NODE_NOTE = ("Node pictures: what the node looks for (linear method, each on its
 LEGEND_SAMPLES = (-1.0, -0.75, -0.5, -0.25, 0.25, 0.5, 0.75, 1.0)
 
 
-def legend_lines(spec: DiagramSpec) -> tuple[str, str]:
+def legend_lines(spec: Any) -> tuple[str, str]:
     """The legend's heading, and what 100% is in each gap between columns."""
     gaps = ", ".join(f"into {column.title.split(':')[0].lower()} {scale:.3g}"
                      for column, scale in zip(spec.columns, spec.edge_scales))
@@ -109,7 +114,7 @@ def legend_lines(spec: DiagramSpec) -> tuple[str, str]:
             "drawn in its gap", f"Strongest edge drawn: {gaps}. {NODE_NOTE}")
 
 
-def _draw_legend(draw: ImageDraw.ImageDraw, layout: Layout, spec: DiagramSpec,
+def _draw_legend(draw: ImageDraw.ImageDraw, layout: Any, spec: Any,
                  font: object) -> None:
     """Sample strokes from -100% to +100% of each gap's scale, the scales, and what the
     pictures mean."""

@@ -7,10 +7,10 @@ import base64
 import math
 from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 import numpy as np
 
-from ..core.diagram_layout import DiagramSpec, Layout
 from .diagram import HIGHLIGHT, INK, LEGEND_SAMPLES, MUTED, edge_style, legend_lines
 from .png import encode_png
 
@@ -30,7 +30,7 @@ def _text(x: float, y: float, text: str, size: int, colour: tuple[int, int, int]
             f'fill="{_rgb(colour)}">{escape(text)}</text>')
 
 
-def diagram_svg(spec: DiagramSpec, layout: Layout, thumbnails: Sequence[np.ndarray],
+def diagram_svg(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
                 inputs: Sequence[np.ndarray]) -> str:
     """The SVG document; arguments as for `render.diagram.draw_diagram`."""
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{layout.width}" '
