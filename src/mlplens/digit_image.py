@@ -17,6 +17,7 @@ from .errors import MlplensError
 from .input_files import checked_input
 
 FORMATS = ("PNG", "JPEG")
+NOISE = 0.15  # ink fainter than this is paper grain or JPEG ringing, which would widen the crop
 MAX_PIXELS = 40_000_000  # a bigger picture is not a digit; refused before it is decoded
 
 
@@ -45,7 +46,8 @@ def read_digit(path: str | os.PathLike[str]) -> np.ndarray:
 
 def ink_of(grey: np.ndarray) -> np.ndarray | None:
     """Greyscale in [0, 1] -> ink in [0, 1]: inverted if the border is light, then the border's
-    median level (the background) mapped to 0; None if no pixel differs from it."""
+    median level (the background) mapped to 0 and faint ink (below NOISE) dropped; None if no
+    ink is left."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = float(np.median(border))
     if background > 0.5:
@@ -53,4 +55,5 @@ def ink_of(grey: np.ndarray) -> np.ndarray | None:
     if background >= 1:
         return None
     ink = np.clip((grey - background) / (1 - background), 0, 1)
+    ink[ink < NOISE] = 0
     return ink if ink.any() else None
