@@ -89,7 +89,8 @@ def test_package_import_is_lazy_and_keeps_its_function_names():
 def test_help_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("train", "visualize", "evolve", "reproduce", "explore", "data"):
+    for command in ("train", "visualize", "diagram", "prune", "evolve", "reproduce", "explore",
+                    "data"):
         assert f"    {command}" in result.stdout
     visualize = run_cli("visualize", "--help")
     for option in ("--method {linear,seed,gradient,maximize,examples}",
@@ -306,6 +307,8 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
                 "single-2000/seed/layer-1.png", "single-2000/linear/layer-1.png"}
     expected |= {f"{net}/{method}/layer-{k}.png" for net in ("mlp-500", "mlp-2000")
                  for method in ("seed", "linear") for k in (1, 2, 3)}
+    expected |= {"mlp-2000/diagram.png", *(f"mlp-2000/circuits/circuit-{digit}.png"
+                                           for digit in range(10))}
     assert set(pngs) == expected
     beyond = {name for name in on_disk if name.startswith("beyond/") and
               name.endswith((".png", ".gif"))}

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import xml.dom.minidom
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,8 @@ def check_complete(out: Path) -> tuple[list[str], list[str]]:
             json.loads(path.read_text())
         elif path.suffix == ".md":
             assert path.read_text().endswith("(CC BY-SA 3.0).\n")
+        elif path.suffix == ".svg":
+            xml.dom.minidom.parse(str(path))  # a half-written SVG is not well-formed XML
         elif path.suffix == ".keras":
             assert mlplens.load_stack(path).widths[-1] == 10
         else:

@@ -21,6 +21,7 @@ _LAZY = {
     "DenseLayer": "core.stack", "DenseStack": "core.stack",
     "LayerView": "core.views", "layer_views": "core.views",
     "mnist_like": "core.mnist_like",
+    "intervene": "core.intervene", "attribute": "core.circuits", "prune": "core.circuits",
     "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
     "train": "training",
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 
     from .core.methods import METHODS, Method, project
     from .core.methods import register as register_method
+    from .core.circuits import attribute, prune
+    from .core.intervene import intervene
     from .core.mnist_like import mnist_like
     from .core.normalization import normalize
     from .core.projection import Projection
@@ -66,6 +69,6 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerView", "Method",
-           "MlplensError", "Mnist", "NodeGrid", "Projection", "layer_views", "load_mnist",
-           "load_stack", "mnist_like", "normalize", "project", "register_method", "save_stack",
-           "stack_from", "train", "visualize_stack"]
+           "MlplensError", "Mnist", "NodeGrid", "Projection", "attribute", "intervene",
+           "layer_views", "load_mnist", "load_stack", "mnist_like", "normalize", "project",
+           "prune", "register_method", "save_stack", "stack_from", "train", "visualize_stack"]

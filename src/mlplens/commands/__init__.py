@@ -6,5 +6,5 @@ must not pay for NumPy, Keras or matplotlib.
 """
 
 # Command name -> module, in the order `mlplens --help` lists them.
-COMMANDS = ("train", "visualize", "check", "features", "evolve", "reproduce", "explore",
-            "data")
+COMMANDS = ("train", "visualize", "check", "features", "diagram", "prune", "evolve",
+            "reproduce", "explore", "data")

@@ -14,13 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.stack import DenseStack
 from ..core.views import layer_views
-from ..data import load_mnist
+from ..data import Mnist, load_mnist
 from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.summary import write_run_pages
 from .beyond_article import BeyondResults, beyond_the_article, index_section
 from .checks import QUICK_SETTINGS, CheckSettings, ChecksWritten, check_net
+from .diagram import write_circuit, write_diagram
 from .features import figure_captions, index_lines, reproduce_features
 from .layers import default_scale, render_view, visualize_stack
 
@@ -90,6 +92,15 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
             f"in {trained.metrics['seconds']:.1f} s")
 
     log("drawing figures")
+    plan, trained = runs["full"]
+    diagram = write_diagram(trained.stack, out / plan.name)
+    written += diagram
+    figures.insert(0, (diagram[0], f"The {plan.architecture} net trained on "
+                                   f"{plan.train_samples} images as a diagram: its most "
+                                   "important nodes and their strongest connections "
+                                   "(diagram.svg has every node's numbers as tooltips)."))
+    circuits, paths = _class_circuits(trained.stack, mnist, out / plan.name / "circuits")
+    written += paths
     for plan, trained in runs.values():
         stack = trained.stack
         for method, cmap, _ in STYLES:
@@ -114,6 +125,8 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         figures.append((path, f"Output nodes 0-9 of the {small.architecture} net trained on "
                               f"{small.train_samples} vs {full.train_samples} images "
                               f"({method} method, {cmap}; {meaning})."))
+
+    figures += circuits
 
     beyond = beyond_the_article(
         {runs["full"][0].name: runs["full"][1].stack, runs["single"][0].name:
@@ -157,6 +170,23 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                                                        beyond, checks, feature_section)))
     log(f"done in {seconds:.1f} s")
     return written
+
+
+def _class_circuits(stack: DenseStack, mnist: Mnist, folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """The circuit of the first test image of each class: why the net says what it says."""
+    figures, paths = [], []
+    for digit in range(10):
+        index = int((mnist.y_test == digit).argmax())
+        written, circuit = write_circuit(stack, mnist.x_test[index], folder, label=digit,
+                                         source=f"MNIST test image {index}",
+                                         stem=f"circuit-{digit}")
+        paths += written
+        predicted = circuit.attribution.target
+        verdict = "correctly" if predicted == digit else f"wrongly, as {predicted}"
+        figures.append((written[0], f"The circuit of test image {index}, a {digit} "
+                                    f"(classified {verdict}): the nodes and edges that carry "
+                                    f"90% of its logit; circuit-{digit}.json has the numbers."))
+    return figures, paths
 
 
 def _figure_lines(out: Path, figures: list[tuple[Path, str]]) -> list[str]:

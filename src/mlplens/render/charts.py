@@ -49,3 +49,33 @@ def fidelity_figure(fidelity: np.ndarray, linear_images: np.ndarray, gradient_im
             if slot == 0:
                 figure.axes[-2].set_ylabel(label, fontsize=9)
     return figure
+
+
+def pruning_figure(panels: list[tuple[str, np.ndarray, dict[str, np.ndarray]]],
+                   title: str) -> Any:
+    """Test accuracy against the fraction of a layer's nodes removed, one line per score;
+    `panels` is (layer title, fractions removed, {score: accuracies}) per layer."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2),
+                                layout="constrained", squeeze=False)
+    styles = {"contribution": ("tab:red", "-"), "weight": ("tab:blue", "--"),
+              "random": ("gray", ":")}
+    for ax, (name, fractions, curves) in zip(axes[0], panels):
+        for score, accuracies in curves.items():
+            colour, line = styles.get(score, ("black", "-"))
+            ax.plot(fractions, accuracies, color=colour, ls=line, lw=2, marker=".",
+                    label="in random order" if score == "random"
+                    else f"lowest {score} score first")
+        ax.set_xlabel("fraction of the layer's nodes removed")
+        ax.set_ylabel("test accuracy")
+        ax.set_ylim(0, 1.0)
+        ax.set_xlim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.set_title(name)
+        ax.legend(loc="lower left", fontsize=8)
+    figure.suptitle(title)
+    return figure

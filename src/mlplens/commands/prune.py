@@ -1,0 +1,56 @@
+"""`mlplens prune`: remove a layer's nodes by each importance score and chart the accuracy."""
+
+from __future__ import annotations
+
+import argparse
+
+from .arguments import add_data_option, positive, print_paths
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    prune = commands.add_parser(
+        "prune", help="accuracy as a layer's nodes are removed, by each importance score",
+        description="Remove the nodes of each hidden layer, least important first, by three "
+                    "scores (mean |contribution| on the first --reference MNIST test images, "
+                    "weight norm, seeded random), and measure accuracy on the other test "
+                    "images: pruning.png and pruning.json.")
+    prune.add_argument("model", metavar="MODEL",
+                       help="a model file (.keras, .h5, .safetensors, .onnx or .npz)")
+    prune.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    prune.add_argument("--layers", type=positive, nargs="+", metavar="K",
+                       help="hidden layers to prune, 1 = first Dense layer (default: all)")
+    prune.add_argument("--reference", type=positive, default=1000, metavar="N",
+                       help="test images the contribution score is measured on; accuracy is "
+                            "measured on the rest (default: 1000)")
+    prune.add_argument("--steps", type=positive, default=20, metavar="N",
+                       help="points per curve, from none to all nodes removed (default: 20)")
+    prune.add_argument("--seed", type=int, default=0, help="the random order's seed")
+    prune.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
+                       help="input image shape when the input size is not a square")
+    add_data_option(prune)
+
+
+def run(args: argparse.Namespace) -> None:
+    from ..core.importance import hidden_layer
+    from ..data import load_mnist
+    from ..destination import check_folder, claimed_folder
+    from ..errors import MlplensError
+    from ..figures.pruning import write_pruning
+    from ..formats import load_stack
+
+    check_folder(args.out)
+    stack = load_stack(args.model, args.image_shape)
+    layers = args.layers or list(range(1, len(stack.layers)))
+    if not layers:
+        raise MlplensError(f"{args.model}: has no hidden layer to prune")
+    for layer in layers:
+        hidden_layer(stack, layer)
+    mnist = load_mnist(args.data)
+    if args.reference >= len(mnist.x_test):
+        raise MlplensError(f"--reference must be below {len(mnist.x_test)}: accuracy is "
+                           "measured on the test images after them")
+    with claimed_folder(args.out, "prune"):
+        written, _ = write_pruning(stack, mnist.x_test[:args.reference],
+                                   mnist.x_test[args.reference:], mnist.y_test[args.reference:],
+                                   args.out, layers, args.steps, args.seed)
+    print_paths(written)

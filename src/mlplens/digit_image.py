@@ -1,0 +1,59 @@
+"""A photo or scan of a digit (PNG or JPEG) -> the 28x28 MNIST-style input a net expects.
+
+MNIST digits are light ink on black; most pictures people have are dark ink on white paper.
+The picture is read as greyscale, inverted when its border (the background) is light, its
+background level taken off, and then fitted and centred as MNIST's digits were
+(`core.mnist_like`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .core.mnist_like import mnist_like
+from .errors import MlplensError
+from .input_files import checked_input
+
+FORMATS = ("PNG", "JPEG")
+NOISE = 0.15  # ink fainter than this is paper grain or JPEG ringing, which would widen the crop
+MAX_PIXELS = 40_000_000  # a bigger picture is not a digit; refused before it is decoded
+
+
+def read_digit(path: str | os.PathLike[str]) -> np.ndarray:
+    """uint8 (28, 28): light ink on black, fitted into 20x20 and centred by mass."""
+    from PIL import Image, UnidentifiedImageError
+
+    named = checked_input(path)
+    try:
+        with Image.open(named) as picture:
+            if picture.format not in FORMATS:
+                raise MlplensError(f"{named}: is a {picture.format} image; give a PNG or JPEG")
+            width, height = picture.size
+            if width * height > MAX_PIXELS:
+                raise MlplensError(f"{named}: {width}x{height} pixels is too large for a digit "
+                                   f"(at most {MAX_PIXELS:,} pixels)")
+            grey = np.asarray(picture.convert("L"), dtype=np.float64) / 255
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise MlplensError(f"{named}: not a readable PNG or JPEG image "
+                           f"({type(exc).__name__})") from None
+    ink = ink_of(grey)
+    if ink is None:
+        raise MlplensError(f"{named}: the image is one flat colour; there is no digit in it")
+    return mnist_like(ink)
+
+
+def ink_of(grey: np.ndarray) -> np.ndarray | None:
+    """Greyscale in [0, 1] -> ink in [0, 1]: inverted if the border is light, then the border's
+    median level (the background) mapped to 0 and faint ink (below NOISE) dropped; None if no
+    ink is left."""
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = float(np.median(border))
+    if background > 0.5:
+        grey, background = 1 - grey, 1 - background
+    if background >= 1:
+        return None
+    ink = np.clip((grey - background) / (1 - background), 0, 1)
+    ink[ink < NOISE] = 0
+    return ink if ink.any() else None

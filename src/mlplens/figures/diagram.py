@@ -1,0 +1,111 @@
+"""The network as a diagram, and the circuit of one input, written as PNG, SVG and JSON
+(`mlplens diagram`, and the first figures of `reproduce`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..core.circuits import Circuit, attribute, prune
+from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
+from ..core.normalization import normalize
+from ..core.projection import linear_rows
+from ..core.stack import DenseStack
+from ..output import save_png, write_json, write_text
+from ..render.diagram import coloured, draw_diagram
+from ..render.diagram_svg import diagram_svg
+
+NODE_MAP = "RdBu_r"
+
+
+def _thumbnails(stack: DenseStack, spec: DiagramSpec) -> list[np.ndarray]:
+    """Each shown node's linear picture on its own signed scale, coloured."""
+    height, width = stack.image_shape
+    rows = linear_rows(stack)
+    return [coloured(normalize(rows[k][column.nodes], "symmetric").pixels
+                     .reshape(-1, height, width), NODE_MAP)
+            for k, column in enumerate(spec.columns)]
+
+
+def _write(stack: DenseStack, spec: DiagramSpec, inputs: list[np.ndarray], folder: Path,
+           stem: str, width: int) -> list[Path]:
+    layout = place(spec, width, two_inputs=len(inputs) > 1)
+    thumbnails = _thumbnails(stack, spec)
+    return [save_png(draw_diagram(spec, layout, thumbnails, inputs), folder / f"{stem}.png"),
+            write_text(folder / f"{stem}.svg", diagram_svg(spec, layout, thumbnails, inputs))]
+
+
+def write_diagram(stack: DenseStack, out: str | os.PathLike[str], width: int = 1600,
+                  max_nodes: int = 16, top_k: int = 3, stem: str = "diagram") -> list[Path]:
+    """The network itself: diagram.png and diagram.svg."""
+    height, side = stack.image_shape
+    grid = np.where(np.add.outer(np.arange(height), np.arange(side)) % 2 == 0, 236, 250)
+    blank = coloured(grid.astype(np.uint8)[None], "gray")[0]
+    return _write(stack, weights_diagram(stack, max_nodes, top_k), [blank], Path(out), stem,
+                  width)
+
+
+def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[str],
+                  keep: float = 0.9, label: int | None = None, source: str = "",
+                  width: int = 1600, max_nodes: int = 16, top_k: int = 3,
+                  stem: str = "circuit") -> tuple[list[Path], Circuit]:
+    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W)."""
+    image = np.asarray(image, dtype=np.uint8).reshape(stack.image_shape)
+    circuit = prune(attribute(stack, image.astype(np.float64) / 255), keep)
+    spec = circuit_diagram(stack, circuit, max_nodes, top_k, label)
+    pixels = circuit.attribution.pixels.reshape(1, -1)
+    inputs = [coloured(image[None], "gray")[0],
+              coloured(normalize(pixels, "symmetric").pixels.reshape(image.shape)[None],
+                       NODE_MAP)[0]]
+    folder = Path(out)
+    written = _write(stack, spec, inputs, folder, stem, width)
+    written.append(write_json(folder / f"{stem}.json",
+                              circuit_record(stack, circuit, label, source), indent=None))
+    return written, circuit
+
+
+def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
+                   source: str) -> dict:
+    """circuit.json: the logit and its exact decomposition, the kept nodes and edges."""
+    attribution = circuit.attribution
+    count = len(stack.layers)
+    biases = [float(attribution.biases(k, stack).sum()) for k in range(1, count + 1)]
+    error = attribution.conservation_error(stack)
+    layers, nodes, edges = [], [], []
+    for layer in range(1, count + 1):
+        entry = {"layer": layer, "units": stack.widths[layer - 1],
+                 "activation": stack.layers[layer - 1].activation,
+                 "bias_contribution": biases[layer - 1],
+                 "edge_share_kept": circuit.edge_shares[layer - 1]}
+        if layer < count:
+            values = attribution.nodes(layer)
+            kept = circuit.nodes[layer - 1]
+            entry.update(kept_nodes=len(kept), node_share_kept=circuit.node_shares[layer - 1],
+                         total_contribution=float(values.sum()))
+            nodes += [{"layer": layer, "node": int(n),
+                       "activation": float(attribution.activations[layer][n]),
+                       "contribution": float(values[n])} for n in kept]
+        layers.append(entry)
+        pairs, values = circuit.edges[layer - 1], circuit.edge_values[layer - 1]
+        from_input = pairs[:, 0] < 0
+        weights = stack.kernels[layer - 1][np.maximum(pairs[:, 0], 0), pairs[:, 1]]
+        edges += [{"layer": layer, "source": "input" if inp else s, "target": t,
+                   "weight": None if inp else w, "contribution": v}
+                  for (s, t), inp, w, v in zip(pairs.tolist(), from_input.tolist(),
+                                               weights.astype(np.float64).tolist(),
+                                               values.tolist())]
+    return {
+        "source": source, "label": label, "predicted": attribution.target,
+        "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],
+        "keep": circuit.keep,
+        "decomposition": {"pixels": float(attribution.pixels.sum()), "biases": biases,
+                          "conservation_error": error,
+                          "relative_error": error / max(abs(attribution.logit), 1e-12)},
+        "meaning": "contribution = activation x d logit/d activation (nodes), "
+                   "a_i w_ij d logit/d z_j (edges; 'input' sums a first-layer node's pixels); "
+                   "pixels plus biases add up to the logit",
+        "layers": layers, "nodes": nodes, "edges": edges,
+        "pixels": np.round(attribution.pixels.reshape(stack.image_shape), 6).tolist(),
+    }
