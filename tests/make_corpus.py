@@ -7,10 +7,11 @@ hold what mlplens cannot draw: conv and LSTM models, shapes that do not chain, N
 a 0-unit layer, a 1x1 image, huge declared shapes (small files that must not be allocated),
 bombs under the size cap (a kernel declared and never written, zip and HDF5 data that inflate
 a thousandfold, zip members whose declared sizes are forged: each about a gigabyte, none more
-than a megabyte on disk), wrong data checksums, npz object arrays and pickles. The manifest maps each file name to the
-exact fragment its one-line error must contain. Files are made by the library that writes the
-format (Keras, h5py in Keras 2's layout, safetensors, onnx, NumPy's .npy writer); all but the
-Keras-saved ones come out byte for byte the same on every run.
+than a megabyte on disk), wrong data checksums, npz object arrays and pickles. The manifest
+maps each file name to the exact fragment its one-line error must contain. Files are made by
+the library that writes the format (Keras, h5py in Keras 2's layout, safetensors, onnx, NumPy's
+.npy writer) or, for bombs, by hand; all but the Keras-saved ones come out byte for byte the
+same on every run.
 """
 
 from __future__ import annotations

@@ -281,11 +281,12 @@ def _examples_footprint(stack: DenseStack, *, reference: np.ndarray | None = Non
 for _method in (
     Method("linear", "W1·…·Wk: what the node would see if every ReLU before it were on.",
            "the product of the weight matrices up to the node, every ReLU taken as on",
-           _linear,
-           footprint=lambda stack, **_: Footprint.of_rows(stack, stack.widths, linear_bytes(stack))),
+           _linear, footprint=lambda stack, **_: Footprint.of_rows(stack, stack.widths,
+                                                                   linear_bytes(stack))),
     Method("seed", "The article's notebook: bias added to the kernel, normalised pictures "
                    "chained.", "the article's notebook method, quirks included", _seed,
-           footprint=lambda stack, **_: Footprint.of_rows(stack, stack.widths, seed_bytes(stack))),
+           footprint=lambda stack, **_: Footprint.of_rows(stack, stack.widths,
+                                                          seed_bytes(stack))),
     Method("gradient", "The input gradient of the node, averaged over real test images.",
            "the exact picture, the mean input-gradient over the reference images (signed, "
            "blue < 0 < red)", _gradient, needs_data=True, normalization="symmetric",

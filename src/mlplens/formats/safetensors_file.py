@@ -3,8 +3,9 @@
 Read with NumPy alone, as the format is a JSON header then raw little-endian tensors; torch is
 never imported. The header is parsed and every declared size checked (against the cap, the
 file's size and the memory available) before any tensor is read; each tensor is then read once,
-straight into its array (no memory map, whose pages would count twice). Keys are `<prefix><index>.weight` (shape
-(out, in), as torch stores a Linear) and `<prefix><index>.bias`; layers are ordered by index.
+straight into its array (no memory map, whose pages would count twice). Keys are
+`<prefix><index>.weight` (shape (out, in), as torch stores a Linear) and
+`<prefix><index>.bias`; layers are ordered by index.
 Activations come from `--activations`, else from the metadata key `mlplens.activations`
 (`relu,relu,softmax`, what `mlplens.save_stack` writes), else: ReLU where the indices skip one
 (nn.Sequential's parameter-free ReLU module sits there), none where they follow on, and logits

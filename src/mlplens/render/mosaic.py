@@ -204,7 +204,7 @@ def node_mosaic(
     count, height, width = images.shape
     layout = Layout.of(count, height, width, scale, columns, labels is not None, title,
                        legend is not None)
-    rows, columns, tile_w, gap = layout.rows, layout.columns, layout.tile_w, layout.gap
+    columns, tile_w, gap = layout.columns, layout.tile_w, layout.gap
     label_size, label_h, title_h = layout.label_size, layout.label_h, layout.title_h
     cell_h, cell_w = layout.cell_h, layout.cell_w
     canvas_h, canvas_w, legend_h = layout.canvas_h, layout.canvas_w, layout.legend_h

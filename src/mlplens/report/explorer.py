@@ -79,9 +79,10 @@ def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
     frame = 4 * sum(layer.kernel.size for layer in stack.layers) + max(
         linear.peak, linear.held + layer_views_bytes(stack, linear.rows))
     text = data_bytes(stack, pictures + frames * sum(stack.widths), DIGITS)
-    return ALLOCATOR_SLACK + max(peak, held + node_statistics_bytes(stack, len(reference), colour_scale=True),
-               held + text + (frame if frames else 0), held + text + accuracy_bytes(stack),
-               held + text + render_explorer_bytes(text))
+    statistics = node_statistics_bytes(stack, len(reference), colour_scale=True)
+    return ALLOCATOR_SLACK + max(peak, held + statistics, held + text + (frame if frames else 0),
+                                 held + text + accuracy_bytes(stack),
+                                 held + text + render_explorer_bytes(text))
 
 
 def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
