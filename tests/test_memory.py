@@ -30,19 +30,28 @@ def test_figures_in_messages():
     assert memory.format_size(512) == "512 bytes"
 
 
-def test_the_override_is_a_limit_on_the_whole_process(monkeypatch):
+@pytest.fixture
+def holding_100_mb(monkeypatch):
+    """This process as if it held 100 MB (a test worker holds what earlier tests left)."""
+    monkeypatch.setattr(memory, "_resident", lambda: 100 * 10**6)
+
+
+def test_the_override_is_a_limit_on_the_whole_process(monkeypatch, holding_100_mb):
     monkeypatch.setenv("MLPLENS_MEMORY_LIMIT", "100G")
-    room, where = memory.available()
-    assert 99e9 < room < 100e9  # less what this process already holds
-    assert where == "under MLPLENS_MEMORY_LIMIT=100G"
+    assert memory.available() == (100 * 10**9 - 100 * 10**6,
+                                  "under MLPLENS_MEMORY_LIMIT=100G")
 
 
-def test_require_gives_both_figures(monkeypatch):
+def test_require_gives_both_figures(monkeypatch, holding_100_mb):
     monkeypatch.setenv("MLPLENS_MEMORY_LIMIT", "1G")
     memory.require(1e6, "a small step")
-    message = error_of(memory.require, 7.9e9, "reading the weights")
-    assert message.startswith("reading the weights needs about 7.9 GB of memory but ")
-    assert message.endswith(" MB is available under MLPLENS_MEMORY_LIMIT=1G")
+    assert error_of(memory.require, 7.9e9, "reading the weights") == (
+        "reading the weights needs about 7.9 GB of memory but 900 MB is available under "
+        "MLPLENS_MEMORY_LIMIT=1G")
+
+
+def test_this_process_is_measured():
+    assert 10**6 < memory._resident() < 10**11
 
 
 def test_without_the_override_the_machine_decides(monkeypatch):
