@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -95,12 +96,22 @@ def alternate(candidates: dict[str, Callable[[], Any]], rounds: int,
 
 
 def run_measured(command: Sequence[str], env: dict[str, str] | None = None,
-                 cwd: Path | None = None, quiet: bool = True) -> dict[str, Any]:
-    """Run a command; its wall time, exit code and peak resident memory (its own, by wait4)."""
+                 cwd: Path | None = None, quiet: bool = True,
+                 address_space: int | None = None) -> dict[str, Any]:
+    """Run a command; its wall time, exit code and peak resident memory (its own, by wait4).
+
+    `address_space` (bytes) caps the child's virtual memory: a runaway fails instead of taking
+    the machine. Linux counts in a child's peak what its parent held when starting it, so
+    measure from a small process.
+    """
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     started = time.perf_counter()
     process = subprocess.Popen(list(command), cwd=cwd, env={**os.environ, **(env or {})},
                                stdout=subprocess.DEVNULL if quiet else None,
-                               stderr=subprocess.DEVNULL if quiet else None)
+                               stderr=subprocess.DEVNULL if quiet else None,
+                               preexec_fn=limit if address_space else None)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)

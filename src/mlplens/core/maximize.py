@@ -86,3 +86,10 @@ def maximize(stack: DenseStack, layer: int, nodes: Sequence[int] | None = None,
         if progress:
             progress(start + part.size, chosen.size)
     return Maximized(chosen, images, reached)
+
+
+def maximize_bytes(stack: DenseStack, nodes: int, chunk: int = 64) -> int:
+    """maximize's peak for `nodes` nodes of one layer: their images and, for a chunk of them,
+    the forward pass, its gradient and the ascent's temporaries."""
+    return 4 * nodes * stack.n_inputs + 64 * min(chunk, nodes) * (stack.n_inputs
+                                                                  + sum(stack.widths))

@@ -19,10 +19,10 @@ import numpy as np
 
 from ..errors import MlplensError, UnsuitableModel
 from .forward import ELEMENTWISE, as_inputs
-from .gradient import fidelity, mean_jacobians
-from .maximize import maximize
-from .node_statistics import node_statistics
-from .projection import Projection, linear_rows, seed_rows
+from .gradient import fidelity, fidelity_bytes, mean_jacobians, mean_jacobians_bytes
+from .maximize import maximize, maximize_bytes
+from .node_statistics import node_statistics, node_statistics_bytes
+from .projection import Projection, linear_bytes, linear_rows, seed_bytes, seed_rows
 from .stack import DenseStack
 
 Progress = Callable[[int, int], None]
@@ -34,6 +34,26 @@ FIRST_NODES = 64
 
 class UnknownOptionError(MlplensError, TypeError):
     """An option the chosen method does not take (a typo would otherwise be ignored)."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What a method's compute takes, known before it runs: its peak memory and what it still
+    holds when it returns (bytes), its rows (node pictures) per layer, and the reference images
+    per node it returns (top-k, drawn as strips)."""
+
+    peak: int
+    held: int
+    rows: tuple[int, ...]
+    examples: int = 0
+
+    @classmethod
+    def of_rows(cls, stack: DenseStack, rows: Sequence[int], peak: int = 0, extra: int = 0,
+                examples: int = 0) -> "Footprint":
+        """A method that holds its float32 rows (and `extra` bytes of further results) and
+        peaks at `peak`, or at what it holds if that is more."""
+        held = 4 * stack.n_inputs * sum(rows) + extra
+        return cls(max(peak, held), held, tuple(rows), examples)
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,9 @@ class Method:
     # Whether it follows input-gradients through the hidden layers, which needs an elementwise
     # derivative of each hidden activation (a hidden softmax has none).
     needs_gradients: bool = False
+    # footprint(stack, *, options...) -> Footprint, from the same options as `compute`; without
+    # one, a method is taken to hold its rows, one per node of every layer.
+    footprint: Callable[..., Footprint] | None = None
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -118,6 +141,14 @@ def project(stack: DenseStack, method: str = "linear", **options: Any) -> Projec
     return get_method(method)(stack, **options)
 
 
+def footprint(stack: DenseStack, method: str = "linear", **options: Any) -> Footprint:
+    """What `project(stack, method, **options)` will hold, before it runs."""
+    found = get_method(method)
+    if found.footprint is None:
+        return Footprint.of_rows(stack, stack.widths)
+    return found.footprint(stack, **found.accepted(options))
+
+
 def default_nodes(width: int) -> np.ndarray:
     """All nodes of a layer up to ALL_NODES_UP_TO wide; the first FIRST_NODES of a wider one."""
     return np.arange(width if width <= ALL_NODES_UP_TO else FIRST_NODES)
@@ -162,23 +193,57 @@ def _gradient(stack: DenseStack, *, reference: np.ndarray | None = None,
     return Projection("gradient", tuple(rows), extras=extras)
 
 
+def _gradient_footprint(stack: DenseStack, *, reference: np.ndarray | None = None,
+                        labels: np.ndarray | None = None, per_class: bool = False,
+                        batch_size: int = 128, **_: Any) -> Footprint:
+    """The mean Jacobians, then the linear rows and the fidelity beside them; per class, the
+    Jacobians again, ten groups at once."""
+    count = len(reference) if reference is not None else 1
+    peak = mean_jacobians_bytes(stack, count, batch_size) + linear_bytes(stack) + \
+        fidelity_bytes(stack)
+    per_class_bytes = 40 * stack.n_inputs * stack.widths[-1] if per_class else 0
+    if per_class:
+        peak += mean_jacobians_bytes(stack, count, batch_size, groups=10)
+    return Footprint.of_rows(stack, stack.widths, peak, per_class_bytes)
+
+
+def _maximized_nodes(stack: DenseStack, layers: Sequence[int] | None,
+                     nodes: Sequence[int] | None) -> list[np.ndarray | None]:
+    """Per layer, the nodes maximize draws (None: the layer is not drawn): every output node,
+    the chosen hidden nodes or the default ones."""
+    wanted = set(layers) if layers is not None else set(range(1, len(stack.layers) + 1))
+    picked: list[np.ndarray | None] = []
+    for index, width in enumerate(stack.widths, start=1):
+        if index not in wanted:
+            picked.append(None)
+        elif index == len(stack.layers):
+            picked.append(np.arange(width))
+        else:
+            picked.append(default_nodes(width) if nodes is None
+                          else np.asarray(list(nodes), dtype=np.intp))
+    return picked
+
+
+def _maximize_footprint(stack: DenseStack, *, layers: Sequence[int] | None = None,
+                        nodes: Sequence[int] | None = None, **_: Any) -> Footprint:
+    counts = [0 if chosen is None else len(chosen)
+              for chosen in _maximized_nodes(stack, layers, nodes)]
+    return Footprint.of_rows(stack, counts, sum(maximize_bytes(stack, count)
+                                               for count in counts if count))
+
+
 def _maximize(stack: DenseStack, *, layers: Sequence[int] | None = None,
               nodes: Sequence[int] | None = None, seed: int = 0, steps: int = 200,
               step_size: float = 0.03, l2: float = 0.1, blur_every: int = 16, jitter: int = 1,
               progress: Progress | None = None) -> Projection:
     """Maximise every node of the output layer and the chosen (or default) hidden nodes."""
-    wanted = set(layers) if layers is not None else set(range(1, len(stack.layers) + 1))
     rows, chosen, reached = [], [], []
-    for index, width in enumerate(stack.widths, start=1):
-        if index not in wanted:
+    for index, picked in enumerate(_maximized_nodes(stack, layers, nodes), start=1):
+        if picked is None:
             rows.append(np.zeros((0, stack.n_inputs), np.float32))
             chosen.append(np.array([], dtype=np.intp))
             reached.append(np.array([], dtype=np.float32))
             continue
-        is_output = index == len(stack.layers)
-        # The output layer is always drawn whole; `nodes` picks among hidden nodes.
-        picked = np.arange(width) if is_output else default_nodes(width) if nodes is None \
-            else np.asarray(list(nodes), dtype=np.intp)
         result = maximize(stack, index, picked, steps=steps, step_size=step_size, l2=l2,
                           blur_every=blur_every, jitter=jitter, seed=seed, progress=progress)
         rows.append(result.images)
@@ -196,30 +261,57 @@ def _examples(stack: DenseStack, *, reference: np.ndarray | None = None,
         raise MlplensError("the examples method needs the reference images' labels")
     found = node_statistics(stack, inputs, labels, top_k=k, batch_size=batch_size,
                             progress=progress)
-    # Each node's picture: the mean of the images that excite it most.
-    rows = tuple(as_inputs(inputs[layer.top_indices.ravel()])
-                 .reshape(*layer.top_indices.shape, -1).mean(axis=1).astype(np.float32)
-                 for layer in found)
+    rows = tuple(_mean_images(inputs, layer.top_indices) for layer in found)
     return Projection("examples", rows,
                       extras={"node_statistics": tuple(found), "reference_size": len(inputs)})
+
+
+MEAN_BLOCK = 2**22  # values of top images converted at once by _mean_images
+
+
+def _mean_images(inputs: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Each node's picture: the mean of the images that excite it most (`top`: (nodes, k)
+    indices), a block of nodes at a time, so the (nodes, k, H*W) floats never exist at once."""
+    nodes, k = top.shape
+    rows = np.empty((nodes, inputs.shape[1]), np.float32)
+    step = max(1, MEAN_BLOCK // max(1, k * inputs.shape[1]))
+    for start in range(0, nodes, step):
+        block = top[start:start + step]
+        rows[start:start + len(block)] = as_inputs(inputs[block.ravel()]).reshape(
+            *block.shape, -1).mean(axis=1)
+    return rows
+
+
+def _examples_footprint(stack: DenseStack, *, reference: np.ndarray | None = None,
+                        k: int = 8, batch_size: int = 512, **_: Any) -> Footprint:
+    """The node statistics with their top-k, then the rows, made a block of nodes at a time."""
+    count = len(reference) if reference is not None else 1
+    top = 12 * min(k, count) * sum(stack.widths)  # the top-k indices and values it returns
+    return Footprint.of_rows(stack, stack.widths,
+                             node_statistics_bytes(stack, count, k, batch_size=batch_size)
+                             + 4 * stack.n_inputs * sum(stack.widths) + 9 * MEAN_BLOCK,
+                             top, examples=min(k, count))
 
 
 # The order here is the order of the command line's choices and of reproduce's sections.
 for _method in (
     Method("linear", "W1·…·Wk: what the node would see if every ReLU before it were on.",
            "the product of the weight matrices up to the node, every ReLU taken as on",
-           _linear),
+           _linear, footprint=lambda stack, **_: Footprint.of_rows(stack, stack.widths,
+                                                                   linear_bytes(stack))),
     Method("seed", "The article's notebook: bias added to the kernel, normalised pictures "
-                   "chained.", "the article's notebook method, quirks included", _seed),
+                   "chained.", "the article's notebook method, quirks included", _seed,
+           footprint=lambda stack, **_: Footprint.of_rows(stack, stack.widths,
+                                                          seed_bytes(stack))),
     Method("gradient", "The input gradient of the node, averaged over real test images.",
            "the exact picture, the mean input-gradient over the reference images (signed, "
            "blue < 0 < red)", _gradient, needs_data=True, normalization="symmetric",
-           signed=True, needs_gradients=True),
+           signed=True, needs_gradients=True, footprint=_gradient_footprint),
     Method("maximize", "The input that drives the node hardest (gradient ascent from grey).",
            "the input each node responds to most (activation maximisation)", _maximize,
-           layers="output", needs_gradients=True),
+           layers="output", needs_gradients=True, footprint=_maximize_footprint),
     Method("examples", "The real test images that drive the node hardest.",
            "each node's mean of its most exciting reference images", _examples,
-           needs_data=True),
+           needs_data=True, footprint=_examples_footprint),
 ):
     register(_method)

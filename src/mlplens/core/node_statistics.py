@@ -127,3 +127,16 @@ def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *
             progress(part.stop, count)
     class_counts = np.bincount(labels, minlength=classes).astype(np.float64)
     return [sums.result(index, class_counts) for index, sums in enumerate(running, start=1)]
+
+
+def node_statistics_bytes(stack: DenseStack, count: int, top_k: int = 0,
+                          colour_scale: bool = False, batch_size: int = 512) -> int:
+    """node_statistics' peak over `count` images: a batch's forward pass; the running top-k and
+    its merge, which sorts (nodes, k + batch) values, indices and order at once; and for the
+    colour scale every activation of every layer in float64, joined and sorted per layer."""
+    widths = stack.widths
+    batch, k = min(batch_size, count), min(top_k, count)
+    forward = 12 * batch * (stack.n_inputs + sum(widths))
+    merge = 28 * max(widths) * (k + batch) if k else 0
+    scale = 8 * count * (sum(widths) + 2 * max(widths)) if colour_scale else 0
+    return forward + merge + 12 * k * sum(widths) + scale

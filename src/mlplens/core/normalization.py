@@ -12,6 +12,9 @@ import numpy as np
 
 MODES = ("minmax", "symmetric", "layer")
 MID_GREY = 128
+# normalize's peak per value of the rows: a float64 copy and, in the signed modes, up to four
+# float64 temporaries at once (min-max: float32 ones), then the uint8 pixels.
+NORMALIZE_BYTES_PER_VALUE = 41
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,21 @@ def linear_rows(stack: DenseStack) -> list[np.ndarray]:
         product = kernel.astype(np.float64) if product is None else product @ kernel
         rows.append(np.ascontiguousarray(product.T, dtype=np.float32))
     return rows
+
+
+def linear_bytes(stack: DenseStack) -> int:
+    """linear_rows' peak: every layer's rows in float32 and, while layer k is added, the float64
+    products up to layers k-1 and k and W_k widened to float64 for the product."""
+    widths = (stack.n_inputs, *stack.widths)
+    step = max(8 * (stack.n_inputs * (before + after) + before * after)
+               for before, after in zip(widths, widths[1:]))
+    return 4 * stack.n_inputs * sum(stack.widths) + step
+
+
+def seed_bytes(stack: DenseStack) -> int:
+    """seed_rows' peak: every layer's rows in float32 and, for layer k, W_k + b_k, the normalised
+    rows of layer k-1, and layer k's product with its row normalisation (five float32 copies)."""
+    widths = (stack.n_inputs, *stack.widths)
+    step = max(4 * (before * after + stack.n_inputs * (before + 5 * after))
+               for before, after in zip(widths, widths[1:]))
+    return 4 * stack.n_inputs * sum(stack.widths) + step

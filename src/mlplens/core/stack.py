@@ -16,10 +16,19 @@ from ..errors import MlplensError
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 
 
-def _frozen_float32(array: np.ndarray) -> np.ndarray:
-    out = np.array(array, dtype=np.float32, copy=True)
+def _frozen_float32(array: np.ndarray, copy: bool) -> np.ndarray:
+    out = np.array(array, dtype=np.float32, copy=True) if copy else \
+        np.asarray(array, dtype=np.float32)
     out.setflags(write=False)
     return out
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """np.isfinite(array).all(), a block of rows at a time: a big kernel gets no temporary of
+    its own size."""
+    rows = max(1, 2**22 // max(1, math.prod(array.shape[1:])))
+    return all(bool(np.isfinite(array[start:start + rows]).all())
+               for start in range(0, len(array), rows))
 
 
 @dataclass(frozen=True)
@@ -51,8 +60,14 @@ class DenseStack:
         activations: Sequence[str] | None = None,
         image_shape: tuple[int, int] | None = None,
         names: Sequence[str] | None = None,
+        copy: bool = True,
     ) -> "DenseStack":
-        """Build and validate a stack; biases default to zeros, activations to ReLU then softmax."""
+        """Build and validate a stack; biases default to zeros, activations to ReLU then softmax.
+
+        `copy=False` is for callers that hand over arrays nobody else holds (the file readers):
+        float32 arrays are then frozen in place instead of copied, so a model costs its weights
+        once, not twice.
+        """
         if len(kernels) == 0:
             raise MlplensError("the model has no Dense layers")
         count = len(kernels)
@@ -71,7 +86,7 @@ class DenseStack:
         for index, (kernel, bias, activation, name) in enumerate(
                 zip(kernels, biases, activations, names), start=1):
             layers.append(_checked_layer(index, np.asarray(kernel), np.asarray(bias),
-                                         activation, name))
+                                         activation, name, copy))
         return cls(tuple(layers), tuple(int(s) for s in image_shape))  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
@@ -121,7 +136,7 @@ def infer_image_shape(n_inputs: int) -> tuple[int, int]:
 
 
 def _checked_layer(index: int, kernel: np.ndarray, bias: np.ndarray, activation: str,
-                   name: str) -> DenseLayer:
+                   name: str, copy: bool) -> DenseLayer:
     label = f"layer {index} ({name})" if name else f"layer {index}"
     if kernel.ndim != 2:
         raise MlplensError(f"{label}: kernel must be 2-D, got shape {kernel.shape}")
@@ -133,9 +148,10 @@ def _checked_layer(index: int, kernel: np.ndarray, bias: np.ndarray, activation:
     for array in (kernel, bias):
         if array.dtype.kind not in "fiu":  # complex would lose its imaginary part silently
             raise MlplensError(f"{label}: weights must be real numbers, got {array.dtype}")
-    if not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
+    if not (_all_finite(kernel) and _all_finite(bias)):
         raise MlplensError(f"{label}: weights contain NaN or infinite values")
     if activation not in ACTIVATIONS:
         raise MlplensError(f"{label}: activation {activation!r} is not supported "
                            f"(supported: {', '.join(ACTIVATIONS)})")
-    return DenseLayer(_frozen_float32(kernel), _frozen_float32(bias), activation, name)
+    return DenseLayer(_frozen_float32(kernel, copy), _frozen_float32(bias, copy), activation,
+                      name)

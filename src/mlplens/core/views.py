@@ -5,6 +5,7 @@ This is where computing ends; renderers receive a LayerView and only draw it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from ..errors import UnsuitableModel
 from .methods import get_method, project
-from .normalization import normalize
+from .normalization import NORMALIZE_BYTES_PER_VALUE, normalize
 from .projection import Projection
 from .stack import DenseStack
 
@@ -83,3 +84,9 @@ def layer_views(stack: DenseStack, method: str = "linear", normalization: str | 
             legend=_legend(normalization, raw), constant_rows=nodes[constant.astype(np.intp)],
             nodes=np.asarray(nodes)))
     return views
+
+
+def layer_views_bytes(stack: DenseStack, rows: Sequence[int]) -> int:
+    """layer_views' own peak, past the projection's rows (`rows` per layer): every layer's uint8
+    images, and one layer at a time in its normalisation."""
+    return stack.n_inputs * (sum(rows) + NORMALIZE_BYTES_PER_VALUE * max(rows, default=0))

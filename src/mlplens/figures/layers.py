@@ -17,16 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from ..core.methods import default_nodes, get_method, project
+from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
 from ..core.projection import Projection, linear_rows
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views
+from ..core.views import LayerView, layer_views, layer_views_bytes
+from ..memory import require
 from ..output import save_figure, save_npz, save_png, write_json, write_text
 from ..render import Legend, colormap_lut, node_mosaic
 from ..render.colors import default_cmap
-from ..render.strips import example_strips
+from ..render.mosaic import mosaic_bytes
+from ..render.strips import example_strips, strips_bytes
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,48 @@ def default_scale(count: int) -> int:
     return 4 if count <= 16 else 3 if count <= 64 else 2
 
 
+# What drawing loads on the way, whatever the size: fonts, Pillow's and matplotlib's modules.
+DRAWING_BASE = 50 * 10**6
+
+
+def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
+                    **options: Any) -> int:
+    """visualize_stack's peak, the largest of its steps: the method's own; then, beside what
+    the method returns, its views; a layer's mosaic at its scale; or, with the rows' float32
+    copies for arrays.npz, the per-class mosaic or a layer's strips of example images."""
+    found = footprint(stack, method, **options)
+    height, width = stack.image_shape
+    images = stack.n_inputs * sum(found.rows)
+    mosaics = [mosaic_bytes(count, height, width, scale or default_scale(count),
+                            title=f"Layer {index}: {count} nodes ({method})")
+               for index, count in enumerate(found.rows, start=1) if count]
+    extras = []
+    if options.get("per_class"):
+        extras.append(mosaic_bytes(10 * stack.widths[-1], height, width, 2,
+                                   columns=stack.widths[-1], title=""))
+    if found.examples:
+        for count in found.rows:
+            shown = len(default_nodes(count))
+            extras.append(strips_bytes(shown, found.examples, height, width,
+                                       strip_columns=2 if shown <= 10 else 4,
+                                       scale=2 if shown <= 10 else 1))
+    return DRAWING_BASE + max(found.peak, found.held + max(
+        layer_views_bytes(stack, found.rows), images + max(mosaics, default=0),
+        5 * images + max(extras, default=0)))
+
+
+def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, Any]) -> str:
+    """The work as the command line asks for it, for a refusal: the model and the options that
+    make it big."""
+    asked = [f"--method {method}"] + ([f"--scale {scale}"] if scale else [])
+    if "k" in get_method(method).options and "k" in options:
+        asked.append(f"--top-k {options['k']}")
+    if options.get("reference") is not None:
+        asked.append(f"--reference {len(options['reference'])}")
+    sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
+    return f"drawing the {sizes} model with {' '.join(asked)}"
+
+
 def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: str = "linear",
                     normalization: str | None = None, cmap: str | None = None,
                     scale: int | None = None, **options: Any) -> Written:
@@ -60,6 +104,7 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     normalization = normalization or get_method(method).normalization
     cmap = cmap or default_cmap(normalization)
     colormap_lut(cmap)  # an unknown colormap fails before any work
+    require(visualize_bytes(stack, method, scale, **options), _work(stack, method, scale, options))
     with np.errstate(over="ignore", invalid="ignore"):  # layer_views refuses overflowed rows
         projection = project(stack, method, **options)
     views = layer_views(stack, method, normalization, projection=projection)

@@ -14,11 +14,18 @@ import numpy as np
 
 from ..core.stack import ACTIVATIONS, DenseStack
 from ..errors import MlplensError
+from ..memory import format_size, require
 
 # No reader allocates more than this many values for one model, whatever a header declares:
 # 2**28 float32 values are 1 GiB, far above any dense net one would draw (784-512-256-10 has
 # 535,040). Sizes are checked from headers before any data is read.
 MAX_VALUES = 2**28
+
+# Compressed data may inflate at most this many times what the file stores for it (beyond a
+# small floor): deflate keeps about 90% of trained float weights, so a tensor that inflates a
+# hundredfold is filler, a decompression bomb, not a network.
+MAX_INFLATION = 100
+INFLATION_FLOOR = 16 * 2**20
 
 # Other libraries' names for the activations a DenseStack carries.
 ALIASES = {"identity": "linear", "none": "linear", "logistic": "sigmoid", "softmax_v2": "softmax"}
@@ -35,6 +42,26 @@ def check_declared(name: str, shape: Sequence[int], running_total: int = 0) -> i
         raise MlplensError(f"tensor {name!r} declares shape {tuple(dims)} ({count:,} values); "
                            f"mlplens refuses models above {MAX_VALUES:,} values in all")
     return total
+
+
+def check_held(name: str, shape: Sequence[int], declared: int, held: int,
+               compressed: int | None = None) -> None:
+    """Refuse a tensor whose data the file does not hold: `declared` bytes by its shape, `held`
+    the (uncompressed) bytes the file has for it, `compressed` what they take on disk if
+    compressed. Checked from headers, before anything is read or inflated."""
+    what = f"tensor {name!r} declares shape {tuple(shape)} ({format_size(declared)})"
+    if held < declared:
+        raise MlplensError(f"{what} but the file holds {format_size(held)} of its data")
+    if compressed is not None and declared > max(INFLATION_FLOOR, MAX_INFLATION * compressed):
+        raise MlplensError(f"{what} from {format_size(compressed)} of compressed data: mlplens "
+                           f"refuses data that inflates over {MAX_INFLATION}x (a decompression "
+                           "bomb; real weights barely compress)")
+
+
+def require_loading(peak: int, values: int) -> None:
+    """The one refusal of every reader whose estimated peak does not fit: `peak` counts what the
+    reader and its library allocate, in the file's own types, with every copy they make."""
+    require(peak, f"loading its {values:,} weights")
 
 
 def activation_name(name: object, where: str) -> str:
@@ -66,8 +93,13 @@ def default_activations(count: int) -> list[str]:
 
 @dataclass
 class Chain:
-    """Dense layers found in order; separate activation layers fold into the Dense before them."""
+    """Dense layers found in order; separate activation layers fold into the Dense before them.
 
+    `owned`: the arrays were made by the reader and nobody else holds them, so the DenseStack
+    may keep them (frozen) instead of copying; arrays from a caller's live model are copied.
+    """
+
+    owned: bool = False
     kernels: list[np.ndarray] = field(default_factory=list)
     biases: list[np.ndarray] = field(default_factory=list)
     activations: list[str] = field(default_factory=list)
@@ -105,7 +137,8 @@ class Chain:
                 raise MlplensError(f"--activations lists {len(activations)} activation(s) but "
                                    f"the model has {len(self.kernels)} Dense layer(s)")
             chosen = list(activations)
-        return DenseStack.from_arrays(self.kernels, self.biases, chosen, image_shape, self.names)
+        return DenseStack.from_arrays(self.kernels, self.biases, chosen, image_shape, self.names,
+                                      copy=not self.owned)
 
 
 def image_shape_from_input(shape: Sequence[object], n_inputs: int) -> tuple[int, int] | None:

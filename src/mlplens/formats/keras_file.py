@@ -1,8 +1,11 @@
-"""Keras 3 `.keras` files: checked as a zip and by their config.json before Keras is imported.
+"""Keras 3 `.keras` files: checked as a zip, by their config.json and by the weights inside,
+before Keras is imported.
 
-A damaged archive (truncated, a failing CRC-32) or a config with foreign layers or huge declared
-sizes is refused without importing Keras or building anything; a file that passes is loaded by
-Keras itself (`keras_model`).
+A damaged archive (truncated, a failing CRC-32), a member that would inflate over a hundredfold
+(a decompression bomb), a config with foreign layers or huge declared sizes, a weights file that
+declares data it does not store, or a model whose loading would not fit in memory is refused
+without importing Keras or building anything; a file that passes is loaded by Keras itself
+(`keras_model`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,49 @@ from pathlib import Path
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
+from ..memory import format_size
+from .common import INFLATION_FLOOR, MAX_INFLATION, require_loading
+from .keras_h5 import held_bytes
 from .keras_layers import check_config
 
 MAX_CONFIG = 64 * 2**20
+WEIGHTS = "model.weights.h5"
+# Importing Keras and JAX and building a model, before any weight: 365 MB measured.
+KERAS_BASE = 400 * 10**6
+
+
+def _check_inflation(archive: zipfile.ZipFile) -> None:
+    """From the central directory alone, before anything is inflated (even to check a CRC)."""
+    for info in archive.infolist():
+        if info.file_size > max(INFLATION_FLOOR, MAX_INFLATION * info.compress_size):
+            raise MlplensError(f"cannot read this Keras model ({info.filename!r} inflates from "
+                               f"{format_size(info.compress_size)} to "
+                               f"{format_size(info.file_size)}: mlplens refuses members that "
+                               f"inflate over {MAX_INFLATION}x, a decompression bomb)")
+
+
+def _require_memory(archive: zipfile.ZipFile) -> None:
+    """Keras reads model.weights.h5 whole into memory (copying it once on the way), builds every
+    variable, reads each weight into an array and hands back copies: about twice the file and
+    twice the weights, on top of Keras itself. Each weight is checked from its dataset header
+    first (optimizer state is not loaded, so not counted)."""
+    import h5py
+
+    size = sum(info.file_size for info in archive.infolist())
+    if WEIGHTS not in archive.namelist():  # weights stored another way: about the file's size
+        require_loading(KERAS_BASE + 4 * size, size // 4)
+        return
+    weights = values = 0
+
+    def visit(name: str, item: object) -> None:
+        nonlocal weights, values
+        if isinstance(item, h5py.Dataset) and not name.startswith("optimizer/"):
+            weights += held_bytes(name, item)
+            values += item.size
+
+    with archive.open(WEIGHTS) as member, h5py.File(member, "r") as h5:
+        h5.visititems(visit)
+    require_loading(KERAS_BASE + 2 * size + 2 * weights, values)
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
@@ -27,6 +70,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         names = set(archive.namelist())
         if "config.json" not in names:
             raise MlplensError("cannot read this Keras model (no config.json in the archive)")
+        _check_inflation(archive)
         damaged = archive.testzip()
         if damaged is not None:
             raise MlplensError(f"cannot read this Keras model ({damaged!r} fails its CRC-32 "
@@ -38,7 +82,8 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MlplensError(f"cannot read this Keras model (config.json is not JSON: "
                                f"{exc})") from None
-    check_config(config)
+        check_config(config)
+        _require_memory(archive)
     from .keras_model import load_keras_stack
 
     return load_keras_stack(path, image_shape, activations)

@@ -5,11 +5,15 @@ The layout Keras 2 wrote (and Keras 3 still writes for `.h5`): root attribute `m
 layer whose attribute `weight_names` lists its datasets in order (kernel, then bias). A file
 written by `save_weights` has no `model_config`: its layer groups sit at the root, and its
 activations are not recorded (`--activations` says them; else ReLU between layers, logits out).
+Every weight is checked from its dataset header before any is read: its size, its type, the
+bytes the file really stores for it (none, for a dataset declared and never written; a
+hundredth, for a compressed bomb) and the memory reading them all takes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +21,27 @@ import numpy as np
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
-from .common import Chain, check_declared, default_activations, image_shape_from_input
+from .common import (Chain, check_declared, check_held, default_activations,
+                     image_shape_from_input, require_loading)
 from .keras_layers import check_config, layer_name, walk
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+# HDF5 filters that do not shrink data (shuffle, fletcher32): a dataset with no other filter
+# must store every byte it declares.
+SIZE_KEEPING_FILTERS = {2, 3}
+
+
+def held_bytes(label: str, dataset: Any) -> int:
+    """The bytes a dataset declares, refused unless the file stores them: all of them when it is
+    not compressed, a hundredth when it is (`check_held`)."""
+    declared = dataset.size * dataset.dtype.itemsize
+    stored = dataset.id.get_storage_size()
+    plist = dataset.id.get_create_plist()
+    if {plist.get_filter(i)[0] for i in range(plist.get_nfilters())} - SIZE_KEEPING_FILTERS:
+        check_held(label, dataset.shape, declared, declared, stored)
+    else:
+        check_held(label, dataset.shape, declared, stored)
+    return declared
 
 
 def _text(value: Any) -> str:
@@ -28,30 +49,44 @@ def _text(value: Any) -> str:
 
 
 class _Weights:
-    """Reads a layer's datasets in `weight_names` order, checking sizes before any data."""
+    """A layer's datasets in `weight_names` order: all checked from their headers (`plan`)
+    before any is read."""
 
     def __init__(self, root: Any) -> None:
         self.root = root
-        self.total = 0
 
-    def names(self, layer: str) -> list[str]:
+    def datasets(self, layer: str) -> list[tuple[str, Any]]:
+        import h5py
+
         if layer not in self.root:
             return []
         group = self.root[layer]
-        return [_text(name) for name in np.atleast_1d(group.attrs.get("weight_names", []))]
-
-    def read(self, layer: str) -> list[np.ndarray]:
-        import h5py
-
-        arrays = []
-        for name in self.names(layer):
-            dataset = self.root[layer].get(name)
+        found = []
+        for name in (_text(n) for n in np.atleast_1d(group.attrs.get("weight_names", []))):
+            dataset = group.get(name)
             if not isinstance(dataset, h5py.Dataset):
                 raise MlplensError(f"layer {layer!r}: weight {name!r} is missing from the file")
-            self.total = check_declared(f"{layer}/{name}", dataset.shape, self.total)
-            if dataset.dtype.kind not in "fiu":
-                raise MlplensError(f"layer {layer!r}: weight {name!r} has type {dataset.dtype}, "
-                                   "not numbers")
+            found.append((name, dataset))
+        return found
+
+    def plan(self, layers: Iterable[str]) -> None:
+        """Refuse, before reading anything, weights too big, not numbers, not stored in the file,
+        or that would not fit in memory (each is read once in its own type, then converted)."""
+        peak = total = 0
+        for layer in layers:
+            for name, dataset in self.datasets(layer):
+                label = f"{layer}/{name}"
+                total = check_declared(label, dataset.shape, total)
+                if dataset.dtype.kind not in "fiu":
+                    raise MlplensError(f"layer {layer!r}: weight {name!r} has type "
+                                       f"{dataset.dtype}, not numbers")
+                peak += held_bytes(label, dataset)
+                peak += 0 if dataset.dtype == np.float32 else 4 * dataset.size
+        require_loading(peak, total)
+
+    def read(self, layer: str) -> list[np.ndarray]:
+        arrays = []
+        for name, dataset in self.datasets(layer):
             try:
                 arrays.append(np.asarray(dataset[()]))
             except OSError as exc:  # a failing fletcher32 checksum or filter, a short file
@@ -79,6 +114,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                                f"{exc})") from None
         layers, declared = check_config(model_config)
         weights = _Weights(h5["model_weights"] if "model_weights" in h5 else h5)
+        weights.plan(layer_name(layer) for layer in layers if layer.get("class_name") == "Dense")
         chain = walk((str(layer.get("class_name")), layer_name(layer),
                       layer.get("config") if isinstance(layer.get("config"), dict) else {},
                       lambda name=layer_name(layer): weights.read(name))
@@ -95,8 +131,10 @@ def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
         raise MlplensError("cannot read this Keras model (an HDF5 file without Keras' "
                            "model_config or layer_names)")
     weights = _Weights(h5)
-    chain = Chain()
-    for name in (_text(n) for n in np.atleast_1d(h5.attrs["layer_names"])):
+    names = [_text(n) for n in np.atleast_1d(h5.attrs["layer_names"])]
+    weights.plan(names)
+    chain = Chain(owned=True)
+    for name in names:
         arrays = weights.read(name)
         if not arrays:
             continue

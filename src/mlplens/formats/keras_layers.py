@@ -45,7 +45,7 @@ def role(kind: str, name: str, config: dict[str, Any]) -> tuple[str, str]:
 
 def walk(layers: Iterable[KerasLayer]) -> Chain:
     """Read Keras layers in order into a Chain; any layer outside the chain is refused by name."""
-    chain = Chain()
+    chain = Chain(owned=True)
     for kind, name, config, weights in layers:
         what, activation = role(kind, name, config)
         if what == "dense":

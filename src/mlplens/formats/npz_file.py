@@ -3,12 +3,16 @@
 Layout: `W1, b1, W2, b2, ...` with `Wk` of shape (n_{k-1}, n_k) as Keras stores a kernel and `bk`
 of shape (n_k,) (optional: zeros). Optional `activations`: a string array, one per layer
 (`np.array(["relu", "softmax"])`); optional `image_shape`: two integers. Nothing else.
-Every member's .npy header is read first: object arrays (pickles) and huge declared shapes are
-refused before any data is read, and data is read with `allow_pickle=False` (zip CRCs checked).
+Every member's .npy header is read first: object arrays (pickles), huge declared shapes, data
+the member does not hold (its zip entry declares fewer bytes) and compressed data that would
+inflate over a hundredfold are refused before any data is read or inflated; the memory the
+arrays take is estimated from the headers and checked against what is available. Data is read
+with `allow_pickle=False` (zip CRCs checked).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -17,7 +21,8 @@ import numpy as np
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
-from .common import Chain, check_declared, default_activations, parse_activations
+from .common import (Chain, check_declared, check_held, default_activations, parse_activations,
+                     require_loading)
 
 NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
@@ -54,14 +59,29 @@ def _headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
                     shape, _, dtype = read_header(member)
                 except ValueError as exc:
                     raise MlplensError(f"array {name!r} is not a NumPy array ({exc})") from None
+                header = member.tell()
             if dtype.hasobject:
                 raise MlplensError(f"array {name!r} holds Python objects (a pickle); mlplens "
                                    "never unpickles: save plain number arrays")
             total = check_declared(name, shape, total)
+            compressed = info.compress_size if info.compress_type != zipfile.ZIP_STORED else None
+            check_held(name, shape, math.prod(shape) * dtype.itemsize, info.file_size - header,
+                       compressed)
             found[name] = (shape, dtype)
     if not found:
         raise MlplensError(f"the archive is empty; expected {LAYOUT}")
     return found
+
+
+def _require_memory(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> None:
+    """np.load makes each array once, in its own type; the DenseStack keeps float32 arrays as
+    they are and converts the others, the originals living until it is built."""
+    peak = values = 0
+    for shape, dtype in headers.values():
+        count = math.prod(shape)
+        values += count
+        peak += count * dtype.itemsize + (0 if dtype == np.float32 else 4 * count)
+    require_loading(peak, values)
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
@@ -83,7 +103,8 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     missing += [f"b{k}" for k in biases if k not in kernels]
     if missing:
         raise MlplensError(f"{', '.join(missing)} missing; the layout is {LAYOUT}")
-    chain = Chain()
+    _require_memory(headers)
+    chain = Chain(owned=True)
     with np.load(path, allow_pickle=False) as arrays:
         for k in range(1, count + 1):
             chain.dense(f"W{k}", arrays[f"W{k}"], arrays[f"b{k}"] if k in biases else None)

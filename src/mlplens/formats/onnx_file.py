@@ -3,14 +3,16 @@
 The graph must be one chain from its single input to its single output: Gemm, or MatMul then
 Add, for each Dense layer, with Relu, Sigmoid, Tanh or Softmax between them (Flatten, Reshape to
 a matrix, Identity and Dropout are passed over). Constants may be initializers or Constant nodes.
-Declared tensor sizes are checked before any tensor is turned into an array; weights stored in
-external files are refused. The input image shape comes from `--image-shape`, else the metadata
-key `mlplens.image_shape` (`H,W`), else the declared input shape (N, H, W) / (N, 1, H, W), else a
-square guess.
+Declared tensor sizes are checked before any tensor is turned into an array, and the memory the
+read takes (the file, the graph parsed from it, the arrays) before the file is parsed and again
+before any array is made; weights stored in external files are refused. The input image shape
+comes from `--image-shape`, else the metadata key `mlplens.image_shape` (`H,W`), else the
+declared input shape (N, H, W) / (N, 1, H, W), else a square guess.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,9 @@ import numpy as np
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
-from .common import Chain, check_declared, image_shape_from_input, shape_from_text
+from ..memory import format_size, require
+from .common import (Chain, check_declared, image_shape_from_input, require_loading,
+                     shape_from_text)
 
 FOLD = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax"}
 PASS = {"Flatten", "Identity", "Dropout"}
@@ -53,6 +57,43 @@ class _Constants:
         return numpy_helper.to_array(tensor)
 
 
+def _declared_bytes(tensor: Any) -> int:
+    from onnx import helper
+
+    try:
+        itemsize = helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (KeyError, ValueError):  # an undefined type: numpy_helper refuses it when read
+        itemsize = 1
+    return math.prod(tensor.dims) * itemsize
+
+
+def _require_memory(graph: Any, file_size: int) -> None:
+    """The parsed graph (about the file's size) plus every constant as an array: raw bytes are
+    copied out once, typed fields (float_data...) twice; non-float32 arrays are converted for
+    the DenseStack; a Gemm with alpha != 1 scales its kernel in float64. Arrays are made from
+    the file's own bytes, so each sum is capped by what the file can hold (a constant declaring
+    more than its data fails when read)."""
+    from onnx import TensorProto
+
+    tensors = list(graph.initializer) + [attribute.t for node in graph.node
+                                         if node.op_type == "Constant"
+                                         for attribute in node.attribute
+                                         if attribute.name == "value" and attribute.HasField("t")]
+    arrays = converted = values = 0
+    counts = {}
+    for tensor in tensors:
+        count = math.prod(tensor.dims)
+        counts[tensor.name] = count
+        values += count
+        arrays += _declared_bytes(tensor) * (1 if tensor.HasField("raw_data") else 2)
+        converted += 0 if tensor.data_type == TensorProto.FLOAT else 4 * count
+    scaled = max((counts.get(node.input[1], 0) for node in graph.node
+                  if node.op_type == "Gemm" and len(node.input) > 1
+                  and _attributes(node).get("alpha", 1.0) != 1.0), default=0)
+    require_loading(file_size + min(arrays, 2 * file_size) + min(converted, 4 * file_size)
+                    + min(8 * scaled, 2 * file_size), values)
+
+
 def _attributes(node: Any) -> dict[str, Any]:
     from onnx import helper
 
@@ -69,15 +110,18 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None) -> DenseStack:
     import onnx
 
+    size = path.stat().st_size
+    require(2 * size, f"parsing this {format_size(size)} ONNX file")  # its bytes, then the graph
     model = onnx.load_model(str(path), load_external_data=False)
     graph = model.graph
+    _require_memory(graph, size)
     constants = _Constants(graph)
     inputs = [value for value in graph.input if value.name not in constants]
     if len(inputs) != 1 or len(graph.output) != 1:
         raise MlplensError(f"the graph has {len(inputs)} input(s) and {len(graph.output)} "
                            "output(s); mlplens reads models with one of each")
     current = inputs[0].name
-    chain = Chain()
+    chain = Chain(owned=True)
     bias_open = False  # the last Dense came from a MatMul and may take an Add's bias
     for position, node in enumerate(graph.node, start=1):
         op = node.op_type
@@ -100,16 +144,18 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         elif op == "Gemm":
             if attributes.get("transA", 0):
                 raise MlplensError(f"{label} transposes its input (transA=1)")
-            kernel = constants.array(node.input[1]).astype(np.float64)
+            kernel = constants.array(node.input[1])
             if kernel.ndim != 2:
                 raise MlplensError(f"{label}: weight {node.input[1]!r} has shape {kernel.shape}")
             if attributes.get("transB", 0):
                 kernel = kernel.T
+            if attributes.get("alpha", 1.0) != 1.0:  # scaled in float64, then stored as float32
+                kernel = kernel.astype(np.float64) * attributes["alpha"]
             bias = None
             if len(node.input) > 2 and node.input[2]:
                 bias = _bias(constants.array(node.input[2]), kernel.shape[1], label)
                 bias = bias * attributes.get("beta", 1.0)
-            chain.dense(name, kernel * attributes.get("alpha", 1.0), bias)
+            chain.dense(name, kernel, bias)
         elif op == "MatMul":
             kernel = constants.array(node.input[1])
             if kernel.ndim != 2:

@@ -1,8 +1,11 @@
 """PyTorch `nn.Sequential` of Linear (and parameter-free) layers saved as `.safetensors`.
 
-Read with the `safetensors` NumPy API; torch is never imported. The header is parsed and every
-declared size checked before any tensor is read. Keys are `<prefix><index>.weight` (shape
-(out, in), as torch stores a Linear) and `<prefix><index>.bias`; layers are ordered by index.
+Read with NumPy alone, as the format is a JSON header then raw little-endian tensors; torch is
+never imported. The header is parsed and every declared size checked (against the cap, the
+file's size and the memory available) before any tensor is read; each tensor is then read once,
+straight into its array (no memory map, whose pages would count twice). Keys are
+`<prefix><index>.weight` (shape (out, in), as torch stores a Linear) and
+`<prefix><index>.bias`; layers are ordered by index.
 Activations come from `--activations`, else from the metadata key `mlplens.activations`
 (`relu,relu,softmax`, what `mlplens.save_stack` writes), else: ReLU where the indices skip one
 (nn.Sequential's parameter-free ReLU module sits there), none where they follow on, and logits
@@ -16,15 +19,18 @@ import math
 import re
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
-from .common import Chain, check_declared, parse_activations, shape_from_text
+from .common import Chain, check_declared, parse_activations, require_loading, shape_from_text
 
-ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
-            "U64": 8, "U32": 4, "U16": 2, "U8": 1}
+# The format's type names -> NumPy's; bfloat16, which NumPy lacks, is read as its bits.
+DTYPES = {name: np.dtype(code) for name, code in {
+    "F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4",
+    "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1"}.items()}
 MAX_HEADER = 100_000_000  # the safetensors format's own limit
 KEY = re.compile(r"^(.*?)(\d+)\.(weight|bias)$")
 
@@ -60,7 +66,7 @@ def read_header(path: Path) -> tuple[dict[str, dict], dict[str, str], int]:
                 and all(isinstance(v, int) for v in entry["shape"] + entry["data_offsets"])):
             raise MlplensError(f"tensor {key!r}: malformed header entry {str(entry)[:100]}")
         dtype = entry.get("dtype")
-        if dtype not in ITEMSIZE:
+        if dtype not in DTYPES:
             raise MlplensError(f"tensor {key!r} has dtype {dtype!r}, not a number type mlplens "
                                "reads")
         total = check_declared(key, entry["shape"], total)
@@ -68,25 +74,40 @@ def read_header(path: Path) -> tuple[dict[str, dict], dict[str, str], int]:
         if not 0 <= start <= end <= data_size:
             raise MlplensError(f"tensor {key!r}: its data ({start}..{end}) lies outside the "
                                f"file's {data_size:,} data bytes (truncated?)")
-        if end - start != math.prod(entry["shape"]) * ITEMSIZE[dtype]:
+        if end - start != math.prod(entry["shape"]) * DTYPES[dtype].itemsize:
             raise MlplensError(f"tensor {key!r}: {end - start} bytes of data for shape "
                                f"{tuple(entry['shape'])} in {dtype}")
     return header, metadata, 8 + length
 
 
-def _bf16(path: Path, start: int, entry: dict) -> np.ndarray:
-    """bfloat16 is float32's upper half: NumPy has no such type, so widen it by hand."""
-    with open(path, "rb") as handle:
-        handle.seek(start + entry["data_offsets"][0])
-        raw = np.frombuffer(handle.read(entry["data_offsets"][1] - entry["data_offsets"][0]),
-                            dtype="<u2")
-    return (raw.astype(np.uint32) << 16).view(np.float32).reshape(entry["shape"])
+def _peak(header: dict[str, dict]) -> tuple[int, int]:
+    """(bytes, values): each tensor read once in its own type; bfloat16 widened beside its bits;
+    the DenseStack keeps float32 as it is and converts the rest, the originals still held."""
+    peak = values = 0
+    for entry in header.values():
+        count = math.prod(entry["shape"])
+        values += count
+        peak += count * DTYPES[entry["dtype"]].itemsize + (0 if entry["dtype"] == "F32"
+                                                           else 4 * count)
+    return peak, values
+
+
+def _tensor(handle: BinaryIO, start: int, key: str, entry: dict) -> np.ndarray:
+    """One tensor, read straight into its array; bfloat16 (float32's upper half) widened."""
+    first, last = entry["data_offsets"]
+    array = np.empty(math.prod(entry["shape"]), DTYPES[entry["dtype"]])
+    handle.seek(start + first)
+    if handle.readinto(memoryview(array).cast("B")) != last - first:
+        raise MlplensError(f"tensor {key!r}: the file ends inside its data (truncated?)")
+    if entry["dtype"] == "BF16":
+        array = array.astype(np.uint32)
+        array <<= 16
+        array = array.view(np.float32)
+    return array.reshape(entry["shape"])
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None) -> DenseStack:
-    from safetensors import safe_open
-
     header, metadata, data_start = read_header(path)
     layers: dict[int, dict[str, str]] = {}
     prefixes = set()
@@ -103,23 +124,19 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     if not layers:
         raise MlplensError("the file holds no tensors")
     order = sorted(layers)
-    chain = Chain()
-    with safe_open(path, framework="numpy") as tensors:
+    require_loading(*_peak(header))
+    chain = Chain(owned=True)
+    with open(path, "rb") as handle:
         for index in order:
             keys = layers[index]
             if "weight" not in keys:
                 raise MlplensError(f"tensor {keys['bias']!r} has no matching weight")
-
-            def get(key: str) -> np.ndarray:
-                if header[key]["dtype"] == "BF16":
-                    return _bf16(path, data_start, header[key])
-                return tensors.get_tensor(key)
-
-            weight = get(keys["weight"])
+            weight = _tensor(handle, data_start, keys["weight"], header[keys["weight"]])
             if weight.ndim != 2:
                 raise MlplensError(f"tensor {keys['weight']!r} has shape {weight.shape}: not a "
                                    "Linear layer's (out, in) weight")
-            bias = get(keys["bias"]) if "bias" in keys else None
+            bias = _tensor(handle, data_start, keys["bias"], header[keys["bias"]]) \
+                if "bias" in keys else None
             chain.dense(keys["weight"].rsplit(".", 1)[0], weight.T, bias)
     recorded = parse_activations(metadata.get("mlplens.activations"))
     if recorded is not None:

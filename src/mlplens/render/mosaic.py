@@ -39,6 +39,56 @@ def grid_shape(count: int, columns: int | None = None) -> tuple[int, int]:
     return math.ceil(count / columns), columns
 
 
+# A mosaic's peak, per pixel of its canvas: the NumPy canvas (3 bytes), the coloured tiles (up to
+# 3), Pillow's copy (4: it stores RGB as RGBX); saving holds Pillow's copy and one array (3).
+BYTES_PER_PIXEL = 10
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything of a mosaic goes: the grid, the tiles, the label, title and legend
+    bands, and the canvas they make."""
+
+    rows: int
+    columns: int
+    tile_w: int
+    gap: int
+    label_size: int
+    label_h: int
+    title_size: int
+    title_h: int
+    legend_h: int
+    cell_h: int
+    cell_w: int
+    canvas_h: int
+    canvas_w: int
+
+    @classmethod
+    def of(cls, count: int, height: int, width: int, scale: int, columns: int | None,
+           labelled: bool, title: str | None, legend: bool) -> "Layout":
+        rows, columns = grid_shape(count, columns)
+        tile_h, tile_w = height * scale, width * scale
+        gap = max(2, scale * 2)
+        label_size = max(9, min(16, 4 + 3 * scale)) if labelled else 0
+        label_h = label_size + 3 if labelled else 0
+        title_size = 18
+        title_h = title_size + 12 if title else 0
+        legend_h = 44 if legend else 0
+        cell_h, cell_w = label_h + tile_h + gap, tile_w + gap
+        title_w = int(_font(title_size).getlength(title)) + 2 * gap if title else 0
+        canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0, title_w)
+        canvas_h = title_h + rows * cell_h + gap + legend_h
+        return cls(rows, columns, tile_w, gap, label_size, label_h, title_size, title_h, legend_h,
+                   cell_h, cell_w, canvas_h, canvas_w)
+
+
+def mosaic_bytes(count: int, height: int, width: int, scale: int, columns: int | None = None,
+                 labelled: bool = True, title: str | None = None, legend: bool = True) -> int:
+    """The memory `node_mosaic` and saving its PNG take at their peak, from the layout alone."""
+    layout = Layout.of(count, height, width, scale, columns, labelled, title, legend)
+    return BYTES_PER_PIXEL * layout.canvas_h * layout.canvas_w
+
+
 def _blank(shape: tuple[int, int, int], colour: tuple[int, int, int]) -> np.ndarray:
     """A canvas of one colour; a grey one (e.g. white) is a single fast fill."""
     if len(set(colour)) == 1:
@@ -152,18 +202,12 @@ def node_mosaic(
     if scale < 1:
         raise ValueError(f"scale must be at least 1, got {scale}")
     count, height, width = images.shape
-    rows, columns = grid_shape(count, columns)
-    tile_h, tile_w = height * scale, width * scale
-    gap = max(2, scale * 2)
-    label_size = max(9, min(16, 4 + 3 * scale)) if labels is not None else 0
-    label_h = label_size + 3 if labels is not None else 0
-    title_size = 18
-    title_h = title_size + 12 if title else 0
-    legend_h = 44 if legend else 0
-    cell_h, cell_w = label_h + tile_h + gap, tile_w + gap
-    title_w = int(_font(title_size).getlength(title)) + 2 * gap if title else 0
-    canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0, title_w)
-    canvas_h = title_h + rows * cell_h + gap + legend_h
+    layout = Layout.of(count, height, width, scale, columns, labels is not None, title,
+                       legend is not None)
+    columns, tile_w, gap = layout.columns, layout.tile_w, layout.gap
+    label_size, label_h, title_h = layout.label_size, layout.label_h, layout.title_h
+    cell_h, cell_w = layout.cell_h, layout.cell_w
+    canvas_h, canvas_w, legend_h = layout.canvas_h, layout.canvas_w, layout.legend_h
     canvas = _blank((canvas_h, canvas_w, 3), BACKGROUND)
 
     # Colour with one table lookup for the layer and widen each row by the scale, then write
@@ -191,7 +235,7 @@ def node_mosaic(
     picture = Image.fromarray(canvas, "RGB")
     draw = ImageDraw.Draw(picture)
     if title:
-        draw.text((gap, 6), title, fill=TEXT, font=_font(title_size))
+        draw.text((gap, 6), title, fill=TEXT, font=_font(layout.title_size))
     if labels is not None:
         texts = [str(label) for label in labels]
         glyphs = _digit_glyphs(label_size) if all(map(_is_number, texts)) else None

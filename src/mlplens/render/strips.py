@@ -7,7 +7,26 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .mosaic import BACKGROUND, TEXT, _font
+from .mosaic import BACKGROUND, BYTES_PER_PIXEL, TEXT, _font
+
+GAP, STRIP_GAP, CAPTION_H, TITLE_H = 1, 14, 14, 30
+
+
+def _canvas_shape(nodes: int, k: int, height: int, width: int, strip_columns: int, scale: int,
+                  title: bool) -> tuple[int, int]:
+    strip_w = k * (width * scale + GAP) - GAP
+    strip_columns = max(1, min(strip_columns, nodes))
+    rows = -(-nodes // strip_columns)
+    canvas_w = max(strip_columns * (strip_w + STRIP_GAP) + STRIP_GAP, 320 if title else 0)
+    return (TITLE_H if title else 0) + rows * (CAPTION_H + height * scale + 10) + 6, canvas_w
+
+
+def strips_bytes(nodes: int, k: int, height: int, width: int, strip_columns: int = 4,
+                 scale: int = 1, title: bool = True) -> int:
+    """The memory `example_strips` and saving its PNG take at their peak: the canvas as a
+    mosaic's, plus the images given (1 byte a pixel), coloured (3) and scaled (3 x scale^2)."""
+    canvas_h, canvas_w = _canvas_shape(nodes, k, height, width, strip_columns, scale, title)
+    return BYTES_PER_PIXEL * canvas_h * canvas_w + (4 + 3 * scale**2) * nodes * k * height * width
 
 
 def example_strips(images: np.ndarray, captions: Sequence[str], lut: np.ndarray,
@@ -19,30 +38,28 @@ def example_strips(images: np.ndarray, captions: Sequence[str], lut: np.ndarray,
                          f"{images.shape}")
     nodes, k, height, width = images.shape
     tile_h, tile_w = height * scale, width * scale
-    gap, strip_gap, caption_h = 1, 14, 14
-    strip_w = k * (tile_w + gap) - gap
+    strip_w = k * (tile_w + GAP) - GAP
     strip_columns = max(1, min(strip_columns, nodes))
-    rows = -(-nodes // strip_columns)
-    title_h = 30 if title else 0
-    cell_h = caption_h + tile_h + 10
-    canvas_w = max(strip_columns * (strip_w + strip_gap) + strip_gap, 320 if title else 0)
-    canvas = np.full((title_h + rows * cell_h + 6, canvas_w, 3), BACKGROUND, np.uint8)
+    title_h = TITLE_H if title else 0
+    cell_h = CAPTION_H + tile_h + 10
+    canvas = np.full((*_canvas_shape(nodes, k, height, width, strip_columns, scale,
+                                     bool(title)), 3), BACKGROUND, np.uint8)
     coloured = lut[images]
     if scale > 1:
         coloured = coloured.repeat(scale, axis=2).repeat(scale, axis=3)
     origins = []
     for node in range(nodes):
         row, column = divmod(node, strip_columns)
-        top = title_h + row * cell_h + caption_h
-        left = strip_gap + column * (strip_w + strip_gap)
+        top = title_h + row * cell_h + CAPTION_H
+        left = STRIP_GAP + column * (strip_w + STRIP_GAP)
         for rank in range(k):
-            x = left + rank * (tile_w + gap)
+            x = left + rank * (tile_w + GAP)
             canvas[top:top + tile_h, x:x + tile_w] = coloured[node, rank]
-        origins.append((left, top - caption_h))
+        origins.append((left, top - CAPTION_H))
     picture = Image.fromarray(canvas, "RGB")
     draw = ImageDraw.Draw(picture)
     if title:
-        draw.text((strip_gap, 6), title, fill=TEXT, font=_font(18))
+        draw.text((STRIP_GAP, 6), title, fill=TEXT, font=_font(18))
     font = _font(11)
     for (left, top), caption in zip(origins, captions):
         draw.text((left, top), caption, fill=TEXT, font=font)

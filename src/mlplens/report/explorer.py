@@ -9,19 +9,23 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.forward import accuracy
-from ..core.methods import METHODS
-from ..core.node_statistics import node_statistics
+from ..core.forward import accuracy, accuracy_bytes
+from ..core.methods import METHODS, Method, footprint
+from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views
+from ..core.views import LayerView, layer_views, layer_views_bytes
 from ..data import Mnist
 from ..errors import MlplensError
+from ..memory import require
 from ..output import write_text
 from ..snapshots import Snapshots
-from .page import render_explorer
-from .pagedata import explorer_data, snapshot_frames
+from .page import render_explorer, render_explorer_bytes
+from .pagedata import data_bytes, explorer_data, snapshot_frames
 
 DIGITS = 300  # real test digits embedded for the "random test digit" button
+# Blocks under 32 MB that the C allocator keeps once freed, for reuse: up to 70 MB measured on
+# small nets, whose many steps each free such blocks (bigger ones go back to the system).
+ALLOCATOR_SLACK = 100 * 10**6
 REFERENCE = 1000  # test images behind each node's statistics
 
 
@@ -35,6 +39,17 @@ def all_views(stack: DenseStack, reference: np.ndarray | None = None,
     "output" (maximize: every hidden node would take minutes) draws the output layer only.
     """
     result: dict[str, list[LayerView | None]] = {}
+    for method, offered in _methods(stack, reference, labels):
+        views = layer_views(stack, method.name, **offered)
+        by_layer = {view.index: view for view in views}
+        result[method.name] = [by_layer.get(index) for index in range(1, len(stack.layers) + 1)]
+    return result
+
+
+def _methods(stack: DenseStack, reference: np.ndarray | None, labels: np.ndarray | None
+             ) -> list[tuple[Method, dict[str, object]]]:
+    """The methods the explorer draws, in its order, each with the options it is given."""
+    chosen = []
     for method in sorted(METHODS.values(), key=lambda m: (m.name != "linear", m.name)):
         if method.unsuitable_for(stack):  # e.g. gradients through a hidden softmax
             continue
@@ -45,10 +60,32 @@ def all_views(stack: DenseStack, reference: np.ndarray | None = None,
             offered.update(reference=reference, labels=labels)
         if method.layers == "output":
             offered["layers"] = [len(stack.layers)]
-        views = layer_views(stack, method.name, **method.accepted(offered))
-        by_layer = {view.index: view for view in views}
-        result[method.name] = [by_layer.get(index) for index in range(1, len(stack.layers) + 1)]
-    return result
+        chosen.append((method, method.accepted(offered)))
+    return chosen
+
+
+def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
+                   frames: int) -> int:
+    """build_explorer's peak, the largest of its steps. Every method's views are held from the
+    moment they are drawn (rows in float32, pictures in uint8) while the next method computes;
+    then beside them the node statistics with their colour scale; the training frames (each a
+    past stack drawn with `linear`, its pictures kept as text); the test accuracy; and the page:
+    its data as text, then the JSON and the page made from it."""
+    held = peak = pictures = 0
+    for method, offered in _methods(stack, reference, labels):
+        found = footprint(stack, method.name, **offered)
+        peak = max(peak, held + max(found.peak, found.held + layer_views_bytes(stack,
+                                                                              found.rows)))
+        held += 5 * stack.n_inputs * sum(found.rows)
+        pictures += sum(found.rows)
+    linear = footprint(stack, "linear")
+    frame = 4 * sum(layer.kernel.size for layer in stack.layers) + max(
+        linear.peak, linear.held + layer_views_bytes(stack, linear.rows))
+    text = data_bytes(stack, pictures + frames * sum(stack.widths), DIGITS)
+    statistics = node_statistics_bytes(stack, len(reference), colour_scale=True)
+    return ALLOCATOR_SLACK + max(peak, held + statistics, held + text + (frame if frames else 0),
+                                 held + text + accuracy_bytes(stack),
+                                 held + text + render_explorer_bytes(text))
 
 
 def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
@@ -61,6 +98,12 @@ def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
         raise MlplensError(f"the explorer draws MNIST digits ({mnist.x_test.shape[1]}x"
                            f"{mnist.x_test.shape[2]}); this model takes "
                            f"{stack.image_shape[0]}x{stack.image_shape[1]} images")
+    frames_asked = min(max_frames - 1, len(snapshots)) if snapshots and max_frames > 1 else 0
+    sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
+    require(explorer_bytes(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE],
+                           frames_asked),
+            f"the explorer page of {model_name or 'the model'} ({sizes}"
+            f"{f', {frames_asked} training frames' if frames_asked else ''})")
     if views is None:
         views = all_views(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE])
     stats = node_statistics(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE],

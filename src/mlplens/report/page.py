@@ -80,6 +80,12 @@ def explorer_script() -> str:
     return f"(function () {{\n'use strict';\n\n{files}\nstartExplorer();\n}})();\n"
 
 
+def render_explorer_bytes(data_text: int) -> int:
+    """render_explorer's peak beside its data (`data_text` bytes of strings in it): the JSON
+    text and its escaped copy as each replace makes it, then that and the page: two copies."""
+    return 2 * data_text
+
+
 def render_explorer(data: dict[str, Any], title: str) -> str:
     """The explorer page: template + CSS + JS + the data from `pagedata.explorer_data`."""
     css, script = asset("explorer.css"), explorer_script()

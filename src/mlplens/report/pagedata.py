@@ -36,6 +36,13 @@ def b64(array: np.ndarray, dtype: str) -> str:
                             .tobytes()).decode("ascii")
 
 
+def data_bytes(stack: DenseStack, pictures: int, digits: int) -> int:
+    """The text explorer_data makes: base64 (4 characters for 3 bytes) of every weight in
+    float32, of `pictures` node pictures and `digits` test digits (one byte a pixel each)."""
+    weights = sum(layer.kernel.size + layer.bias.size for layer in stack.layers)
+    return 4 * (4 * weights + stack.n_inputs * (pictures + digits)) // 3
+
+
 def _pictures(view: LayerView | None) -> dict[str, Any] | None:
     if view is None:
         return None
