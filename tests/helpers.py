@@ -4,6 +4,7 @@ other or conftest (which holds only fixtures)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,30 +43,40 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
 CHILD_ADDRESS_SPACE = 2 * 2**30
 CHILD_CPU_SECONDS = 120
 # Linux counts in a child's peak the parent's memory it was forked with, so the child is started
-# by this small launcher, a fresh interpreter, which limits it, waits for it (wait4) and writes
-# its exit code and peak resident memory (ru_maxrss, KiB) to the file named first.
+# by this small launcher, a fresh interpreter, which sets its limits, waits for it (wait4) and
+# writes its exit code and peak resident memory (ru_maxrss, KiB) to the file named first.
 LAUNCHER = """
-import os, resource, subprocess, sys
+import json, os, resource, subprocess, sys
+limits = json.loads(sys.argv[2])
 def limit():
-    resource.setrlimit(resource.RLIMIT_AS, ({space}, {space}))
-    resource.setrlimit(resource.RLIMIT_CPU, ({cpu}, {cpu}))
-child = subprocess.Popen(sys.argv[2:], preexec_fn=limit)
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+child = subprocess.Popen(sys.argv[3:], preexec_fn=limit)
 _, status, usage = os.wait4(child.pid, 0)
 child.returncode = os.waitstatus_to_exitcode(status)
 with open(sys.argv[1], "w") as report:
-    report.write(f"{{child.returncode}} {{usage.ru_maxrss}}")
-""".format(space=CHILD_ADDRESS_SPACE, cpu=CHILD_CPU_SECONDS)
+    report.write(f"{child.returncode} {usage.ru_maxrss}")
+"""
 
 
-def run_cli_measured(*args: str, env: dict[str, str] | None = None
+def run_cli_measured(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO,
+                     address_space: int | None = CHILD_ADDRESS_SPACE,
+                     file_size: int | None = None
                      ) -> tuple[subprocess.CompletedProcess[str], int]:
-    """Run `python -m mlplens ARGS` under hard memory and CPU limits; its output and its peak
-    resident memory in bytes."""
+    """Run `python -m mlplens ARGS` under hard limits; its output and its peak resident memory
+    in bytes. `address_space` None lifts that limit (JAX reserves far more than it uses);
+    `file_size` caps every file the child writes (EFBIG past it, as on a full disk)."""
+    limits = {"RLIMIT_CPU": CHILD_CPU_SECONDS}
+    if address_space is not None:
+        limits["RLIMIT_AS"] = address_space
+    if file_size is not None:
+        limits["RLIMIT_FSIZE"] = file_size
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report"
         command = [sys.executable, "-m", "mlplens", *args]
-        launched = subprocess.run([sys.executable, "-c", LAUNCHER, str(report), *command],
-                                  capture_output=True, text=True, cwd=REPO,
+        launched = subprocess.run([sys.executable, "-c", LAUNCHER, str(report),
+                                   json.dumps(limits), *command],
+                                  capture_output=True, text=True, cwd=cwd,
                                   env={**os.environ, **(env or {})})
         code, peak_kib = (int(value) for value in report.read_text().split())
     return subprocess.CompletedProcess(command, code, launched.stdout, launched.stderr), \

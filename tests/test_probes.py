@@ -3,7 +3,7 @@
 Each probe is a row: the command, the exit code, a fragment of the message, and the promises
 every run keeps: no traceback, one `mlplens: error:` line when it fails, no file left behind
 (nothing new in the probe's folder, no `.part` temporary anywhere), and a bound on the child's
-peak memory (its own rusage, from `os.wait4`). The bad-input corpus (tests/corpus/, written by
+peak memory (its own rusage, from `os.wait4` in helpers.run_cli_measured). The bad-input corpus (tests/corpus/, written by
 make_corpus.py) joins the table, one probe per file.
 """
 
@@ -22,66 +22,10 @@ import pytest
 
 from mlplens import DenseStack, save_stack
 
+from .helpers import run_cli_measured
 from .make_corpus import CORPUS, dense, weights, write_keras2_h5
 
 CORPUS_MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
-
-
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-    peak_mb: float
-
-
-# A small process that starts each probe and reports its peak memory. Probes are not started
-# from the test process itself: a child's peak RSS counts the memory of the process it was
-# forked from, and a test worker that has imported Keras holds hundreds of MB.
-LAUNCHER = r"""
-import json, os, resource, subprocess, sys, tempfile, threading
-for line in sys.stdin:
-    job = json.loads(line)
-    command = [sys.executable, "-m", "mlplens", *job["args"]]
-    if job["file_size_limit"] is not None:  # writes past it fail (EFBIG), as on a full disk
-        limit = job["file_size_limit"]
-        command = [sys.executable, "-c", "import resource, runpy, sys\n"
-                   f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
-                   "sys.argv = ['mlplens', *sys.argv[1:]]\n"
-                   "runpy.run_module('mlplens', run_name='__main__')", *job["args"]]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, cwd=job["cwd"], stdout=out, stderr=err,
-                                   stdin=subprocess.DEVNULL, env=job["env"])
-        timer = threading.Timer(job["timeout"], process.kill)
-        timer.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        timer.cancel()
-        out.seek(0)
-        err.seek(0)
-        print(json.dumps({"code": os.waitstatus_to_exitcode(status),
-                          "stdout": out.read().decode(), "stderr": err.read().decode(),
-                          "peak_mb": usage.ru_maxrss / 1024}), flush=True)
-"""
-
-
-@pytest.fixture(scope="module")
-def launcher():
-    process = subprocess.Popen([sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
-    yield process
-    process.stdin.close()
-    process.wait(timeout=30)
-
-
-def run_measured(launcher: subprocess.Popen, args: list[str], cwd: Path,
-                 env: dict[str, str] | None = None, file_size_limit: int | None = None,
-                 timeout: float = 120) -> Outcome:
-    """`python -m mlplens ARGS` in a new process; its exit code, output and peak RSS."""
-    launcher.stdin.write(json.dumps({
-        "args": args, "cwd": str(cwd), "env": {**os.environ, **(env or {})},
-        "file_size_limit": file_size_limit, "timeout": timeout}) + "\n")
-    launcher.stdin.flush()
-    return Outcome(**json.loads(launcher.stdout.readline()))
 
 
 @dataclass(frozen=True)
@@ -347,7 +291,7 @@ def _snapshot(folder: Path) -> dict[str, bytes | None]:
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=[probe.name for probe in PROBES])
-def test_probe(probe: Probe, files, launcher, tmp_path):
+def test_probe(probe: Probe, files, tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     places = {**files, "dir": str(scratch), "taken": str(scratch / "taken"),
@@ -380,9 +324,10 @@ def test_probe(probe: Probe, files, launcher, tmp_path):
 
     before = _snapshot(scratch)
     try:
-        outcome = run_measured(launcher, [fill(arg) for arg in probe.args], cwd=scratch,
-                               env={key: fill(value) for key, value in probe.env.items()},
-                               file_size_limit=probe.file_size_limit)
+        result, peak = run_cli_measured(
+            *[fill(arg) for arg in probe.args], cwd=scratch, address_space=None,
+            env={key: fill(value) for key, value in probe.env.items()},
+            file_size=probe.file_size_limit)
     finally:
         if holder is not None:
             holder.kill()
@@ -390,20 +335,20 @@ def test_probe(probe: Probe, files, launcher, tmp_path):
     after = _snapshot(scratch)
     if tiny_fs.is_mount():
         subprocess.run(["umount", str(tiny_fs)], check=True)
-    print(f"{probe.kind}: {probe.name}: exit {outcome.code}, {outcome.peak_mb:.0f} MB")
+    print(f"{probe.kind}: {probe.name}: exit {result.returncode}, {peak / 2**20:.0f} MB")
 
-    assert "Traceback" not in outcome.stderr, outcome.stderr
-    assert outcome.code == probe.code, outcome.stderr
-    assert outcome.peak_mb < probe.max_mb
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == probe.code, result.stderr
+    assert peak < probe.max_mb * 2**20
     assert not [name for name in after if ".part" in name], after.keys()
     if probe.code == 2:
-        lines = outcome.stderr.splitlines()
-        assert len(lines) == 1, outcome.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
         assert lines[0].startswith(f"mlplens: error: {fill(probe.starts)}"), lines[0]
         assert fill(probe.fragment) in lines[0], lines[0]
-        assert "\x1b" not in outcome.stderr
-        assert outcome.stdout == ""
+        assert "\x1b" not in result.stderr
+        assert result.stdout == ""
         assert after == before, "a refused command left something behind"
     else:
         assert {name for name in after if after[name] != before.get(name)} == \
-            set(probe.creates), (after.keys(), outcome.stderr)
+            set(probe.creates), (after.keys(), result.stderr)
