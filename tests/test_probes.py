@@ -3,8 +3,8 @@
 Each probe is a row: the command, the exit code, a fragment of the message, and the promises
 every run keeps: no traceback, one `mlplens: error:` line when it fails, no file left behind
 (nothing new in the probe's folder, no `.part` temporary anywhere), and a bound on the child's
-peak memory (its own rusage, from `os.wait4` in helpers.run_cli_measured). The bad-input corpus (tests/corpus/, written by
-make_corpus.py) joins the table, one probe per file.
+peak memory (its own, from `os.wait4` in helpers.run_cli_measured). The bad-input corpus
+(tests/corpus/, written by make_corpus.py) joins the table, one probe per file.
 """
 
 from __future__ import annotations
