@@ -83,7 +83,7 @@ EXPECTED = {
     "maximize": ["mlp-60000 1.19 s, single-60000 0.03 s"],
     "evolution": ["mlp-500 from 31.00% after epoch 1 to 96.13% after epoch 2",
                   "mlp-60000 from 91.37%"],
-    "checks": ["mlp-60000, 2 methods: 1 flagged, 3 pass"],
+    "checks": ["mlp-60000, 2 methods: 1 flagged, 3 pass; not passed: maximize (fidelity)."],
     "features": ["Layer 1: 1,024 features explain 80.3%", "Layer 2: 512 features explain 84.6%",
                  "scores 96.54% (itself 97.71%)", "selectivity 0.84 for features, 0.64 for nodes"],
     "circuits": ["1 of 2 are classified correctly", "the 9 (test image 7) is read as 4"],

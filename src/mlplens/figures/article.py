@@ -100,7 +100,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     diagram = write_diagram(trained.stack, out / plan.name)
     written += diagram
     figures.insert(0, (diagram[0], f"The {plan.architecture} net trained on "
-                                   f"{plan.train_samples} images as a diagram: its most "
+                                   f"{plan.train_samples:,} images as a diagram: its most "
                                    "important nodes and their strongest connections "
                                    "(diagram.svg has every node's numbers as tooltips)."))
     story.add("network", *figures[0], embed=True)
@@ -127,12 +127,12 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
             accuracy = trained.metrics["test_accuracy"]
             picture = render_view(view, cmap, default_scale(10),
                                   title=f"{method}, {cmap}: output nodes 0-9")
-            panels.append((f"Trained on {plan.train_samples} images "
+            panels.append((f"Trained on {plan.train_samples:,} images "
                            f"(test accuracy {accuracy:.3f})", picture))
         path = save_png(side_by_side(panels), out / f"output-{small.train_samples}-vs-"
                                                     f"{full.train_samples}-{method}.png")
         figures.append((path, f"Output nodes 0-9 of the {small.architecture} net trained on "
-                              f"{small.train_samples} vs {full.train_samples} images "
+                              f"{small.train_samples:,} vs {full.train_samples:,} images "
                               f"({method} method, {cmap}; {meaning})."))
         story.add("training-size", *figures[-1], embed=method == "seed")
 
@@ -218,7 +218,7 @@ def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
     layer = int(path.stem.split("-")[1])
     sizes = (*plan.hidden, 10)
     which = "output layer (classes 0-9)" if layer == len(sizes) else f"hidden layer {layer}"
-    return (f"{plan.architecture} net trained on {plan.train_samples} images: all "
+    return (f"{plan.architecture} net trained on {plan.train_samples:,} images: all "
             f"{sizes[layer - 1]} nodes of its {which}, {method} method in {cmap}.")
 
 

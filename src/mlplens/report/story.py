@@ -179,11 +179,14 @@ def _checks(s: Summary, nets: Nets) -> list[str]:
         verdicts = Counter(value["verdict"] for row in found["rows"]
                            for key, value in row.items() if key != "method")
         counts = ", ".join(f"{count} {verdict}" for verdict, count in sorted(verdicts.items()))
-        told.append(f"{name}, {len(found['rows'])} methods: {counts}")
+        others = [f"{row['method']} ({key.replace('_', ' ')})" for row in found["rows"]
+                  for key, value in row.items() if key != "method" and value["verdict"] != "pass"]
+        told.append(f"{name}, {len(found['rows'])} methods: {counts}"
+                    + (f"; not passed: {', '.join(others)}" if others else ""))
     return ["Does each picture mean something? Every method is checked: its pictures must "
             "change when the weights are re-initialised or the labels shuffled, and deleting "
             "the pixels it marks must hurt the prediction more than deleting random ones. "
-            f"Verdicts: {'; '.join(told)} (checks.md in each net's folder explains them)."]
+            f"Verdicts: {'. '.join(told)}. checks.md in each net's folder explains them."]
 
 
 def _features(s: Summary, nets: Nets) -> list[str]:
