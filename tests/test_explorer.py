@@ -27,7 +27,6 @@ from mlplens.report.page import (
     source_hash,
 )
 from mlplens.report.pagedata import snapshot_frames
-from mlplens.report.summary import render_report
 from mlplens.snapshots import Snapshots, spread_frames
 
 from .helpers import B1, B2, W1, W2
@@ -289,20 +288,3 @@ def test_hostile_names_are_escaped_in_the_page(tiny_stack):
     csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"',
                                   page).group(1))
     assert "script-src 'sha256-" in csp and "unsafe" not in csp
-
-
-def test_report_escapes_names_and_embeds_figures(tmp_path):
-    figure = tmp_path / "a<b>.png"
-    figure.write_bytes(b"\x89PNG fake")
-    explorer = tmp_path / "<run>" / "explorer.html"
-    page = render_report(tmp_path, [{"name": "<run>", "architecture": "784-10",
-                                     "train_samples": 60000, "epochs": 6,
-                                     "test_accuracy": 0.92421, "seconds": 1.94,
-                                     "explorer": explorer}],
-                         [(figure, 'caption "<i>"')], seconds=3.0, quick=False)
-    assert "<run>" not in page and "<i>" not in page
-    assert '<a href="&lt;run&gt;/explorer.html">&lt;run&gt;/explorer.html</a>' in page
-    assert "<td class=\"num\">60,000</td>" in page and ">0.9242<" in page and ">1.9 s<" in page
-    payload = base64.b64encode(b"\x89PNG fake").decode()
-    assert f'src="data:image/png;base64,{payload}" alt="caption &quot;&lt;i&gt;&quot;"' in page
-    assert "Quick run" not in page and "script-src &#x27;none&#x27;" in page

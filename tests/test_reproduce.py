@@ -8,6 +8,7 @@ the two test workers.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -95,11 +96,20 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
         assert f"{net}/snapshots.npz" in on_disk and f"{net}/explorer.html" in on_disk
         assert f'<a href="{net}/explorer.html">' in report
         assert '"frames":{"normalization":"minmax"' in (out / net / "explorer.html").read_text()
-    beyond_pngs = [name for name in beyond if name.endswith(".png")]
-    check_pngs = [name for name in checks if name.endswith(".png")]
-    feature_pngs = [name for name in features if name.endswith(".png")]
-    assert report.count('<img src="data:image/png;base64,') == (
-        len(pngs) + len(beyond_pngs) + len(check_pngs) + len(feature_pngs))
+    # The story: the article's sections in order, then the views beyond it; the figure each
+    # section tells embedded, every other figure linked to its file beside the page.
+    assert re.findall(r'<section id="([^"]+)"', report) == [
+        "network", "mnist", "hidden-1", "hidden-2", "output", "training-size",
+        "where-digits-write", "single-layer", "exact", "examples", "maximize", "evolution",
+        "checks", "features", "circuits", "runs"]
+    assert "<h2>6. 500 vs 2,000 images</h2>" in report
+    for name in [n for n in on_disk if n.endswith((".png", ".gif"))]:
+        assert f'<a class="file" href="{name}">' in report, name
+    assert report.count('<img src="data:image/png;base64,') == 16
     assert report.count('<img src="data:image/gif;base64,') == 1
     for accuracy in accuracies.values():
         assert f">{accuracy:.4f}<" in report
+        assert f"{accuracy:.2%}" in report
+    assert f"{summary['beyond']['median_fidelity']['mlp-2000'][1]:.3f}" in report
+    assert [c["digit"] for c in summary["circuits"]] == list(range(10))
+    assert summary["circuits"][0]["index"] == 3  # the first 0 of the test set

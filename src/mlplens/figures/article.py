@@ -19,12 +19,14 @@ from ..core.views import layer_views
 from ..data import Mnist, load_mnist
 from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
+from ..report.story import Nets, story_sections
 from ..report.summary import write_run_pages
 from .beyond_article import BeyondResults, beyond_the_article, index_section
 from .checks import QUICK_SETTINGS, CheckSettings, ChecksWritten, check_net
 from .diagram import write_circuit, write_diagram
 from .features import figure_captions, index_lines, reproduce_features
 from .layers import default_scale, render_view, visualize_stack
+from .story_figures import StoryFigures
 
 STYLES = (("seed", "viridis", "the article's method and look"),
           ("linear", "gray", "W1·…·Wk, no bias or normalisation inside the chain"))
@@ -93,13 +95,19 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
 
     log("drawing figures")
     plan, trained = runs["full"]
+    story = StoryFigures(plan.name)
+    story.add("mnist", *figures[0], embed=True)
     diagram = write_diagram(trained.stack, out / plan.name)
     written += diagram
     figures.insert(0, (diagram[0], f"The {plan.architecture} net trained on "
-                                   f"{plan.train_samples} images as a diagram: its most "
+                                   f"{plan.train_samples:,} images as a diagram: its most "
                                    "important nodes and their strongest connections "
                                    "(diagram.svg has every node's numbers as tooltips)."))
-    circuits, paths = _class_circuits(trained.stack, mnist, out / plan.name / "circuits")
+    story.add("network", *figures[0], embed=True)
+    story.add("network", diagram[1], "The same diagram as SVG, with every node's numbers as "
+                                     "tooltips.")
+    circuits, paths, class_circuits = _class_circuits(trained.stack, mnist,
+                                                      out / plan.name / "circuits")
     written += paths
     for plan, trained in runs.values():
         stack = trained.stack
@@ -109,6 +117,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
             for path in result.paths:
                 if path.suffix == ".png":
                     figures.append((path, _caption(plan, path, method, cmap)))
+                    story.add_layer(plan.name, method, *figures[-1], len(stack.layers))
 
     for method, cmap, meaning in STYLES:
         panels = []
@@ -118,13 +127,14 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
             accuracy = trained.metrics["test_accuracy"]
             picture = render_view(view, cmap, default_scale(10),
                                   title=f"{method}, {cmap}: output nodes 0-9")
-            panels.append((f"Trained on {plan.train_samples} images "
+            panels.append((f"Trained on {plan.train_samples:,} images "
                            f"(test accuracy {accuracy:.3f})", picture))
         path = save_png(side_by_side(panels), out / f"output-{small.train_samples}-vs-"
                                                     f"{full.train_samples}-{method}.png")
         figures.append((path, f"Output nodes 0-9 of the {small.architecture} net trained on "
-                              f"{small.train_samples} vs {full.train_samples} images "
+                              f"{small.train_samples:,} vs {full.train_samples:,} images "
                               f"({method} method, {cmap}; {meaning})."))
+        story.add("training-size", *figures[-1], embed=method == "seed")
 
     figures += circuits
 
@@ -134,6 +144,8 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         [(f"{runs[key][0].train_samples} images", runs[key][1].snapshots)
          for key in ("small", "full")], mnist, out, log, quick)
     written += beyond.written
+    for figure in beyond.figures:
+        story.add_beyond(*figure)
     checks = {}
     for key in ("full", "single"):
         plan, trained = runs[key]
@@ -141,29 +153,34 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                                       out / "checks" / plan.name,
                                       QUICK_SETTINGS if quick else CheckSettings(seed=seed), log)
         written += checks[plan.name].paths
+        story.add_checks(plan.name, checks[plan.name].figures)
     full_name, full_stack = runs["full"][0].name, runs["full"][1].stack
     features = reproduce_features(full_stack, full_name, mnist, out, quick, seed, log)
     feature_figures = figure_captions(full_name, features)
     written += [path for report in features for path in report.paths]
+    story.add_features(feature_figures)
+    story.add_circuits(circuits)
 
     seconds = time.perf_counter() - started
     summary = {
         "quick": quick,
         "seed": seed,
-        "data": {"source": mnist.source, "path": str(mnist.path)},
+        "data": {"source": mnist.source, "path": str(mnist.path), "train": len(mnist.x_train),
+                 "test": len(mnist.x_test)},
         "runs": {plan.name: trained.metrics for plan, trained in runs.values()},
-        "beyond": {"median_fidelity": beyond.median_fidelity, "dead_nodes": beyond.dead_nodes,
+        "beyond": {"reference": beyond.reference, "median_fidelity": beyond.median_fidelity, "dead_nodes": beyond.dead_nodes,
                    "edge_ink_counts": beyond.edges, "seconds": beyond.seconds},
         "checks": {name: {"rows": found.rows, "seconds": found.seconds}
                    for name, found in checks.items()},
         "features": {full_name: [report.summary() for report in features]},
+        "circuits": class_circuits,
         "seconds": round(seconds, 1),
     }
     written.append(write_json(out / "summary.json", summary))
     written += [path for path, _ in figures if path not in written]
-    check_figures = [figure for found in checks.values() for figure in found.figures]
-    written += write_run_pages(out, runs, figures + beyond.figures + check_figures
-                               + feature_figures, mnist, quick, started, log)
+    nets = Nets(small.name, full.name, runs["single"][0].name)
+    written += write_run_pages(out, runs, story_sections(summary, nets, story.sections), mnist,
+                               quick, started, log)
     feature_section = (index_lines(full_name, features, quick) + ["", "### Figures", ""]
                        + _figure_lines(out, feature_figures))
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
@@ -172,9 +189,11 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     return written
 
 
-def _class_circuits(stack: DenseStack, mnist: Mnist, folder: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
-    """The circuit of the first test image of each class: why the net says what it says."""
-    figures, paths = [], []
+def _class_circuits(stack: DenseStack, mnist: Mnist, folder: Path
+                    ) -> tuple[list[tuple[Path, str]], list[Path], list[dict[str, int]]]:
+    """The circuit of the first test image of each class: why the net says what it says; its
+    figures, the files written, and each image's index and prediction."""
+    figures, paths, found = [], [], []
     for digit in range(10):
         index = int((mnist.y_test == digit).argmax())
         written, circuit = write_circuit(stack, mnist.x_test[index], folder, label=digit,
@@ -183,10 +202,11 @@ def _class_circuits(stack: DenseStack, mnist: Mnist, folder: Path) -> tuple[list
         paths += written
         predicted = circuit.attribution.target
         verdict = "correctly" if predicted == digit else f"wrongly, as {predicted}"
+        found.append({"digit": digit, "index": index, "predicted": int(predicted)})
         figures.append((written[0], f"The circuit of test image {index}, a {digit} "
                                     f"(classified {verdict}): the nodes and edges that carry "
                                     f"90% of its logit; circuit-{digit}.json has the numbers."))
-    return figures, paths
+    return figures, paths, found
 
 
 def _figure_lines(out: Path, figures: list[tuple[Path, str]]) -> list[str]:
@@ -198,7 +218,7 @@ def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
     layer = int(path.stem.split("-")[1])
     sizes = (*plan.hidden, 10)
     which = "output layer (classes 0-9)" if layer == len(sizes) else f"hidden layer {layer}"
-    return (f"{plan.architecture} net trained on {plan.train_samples} images: all "
+    return (f"{plan.architecture} net trained on {plan.train_samples:,} images: all "
             f"{sizes[layer - 1]} nodes of its {which}, {method} method in {cmap}.")
 
 

@@ -1,0 +1,69 @@
+"""Which of reproduce's figures goes in which section of report.html, and which are embedded.
+
+The page embeds the figure the article shows in each of its sections and one or two telling
+figures of each later section; every other figure is linked to its file beside the report, so
+the page stays small enough to open at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from ..report.story import Figure
+
+# Beyond-the-article figures, by the method folder they are written in: (section, the file
+# stems embedded for the 60,000-image net).
+BY_METHOD = {"gradient": ("exact", ("fidelity-2", "per-class")),
+             "examples": ("examples", ("examples-1",)),
+             "maximize": ("maximize", ("layer-3",))}
+EMBEDDED_CHECKS = ("randomization-curves", "deletion-insertion")
+EMBEDDED_FEATURES = ("features-linear",)
+
+
+class StoryFigures:
+    """Figures collected section by section, in the order they are added."""
+
+    def __init__(self, full: str) -> None:
+        self.full = full  # the run whose figures the story embeds
+        self.sections: dict[str, list[Figure]] = defaultdict(list)
+
+    def add(self, section: str, path: Path, caption: str, embed: bool = False) -> None:
+        self.sections[section].append(Figure(path, caption, embed))
+
+    def add_layer(self, run: str, method: str, path: Path, caption: str, depth: int) -> None:
+        """A layer mosaic of one of the article's nets (layer-K.png of a `depth`-layer net)."""
+        layer = int(path.stem.split("-")[1])
+        if depth == 1:
+            section = "single-layer"
+        else:
+            section = "output" if layer == depth else f"hidden-{layer}"
+        embed = method == "seed" and (run == self.full or depth == 1)
+        self.add(section, path, caption, embed)
+
+    def add_beyond(self, path: Path, caption: str) -> None:
+        """A figure of `beyond_the_article`, placed by the method folder it is in."""
+        if path.parent.name in BY_METHOD:
+            section, stems = BY_METHOD[path.parent.name]
+            embed = path.parent.parent.name == self.full and path.stem in stems
+            self.add(section, path, caption, embed)
+        elif path.stem in ("where-digits-write", "evolution"):
+            self.add(path.stem, path, caption, embed=True)
+        else:
+            self.add("other-methods", path, caption)
+
+    def add_checks(self, run: str, figures: list[tuple[Path, str]]) -> None:
+        for path, caption in figures:
+            self.add("checks", path, caption, run == self.full and path.stem in EMBEDDED_CHECKS)
+
+    def add_features(self, figures: list[tuple[Path, str]]) -> None:
+        """Feature figures, the last layer's first kinds embedded."""
+        last = max((path.parent.name for path, _ in figures), default="")
+        for path, caption in figures:
+            self.add("features", path, caption,
+                     path.parent.name == last and path.stem in EMBEDDED_FEATURES)
+
+    def add_circuits(self, figures: list[tuple[Path, str]]) -> None:
+        """The circuits, the first one embedded."""
+        for k, (path, caption) in enumerate(figures):
+            self.add("circuits", path, caption, embed=k == 0)
