@@ -23,7 +23,7 @@ _SLOT = re.compile(r"\{\{(\w+)\}\}")
 # page's one inline script: the pure parts first, then the parts of the page, then main. Each
 # file only declares functions and constants; the script's last line starts the page.
 EXPLORER_SCRIPTS = ("decode", "net", "mnist_like", "image_input", "pen", "enough_ink", "paint",
-                    "format", "pad", "bars", "strips", "node_panel", "gallery",
+                    "format", "pad", "image_loader", "bars", "strips", "node_panel", "gallery",
                     "training", "main")
 
 
