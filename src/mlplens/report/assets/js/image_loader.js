@@ -34,7 +34,7 @@ function createImageLoader({elements, show, shownPicture}) {
     let image;
     try {
       image = await decode(blob);
-    } catch (error) {
+    } catch {
       say(name + ' could not be decoded: a damaged ' + kind + ' file?');
       return;
     }
