@@ -14,7 +14,7 @@ import pytest
 from mlplens import DenseStack, layer_views
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import activate, pre_activations
-from mlplens.core.mnist_like import (MIN_INK, MIN_ROWS, PEN, box_weights, enough_ink,
+from mlplens.core.mnist_like import (MIN_INK, MIN_ROWS, PEN, as_is, box_weights, enough_ink,
                                      mean_stroke_width, mnist_like, pen_ink, strokes_like)
 from mlplens.core.node_statistics import node_statistics
 from mlplens.errors import MlplensError
@@ -139,6 +139,15 @@ def test_mnist_like_pulls_the_box_towards_the_mass_and_keeps_it_inside():
     out = mnist_like(ink)
     columns = np.flatnonzero(out.any(axis=0))
     assert columns[0] == 8 and columns[-1] == 27  # clamped: the box cannot leave the field
+
+
+def test_as_is_only_resizes_by_area():
+    blocks = np.arange(784).reshape(28, 28) * 37 % 256
+    # Each output pixel is the mean of a 2x3 block: no crop, no centring, no inversion.
+    grey = np.repeat(np.repeat(blocks, 2, axis=0), 3, axis=1) / 255
+    np.testing.assert_array_equal(as_is(grey), blocks)
+    np.testing.assert_array_equal(as_is(np.full((5, 9), 0.4)), np.full((28, 28), 102))
+    np.testing.assert_array_equal(as_is(blocks / 255), blocks)
 
 
 def test_strokes_like_draws_with_the_same_pen_at_any_size():

@@ -7,19 +7,22 @@ One small net trained on real MNIST (with training snapshots) and its page, writ
 
 from __future__ import annotations
 
+import base64
 import json
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from mlplens import DenseStack, layer_views, load_stack
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import as_inputs, predict
 from mlplens.core.methods import METHODS
-from mlplens.core.mnist_like import mean_stroke_width, strokes_like
+from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
+from mlplens.digit_image import read_digit
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames
@@ -232,6 +235,115 @@ def test_drawing_changes_the_prediction_and_the_activations(page, run, shots):
     with _redrawn(page):
         page.page.locator("#clear").click()
     np.testing.assert_array_equal(page.js("() => window.mlplens.probabilities()"), blank[0])
+
+
+@pytest.fixture(scope="module")
+def pictures(mnist, tmp_path_factory) -> dict[str, Path]:
+    """Real MNIST test digits as people's pictures are: dark ink on light paper, in colour, of
+    another size and shape than 28x28; as a PNG and as a JPEG."""
+    folder = tmp_path_factory.mktemp("pictures")
+    paper = [Image.fromarray(255 - mnist.x_test[i]).resize(size, Image.Resampling.BICUBIC)
+             .convert("RGB") for i, size in ((3, (47, 61)), (18, (90, 75)))]
+    paper[0].save(folder / "zero.png")
+    paper[1].save(folder / "three.jpg", quality=90)
+    (folder / "notes.txt").write_text("a shopping list, not a digit\n")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    return {path.name: path for path in folder.iterdir()}
+
+
+def _load_picture(page: Page, how: str, path: Path, wait: bool = True) -> None:
+    """Give the page a file as a user would: through the file picker, dropped on the pad, or
+    pasted; a File built in the page from the file's bytes for the last two."""
+    since = page.js("() => Number(document.body.dataset.frame)")
+    if how == "picker":
+        page.page.set_input_files("#image-file", path)
+    else:
+        page.js("""([how, name, data]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name));
+            const event = how === 'drop'
+                ? new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true})
+                : new ClipboardEvent('paste', {clipboardData: transfer, bubbles: true,
+                                               cancelable: true});
+            (how === 'drop' ? document.getElementById('pad') : document.body).dispatchEvent(event);
+        }""", [how, path.name, base64.b64encode(path.read_bytes()).decode("ascii")])
+    if wait:
+        page.page.wait_for_function("(since) => Number(document.body.dataset.frame) > since",
+                                    arg=since)
+
+
+def _input(page: Page) -> np.ndarray:
+    return np.array(page.js("() => window.mlplens.input()"), np.uint8).reshape(28, 28)
+
+
+def _as_is(path: Path) -> np.ndarray:
+    """The NumPy reference of "use as is": Pillow's greyscale, area-averaged to 28x28."""
+    with Image.open(path) as picture:
+        return as_is(np.asarray(picture.convert("L"), np.float64) / 255)
+
+
+def _choose_mode(page: Page, mode: str) -> None:
+    """The mode menu; a change redoes the picture shown, so the page redraws."""
+    with _redrawn(page):
+        page.page.select_option("#image-mode", mode)
+
+
+def test_a_picture_loads_by_picker_drop_and_paste_as_the_numpy_references_make_it(
+        page, pictures, shots):
+    png, jpeg = pictures["zero.png"], pictures["three.jpg"]
+    note = page.page.locator("#input-note")
+    _load_picture(page, "picker", png)
+    np.testing.assert_array_equal(_input(page), read_digit(png))
+    assert "zero.png made MNIST-like (inverted, fitted into 20×20" in note.text_content()
+    page.page.screenshot(path=shots / "picture-mnist-like.png")
+    _choose_mode(page, "as-is")
+    np.testing.assert_array_equal(_input(page), _as_is(png))
+    assert "zero.png as it is, area-averaged to 28×28" in note.text_content()
+    # Chromium and Pillow both decode JPEG with libjpeg-turbo, but may be built with other IDCT
+    # or chroma upsampling choices: a pixel's grey may differ by one level, not more.
+    _load_picture(page, "drop", jpeg)
+    assert np.abs(_input(page).astype(int) - _as_is(jpeg)).max() <= 1
+    _choose_mode(page, "mnist-like")
+    dropped = _input(page)
+    assert np.abs(dropped.astype(int) - read_digit(jpeg)).max() <= 1
+    assert page.page.locator("#verdict").text_content().startswith("It reads ")
+    _load_picture(page, "paste", png)
+    np.testing.assert_array_equal(_input(page), read_digit(png))
+    page.page.screenshot(path=shots / "picture-pasted.png")
+    with _redrawn(page):
+        page.page.keyboard.press("u")  # undo: back to the dropped picture
+    np.testing.assert_array_equal(_input(page), dropped)
+
+
+def test_a_file_that_is_no_picture_is_refused_in_one_line(page, pictures):
+    message = page.page.locator("#image-message")
+    before = _input(page)
+    for name, said in (("notes.txt", "notes.txt is not a PNG or JPEG image."),
+                       ("broken.png", "broken.png could not be decoded: a damaged PNG file?")):
+        _load_picture(page, "drop", pictures[name], wait=False)
+        page.page.wait_for_function("(said) => document.getElementById('image-message')"
+                                    ".textContent === said", arg=said)
+        assert message.is_visible()
+    page.js("""() => {
+        const text = new DataTransfer();
+        text.setData('text/plain', '7');
+        document.body.dispatchEvent(new ClipboardEvent('paste', {clipboardData: text,
+                                                                 bubbles: true}));
+    }""")
+    assert message.text_content() == "Nothing to load: the clipboard holds no image file."
+    np.testing.assert_array_equal(_input(page), before)
+    # From the keyboard: the button, then I anywhere, open the file picker. Each opening is
+    # counted and its dialog cancelled in the page: the picker is the browser's, not the page's.
+    page.js("""() => { window.opened = 0; document.getElementById('image-file')
+        .addEventListener('click', (event) => { window.opened++; event.preventDefault(); }); }""")
+    page.page.locator("#load-image").focus()
+    page.page.keyboard.press("Enter")
+    page.page.locator("#undo").focus()
+    page.page.keyboard.press("i")
+    assert page.js("() => window.opened") == 2
+    _load_picture(page, "picker", pictures["zero.png"])
+    assert not message.is_visible()
 
 
 def test_clicking_a_node_shows_its_pictures_and_the_slider_steps_them(page, run, mnist, shots):

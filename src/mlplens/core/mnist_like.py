@@ -10,8 +10,12 @@ Two ways in, one way out (`place_by_mass`):
   with a pen of MNIST's mean stroke width (`PEN`), so the strokes are as thick as MNIST's
   whatever the drawing's size.
 
-The page does exactly this (report/assets/js/mnist_like.js and pen.js); these functions are the
-reference its tests compare against. `mean_stroke_width` is the measure `PEN` was chosen by.
+And one way around: `as_is`, a loaded picture taken as it is (the explorer's other choice), is
+only resized to 28x28 by area averaging: no crop, no centring, its aspect ratio not kept.
+
+The page does exactly this (report/assets/js/mnist_like.js, image_input.js and pen.js); these
+functions are the reference its tests compare against. `mean_stroke_width` is the measure `PEN`
+was chosen by.
 """
 
 from __future__ import annotations
@@ -86,6 +90,15 @@ def mnist_like(ink: np.ndarray) -> np.ndarray:
     new_h = max(1, round_half_up(height * BOX / longer))
     new_w = max(1, round_half_up(width * BOX / longer))
     return place_by_mass(box_weights(height, new_h) @ crop @ box_weights(width, new_w).T)
+
+
+def as_is(grey: np.ndarray) -> np.ndarray:
+    """Greyscale (H, W) in [0, 1] (any size) -> uint8 (28, 28) by area averaging alone;
+    pixels = round_half_up(255 * value)."""
+    grey = np.asarray(grey, dtype=np.float64)
+    height, width = grey.shape
+    small = box_weights(height, FIELD) @ grey @ box_weights(width, FIELD).T
+    return np.clip(np.floor(small * 255 + 0.5), 0, 255).astype(np.uint8)
 
 
 def pen_ink(strokes: Sequence[np.ndarray], shape: tuple[int, int], pen: float = PEN

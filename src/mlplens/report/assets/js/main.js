@@ -16,7 +16,9 @@ function startExplorer() {
   const gray = grayPalette();
 
   const state = {
-    history: [],  // undo stack of drawings {base: test digit or null, strokes}; the last is shown
+    // Undo stack of drawings {base, strokes}; the last is shown. base: null (a blank pad) or
+    // {pixels, label, index} (a test digit) or {pixels, label, picture} (a loaded image).
+    history: [],
     stroke: null,  // the stroke being drawn
     pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), note: '', result: null,
     enough: false,  // ink enough to be read as a digit: else the page asks for one
@@ -67,6 +69,10 @@ function startExplorer() {
   $('clear').addEventListener('click', clearPad);
   $('undo').addEventListener('click', undo);
   $('random').addEventListener('click', randomDigit);
+  const loader = createImageLoader({
+    elements: {button: $('load-image'), file: $('image-file'), mode: $('image-mode'),
+               message: $('image-message')},
+    show: loadImage, shownPicture: () => (shownDrawing().base || {}).picture});
   document.addEventListener('keydown', (event) => {
     const target = event.target;
     if (target instanceof HTMLSelectElement || target instanceof HTMLInputElement) return;
@@ -80,6 +86,7 @@ function startExplorer() {
     if (key === 'c') clearPad();
     else if (key === 'u') undo();
     else if (key === 'r') randomDigit();
+    else if (key === 'i') loader.open();
     else if (key === 'escape') strips.hideTooltip();
   });
   let resizeTimer = null;
@@ -101,7 +108,12 @@ function startExplorer() {
     refresh();
   }
   function loadTestDigit(index) {
-    pushDrawing({base: index, strokes: []});
+    pushDrawing({base: {pixels: digitPixels(index), index: index,
+                        label: 'test digit #' + index + ', labelled ' + digits.labels[index]},
+                 strokes: []});
+  }
+  function loadImage(pixels, label, picture) {
+    pushDrawing({base: {pixels: pixels, label: label, picture: picture}, strokes: []});
   }
   function clearPad() {
     const shown = shownDrawing();
@@ -203,20 +215,21 @@ function startExplorer() {
 
   function refresh() {
     const shown = shownDrawing();
-    pad.paint(shown.base === null ? null : digitPixels(shown.base),
+    pad.paint(shown.base === null ? null : shown.base.pixels,
               state.stroke ? shown.strokes.concat([state.stroke]) : shown.strokes);
     updateInput();
   }
-  // What the network gets from the pad: a test digit as it is (with any strokes drawn on it
-  // where they are), or the strokes alone scaled into MNIST's box and drawn at its pen width.
+  // What the network gets from the pad: a test digit or a loaded image as it is (with any
+  // strokes drawn on it where they are), or the strokes alone scaled into MNIST's box and drawn
+  // at its pen width.
   function updateInput() {
     const started = performance.now();
     const shown = shownDrawing();
     const strokes = state.stroke ? shown.strokes.concat([state.stroke]) : shown.strokes;
     if (shown.base !== null) {
-      const label = 'test digit #' + shown.base + ', labelled ' + digits.labels[shown.base];
-      setInput(strokes.length ? strokesOnto(digitPixels(shown.base), strokes, W / pad.width, data.pen)
-                              : digitPixels(shown.base),
+      const label = shown.base.label;
+      setInput(strokes.length ? strokesOnto(shown.base.pixels, strokes, W / pad.width, data.pen)
+                              : shown.base.pixels,
                strokes.length ? label + ', with your strokes' : label);
     } else {
       setInput(strokesLike(strokes, data.pen),
@@ -234,8 +247,9 @@ function startExplorer() {
     });
   }
   function randomDigit() {
+    const shown = shownDrawing().base;
     let index = Math.floor(Math.random() * digits.count);
-    if (digits.count > 1 && index === shownDrawing().base) index = (index + 1) % digits.count;
+    if (digits.count > 1 && shown && index === shown.index) index = (index + 1) % digits.count;
     loadTestDigit(index);
   }
 
