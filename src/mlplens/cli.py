@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -91,28 +92,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _stop_on(signal_number: int, _frame: object) -> None:
-    import signal
-
     if signal_number == signal.SIGINT:
         stop(KeyboardInterrupt())
     else:
         stop(Terminated(signal_number, signal.Signals(signal_number).name))
 
 
-def _unwind_on_signals() -> None:
-    """SIGTERM and SIGHUP unwind the program like Ctrl-C does, so that every temporary file is
-    removed on the way out; all three wait for the end of a `stops_held` block (only the main
-    thread of a program can set signal handlers)."""
-    import signal
+STOP_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+
+
+def _handle_stops(handler: object) -> dict[int, object]:
+    """Install `handler` for the stop signals; the handlers it replaced (none outside the main
+    thread, the only one that may set them)."""
     import threading
 
-    if threading.current_thread() is threading.main_thread():
-        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-            signal.signal(number, _stop_on)
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {number: signal.signal(number, handler)
+            for number in (getattr(signal, name) for name in STOP_SIGNALS)}
+
+
+def _exit_at_once(signal_number: int, _frame: object) -> None:
+    """After the work: the process is on its way out, with nothing left to clean up."""
+    print(f"{PROG}: stopped by {signal.Signals(signal_number).name}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(128 + signal_number)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _unwind_on_signals()
+    """Run one command. SIGTERM and SIGHUP unwind it like Ctrl-C does, so that every temporary
+    file is removed on the way out; all three wait for the end of a `stops_held` block."""
+    previous = _handle_stops(_stop_on)
+    try:
+        return _run(argv)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def entry() -> int:
+    """The `mlplens` program: `main`, then a stop that lands while the interpreter shuts down
+    ends the process at once (raised inside Python's own clean-up, it would be printed as an
+    ignored exception with a traceback)."""
+    code = main()
+    _handle_stops(_exit_at_once)
+    return code
+
+
+
+def _run(argv: Sequence[str] | None) -> int:
     # mlplens' own work runs on JAX, whatever backend the environment names for Keras.
     os.environ["KERAS_BACKEND"] = "jax"
     try:
