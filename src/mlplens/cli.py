@@ -14,7 +14,14 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import MlplensError, Terminated, printable, stop
+from .errors import (
+    MlplensError,
+    Terminated,
+    caused_by_stop,
+    nothing_to_clean_up,
+    printable,
+    stop,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no `typing` at start-up: each import costs start time
@@ -91,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop_on(signal_number: int, _frame: object) -> None:
+def _stop_on(signal_number: int, frame: object) -> None:
+    if nothing_to_clean_up():  # e.g. while modules load: raising there would be garbled
+        _exit_at_once(signal_number, frame)
     if signal_number == signal.SIGINT:
         stop(KeyboardInterrupt())
     else:
@@ -113,8 +122,11 @@ def _handle_stops(handler: object) -> dict[int, object]:
 
 
 def _exit_at_once(signal_number: int, _frame: object) -> None:
-    """After the work: the process is on its way out, with nothing left to clean up."""
-    print(f"{PROG}: stopped by {signal.Signals(signal_number).name}", file=sys.stderr)
+    """End the process now: nothing is left to clean up (no temporary file, no claimed folder),
+    before the work or after it."""
+    name = signal.Signals(signal_number).name
+    print(f"{PROG}: " + ("interrupted" if name == "SIGINT" else f"stopped by {name}"),
+          file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(128 + signal_number)
@@ -153,10 +165,20 @@ def _run(argv: Sequence[str] | None) -> int:
     except MlplensError as exc:
         print(f"{PROG}: error: {printable(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Terminated as exc:
+    except (KeyboardInterrupt, Terminated) as exc:
+        return _stopped(exc)
+    except Exception as exc:  # a stop that a library turned into an error of its own
+        stop_behind = caused_by_stop(exc)
+        if stop_behind is None:
+            raise
+        return _stopped(stop_behind)
+    return 0
+
+
+def _stopped(exc: BaseException) -> int:
+    """The one line and the conventional exit code of a stopped run."""
+    if isinstance(exc, Terminated):
         print(f"{PROG}: stopped by {exc.name}", file=sys.stderr)
         return 128 + exc.signal_number
-    return 0
+    print(f"{PROG}: interrupted", file=sys.stderr)
+    return 130

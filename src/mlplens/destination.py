@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import MlplensError, Terminated
+from .errors import MlplensError, Terminated, cleanup_pending
 
 MANIFEST = ".mlplens-manifest.json"
 _PATH_MAX = 4096
@@ -152,8 +152,12 @@ def claimed_folder(path: str | os.PathLike[str], command: str) -> Iterator[Path]
     folder is refused with one line while the first holds it. A run that fails removes what it
     wrote (an incomplete set of figures would pass for a whole one); one stopped by the user
     (Ctrl-C, SIGTERM) keeps its whole files; one that wrote nothing leaves no folder behind."""
+    with cleanup_pending():  # a stop must unwind through here, to settle the manifest
+        yield from _claimed(Path(path), command)
+
+
+def _claimed(folder: Path, command: str) -> Iterator[Path]:
     global _recording
-    folder = Path(path)
     created = _nearest_existing(folder).absolute()  # every folder below it is made here
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ class Terminated(BaseException):
 
 
 _held = 0  # how many `stops_held` blocks are running
+_cleanups = 0  # how many things a stop must undo on its way out (temporary files, claims)
 _pending: BaseException | None = None  # a stop that arrived inside one
 
 
@@ -53,6 +54,35 @@ def stops_held() -> Iterator[None]:
         if not _held and _pending is not None:
             exception, _pending = _pending, None
             raise exception
+
+
+@contextmanager
+def cleanup_pending() -> Iterator[None]:
+    """While this block runs, a stop must unwind through it (to remove a temporary file or
+    release a claimed folder); outside every such block there is nothing to undo."""
+    global _cleanups
+    _cleanups += 1
+    try:
+        yield
+    finally:
+        _cleanups -= 1
+
+
+def nothing_to_clean_up() -> bool:
+    """Whether a stop may end the process at once: no temporary file, no claimed folder."""
+    return _cleanups == 0 and _held == 0
+
+
+def caused_by_stop(exc: BaseException) -> BaseException | None:
+    """The stop (Terminated, KeyboardInterrupt) behind `exc`, if a library turned it into an
+    error of its own (a stop that lands inside a C extension's import becomes an ImportError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (Terminated, KeyboardInterrupt)):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def printable(text: object) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .destination import describe_os_error, record_written, write_target
-from .errors import MlplensError, stops_held
+from .errors import MlplensError, cleanup_pending, stops_held
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,21 +33,22 @@ def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
     final = Path(final)
     target = write_target(final)
     tmp: Path | None = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with stops_held():  # a stop between creating and naming would orphan the file
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
-                                            suffix=f".part{target.suffix}", dir=target.parent)
-            tmp = Path(tmp_name)
-        os.close(fd)
-        yield tmp
-        tmp.chmod(0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other users
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise MlplensError(f"{final}: cannot write ({describe_os_error(exc)})") from None
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    with cleanup_pending():  # a stop now must unwind through here, to remove the temporary
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with stops_held():  # a stop between creating and naming would orphan the file
+                fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                                suffix=f".part{target.suffix}", dir=target.parent)
+                tmp = Path(tmp_name)
+            os.close(fd)
+            yield tmp
+            tmp.chmod(0o666 & ~_umask())  # mkstemp's 0600 would hide outputs from other users
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise MlplensError(f"{final}: cannot write ({describe_os_error(exc)})") from None
+        finally:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
     record_written(target)
 
 
