@@ -24,7 +24,7 @@ _SLOT = re.compile(r"\{\{(\w+)\}\}")
 # file only declares functions and constants; the script's last line starts the page.
 EXPLORER_SCRIPTS = ("decode", "net", "interventions", "circuit", "mnist_like", "image_input", "pen", "enough_ink", "paint",
                     "format", "pad", "image_loader", "bars", "strips", "node_panel", "gallery",
-                    "training", "main")
+                    "training", "intervention_controls", "circuit_panel", "main")
 
 
 def asset(*path: str) -> str:
