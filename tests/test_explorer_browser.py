@@ -281,10 +281,13 @@ def test_the_circuit_and_interventions_equal_numpys_on_real_test_digits(page, ru
           f"relative difference: node contributions {worst['nodes']:.2g}, edges "
           f"{worst['edges']:.2g}")
     assert max(worst.values()) < 1e-6
-    held = intervene(stack, inputs, ablate=ABLATE, clamp=CLAMP)
+    held = intervene(stack, inputs, ablate=ABLATE, clamp=CLAMP)  # NumPy's float32
     for k, wanted in enumerate(held):
         got = np.array([r["a"][k] for r in results])
         np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-5 * np.abs(wanted).max())
+    print("intervened activations JS vs NumPy, largest difference relative to the layer's "
+          "largest: " + ", ".join(f"{_relative(np.array([r['a'][k] for r in results]), w):.2g}"
+                                  for k, w in enumerate(held)))
     assert all(r["a"][0][3] == r["a"][0][7] == 0 and r["a"][1][5] == 2.5 for r in results)
     np.testing.assert_array_equal(np.array([r["p"] for r in results]).argmax(axis=1),
                                   held[-1].argmax(axis=1))
@@ -300,10 +303,17 @@ def test_the_circuit_panel_traces_a_node_and_the_node_panel_switches_it_off(page
     with _redrawn(page):
         page.page.mouse.click(box["x"] + at[0], box["y"] + at[1])
     assert page.js("() => window.mlplens.state.selected") == {"layer": 0, "node": kept[0]}
+    assert page.page.locator("#circuit").bounding_box() == box  # it stays under the pointer
     traced = page.js("() => window.mlplens.state.traced.nodes")
     assert traced[0] == [kept[0]] and len(traced[1]) == 3 and len(traced[2]) == 3
     page.page.mouse.move(box["x"] + at[0], box["y"] + at[1])
     assert page.page.locator("#circuit-tip").text_content().startswith(f"layer 1 node {kept[0]} · ")
+    # An edge of the trace (into the traced node, from the input): its numbers on hover.
+    middle = page.js(f"() => window.mlplens.circuitEdgeMiddle(0, -1, {kept[0]})")
+    page.page.mouse.move(box["x"] + middle[0], box["y"] + middle[1])
+    text = page.page.locator("#circuit-tip").text_content()
+    assert text.startswith(f"input → layer 1 node {kept[0]} · Σ pixel × weight "), text
+    assert " · contribution " in text
     before = page.js("() => window.mlplens.probabilities()")
     with _redrawn(page):
         page.page.locator("#node-intervene button", has_text="Switch off").click()
@@ -313,6 +323,7 @@ def test_the_circuit_panel_traces_a_node_and_the_node_panel_switches_it_off(page
     assert page.js("() => window.mlplens.probabilities()") != before
     assert kept[0] not in page.js("() => window.mlplens.circuit().nodes[0]")
     page.js("() => { window.mlplens.state.timings.length = 0; }")
+    page.page.locator("#pad").scroll_into_view_if_needed()
     _stroke(page, [(0.2, 0.3), (0.8, 0.5), (0.3, 0.8)], steps=30)  # on the digit: many updates
     timings = page.js("() => window.mlplens.state.timings.map((t) => t.update)")
     print(f"\nupdate per pointer frame with the circuit, a trace and an intervention: median "
@@ -499,8 +510,9 @@ def test_a_phone_sized_page_fits_and_shows_a_tapped_node(browser, run, shots):
 def test_a_wide_page_says_what_lies_below_and_maps_colours_by_sign(page):
     below = page.page.locator("nav.below")
     assert below.is_visible() and below.bounding_box()["y"] < 800
-    assert below.text_content().split() == ["Below:", "Watch", "it", "learn", "·", "every",
-                                            "node", "of", "a", "layer"]
+    assert below.text_content().split() == ["Below:", "the", "circuit", "of", "this", "input,",
+                                            "and", "interventions", "·", "Watch", "it", "learn",
+                                            "·", "every", "node", "of", "a", "layer"]
     page.page.select_option("#cmap", "RdBu_r")
     legends = dict(zip(page.page.locator(".picture").evaluate_all(
         "(nodes) => nodes.map((n) => n.dataset.method)"),

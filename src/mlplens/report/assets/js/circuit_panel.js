@@ -26,7 +26,8 @@ function distanceToSegment(px, py, x1, y1, x2, y2) {
 }
 
 // elements: canvas, tip, note, keep (a <select>), topk (an <input>), clear (a button).
-// picture(k, node): a canvas of the node's picture, or null; select(k, node) opens a node;
+// picture(k, node): a canvas of the node's picture, or null; select(k, node, follow, stay)
+// opens a node;
 // setTrace(trace or null), setKeep(share), setTraceK(k) change the state.
 function createCircuitPanel({elements, layers, state, picture, select, setTrace, setKeep,
                              setTraceK}) {
@@ -68,7 +69,7 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
   canvas.addEventListener('click', (event) => {
     const hit = hitAt(event);
     if (hit && hit.node !== undefined && hit.layer >= 0) {
-      select(hit.layer, hit.node);
+      select(hit.layer, hit.node, false, true);
       setTrace({layer: hit.layer, node: hit.node});
     } else if (!hit) setTrace(null);
   });
@@ -219,5 +220,10 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
     const at = hits.nodes.find((h) => h.layer === k && h.node === node);
     return at ? [at.x + at.s / 2, at.y + at.s / 2] : null;
   }
-  return {render: render, nodeCentre: nodeCentre};
+  // The middle of the drawn edge source -> target into layer k, or null: for tests.
+  function edgeMiddle(k, source, target) {
+    const at = hits.edges.find((e) => e.layer === k && e.source === source && e.target === target);
+    return at ? [(at.x1 + at.x2) / 2, (at.y1 + at.y2) / 2] : null;
+  }
+  return {render: render, nodeCentre: nodeCentre, edgeMiddle: edgeMiddle};
 }

@@ -60,17 +60,27 @@ function startExplorer() {
     methods: data.methods, layers, state, pictures, palette, chooseMethod: setGalleryMethod,
     select});
 
-  const editorOptions = {layers, state, apply: intervene, release: release};
-  const editors = [createInterventionEditor($('node-intervene'), editorOptions),
-                   createInterventionEditor($('circuit-intervene'), editorOptions)];
+  // What is done in the circuit panel leaves it where it is on the screen, though the node
+  // panel above it grows or shrinks with the node and its interventions.
+  const steady = (change) => (...args) => {
+    const before = $('circuit-panel').getBoundingClientRect().top;
+    change(...args);
+    window.scrollBy(0, $('circuit-panel').getBoundingClientRect().top - before);
+  };
+  const editors = [
+    createInterventionEditor($('node-intervene'), {layers, state, apply: intervene, release}),
+    createInterventionEditor($('circuit-intervene'), {layers, state, apply: steady(intervene),
+                                                      release: steady(release)})];
   const interventionList = createInterventionList({
     elements: {list: $('intervention-list'), undo: $('intervention-undo'),
                reset: $('intervention-reset'), note: $('intervention-note')},
-    state, remove: release, undo: undoIntervention, reset: resetInterventions});
+    state, remove: steady(release), undo: steady(undoIntervention),
+    reset: steady(resetInterventions)});
   const circuitPanel = createCircuitPanel({
     elements: {canvas: $('circuit'), tip: $('circuit-tip'), note: $('circuit-note'),
                keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear')},
-    layers, state, picture: nodePicture, select, setTrace, setKeep, setTraceK});
+    layers, state, picture: nodePicture, select: steady(select), setTrace: steady(setTrace),
+    setKeep, setTraceK});
 
   const cmapSelect = $('cmap');
   for (const name of Object.keys(palettes)) {
@@ -217,10 +227,11 @@ function startExplorer() {
     if (state.timings.length > 500) state.timings.shift();
   }
 
-  // follow: keep showing the predicted class's output node (until a node is picked).
-  function select(k, node, follow) {
+  // follow: keep showing the predicted class's output node (until a node is picked). stay:
+  // picked where its numbers and controls are at hand (the circuit): the page does not scroll.
+  function select(k, node, follow, stay) {
     state.follow = Boolean(follow);
-    if (!follow) revealNodePanel();
+    if (!follow && !stay) revealNodePanel();
     state.selected = {layer: k, node: node};
     strips.render();
     nodePanel.render();
@@ -385,7 +396,7 @@ function startExplorer() {
     // The circuit shown: per hidden layer the kept nodes and their contributions, the edges.
     circuit: () => JSON.parse(JSON.stringify(state.circuit)),
     setInterventions: setInterventions, setKeep: setKeep, setTrace: setTrace,
-    circuitNodeCentre: circuitPanel.nodeCentre,
+    circuitNodeCentre: circuitPanel.nodeCentre, circuitEdgeMiddle: circuitPanel.edgeMiddle,
     cellCentre: strips.cellCentre,
     layout: strips.columns,
     ready: true,
