@@ -18,8 +18,10 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 from mlplens import DenseStack, layer_views, load_stack
+from mlplens.core.circuits import attribute, prune
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import as_inputs, predict
+from mlplens.core.intervene import intervene
 from mlplens.core.methods import METHODS
 from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
 from mlplens.digit_image import read_digit
@@ -237,6 +239,103 @@ def test_drawing_changes_the_prediction_and_the_activations(page, run, shots):
     np.testing.assert_array_equal(page.js("() => window.mlplens.probabilities()"), blank[0])
 
 
+# Two nodes of layer 1 switched off and one of layer 2 clamped, as the page and NumPy take them.
+ABLATE, CLAMP = {1: [3, 7]}, {(2, 5): 2.5}
+PAGE_INTERVENTIONS = [{"layer": 0, "node": 3, "value": 0, "off": True},
+                      {"layer": 0, "node": 7, "value": 0, "off": True},
+                      {"layer": 1, "node": 5, "value": 2.5, "off": False}]
+
+
+def _relative(got: np.ndarray, wanted: np.ndarray) -> float:
+    """The largest |got - wanted| relative to the largest |wanted| of the layer."""
+    return float(np.abs(got - wanted).max() / max(np.abs(wanted).max(), 1e-300))
+
+
+def test_the_circuit_and_interventions_equal_numpys_on_real_test_digits(page, run, mnist):
+    results = page.js(f"""(held) => {{
+        const m = window.mlplens, out = [];
+        for (let i = 0; i < {DIGITS}; i++) {{
+            m.loadTestDigit(i);
+            const circuit = m.circuit();
+            m.setInterventions(held);
+            out.push({{circuit: circuit, a: m.activations(), p: m.probabilities()}});
+            m.setInterventions([]);
+        }}
+        return out;
+    }}""", PAGE_INTERVENTIONS)
+    assert len(results) == DIGITS >= 200
+    stack, inputs = run["stack"], as_inputs(mnist.x_test[:DIGITS])
+    worst = {"nodes": 0.0, "edges": 0.0}
+    for image, result in zip(inputs, results):
+        wanted, shown = prune(attribute(stack, image)), result["circuit"]
+        assert shown["target"] == wanted.attribution.target
+        assert shown["nodes"] == [kept.tolist() for kept in wanted.nodes]
+        for k, kept in enumerate(wanted.nodes):
+            values = wanted.attribution.nodes(k + 1)[kept]
+            worst["nodes"] = max(worst["nodes"], _relative(np.array(shown["nodeValues"][k]), values))
+        for k, (edges, values) in enumerate(zip(wanted.edges, wanted.edge_values)):
+            assert [[e["source"], e["target"]] for e in shown["edges"][k]] == edges.tolist()
+            got = np.array([e["value"] for e in shown["edges"][k]])
+            worst["edges"] = max(worst["edges"], _relative(got, values) if len(values) else 0.0)
+    print(f"\ncircuit JS vs NumPy on {DIGITS} test digits: same kept nodes and edges; largest "
+          f"relative difference: node contributions {worst['nodes']:.2g}, edges "
+          f"{worst['edges']:.2g}")
+    assert max(worst.values()) < 1e-6
+    held = intervene(stack, inputs, ablate=ABLATE, clamp=CLAMP)  # NumPy's float32
+    for k, wanted in enumerate(held):
+        got = np.array([r["a"][k] for r in results])
+        np.testing.assert_allclose(got, wanted, rtol=1e-5, atol=1e-5 * np.abs(wanted).max())
+    print("intervened activations JS vs NumPy, largest difference relative to the layer's "
+          "largest: " + ", ".join(f"{_relative(np.array([r['a'][k] for r in results]), w):.2g}"
+                                  for k, w in enumerate(held)))
+    assert all(r["a"][0][3] == r["a"][0][7] == 0 and r["a"][1][5] == 2.5 for r in results)
+    np.testing.assert_array_equal(np.array([r["p"] for r in results]).argmax(axis=1),
+                                  held[-1].argmax(axis=1))
+    assert np.abs(np.array([r["p"] for r in results]) - held[-1]).max() < PROBABILITY_TOLERANCE
+
+
+def test_the_circuit_panel_traces_a_node_and_the_node_panel_switches_it_off(page, shots):
+    page.js("() => window.mlplens.loadTestDigit(0)")
+    page.page.locator("#circuit-panel").scroll_into_view_if_needed()
+    kept = page.js("() => window.mlplens.circuit().nodes[0]")
+    box = page.page.locator("#circuit").bounding_box()
+    at = page.js(f"() => window.mlplens.circuitNodeCentre(0, {kept[0]})")
+    with _redrawn(page):
+        page.page.mouse.click(box["x"] + at[0], box["y"] + at[1])
+    assert page.js("() => window.mlplens.state.selected") == {"layer": 0, "node": kept[0]}
+    assert page.page.locator("#circuit").bounding_box() == box  # it stays under the pointer
+    traced = page.js("() => window.mlplens.state.traced.nodes")
+    assert traced[0] == [kept[0]] and len(traced[1]) == 3 and len(traced[2]) == 3
+    page.page.mouse.move(box["x"] + at[0], box["y"] + at[1])
+    assert page.page.locator("#circuit-tip").text_content().startswith(f"layer 1 node {kept[0]} · ")
+    # An edge of the trace (into the traced node, from the input): its numbers on hover.
+    middle = page.js(f"() => window.mlplens.circuitEdgeMiddle(0, -1, {kept[0]})")
+    page.page.mouse.move(box["x"] + middle[0], box["y"] + middle[1])
+    text = page.page.locator("#circuit-tip").text_content()
+    assert text.startswith(f"input → layer 1 node {kept[0]} · Σ pixel × weight "), text
+    assert " · contribution " in text
+    before = page.js("() => window.mlplens.probabilities()")
+    with _redrawn(page):
+        page.page.locator("#node-intervene button", has_text="Switch off").click()
+    assert page.js(f"() => window.mlplens.activations()[0][{kept[0]}]") == 0
+    assert page.page.locator("#intervention-list li").all_text_contents() == \
+        [f"layer 1, node {kept[0]} off×"]
+    assert page.js("() => window.mlplens.probabilities()") != before
+    assert kept[0] not in page.js("() => window.mlplens.circuit().nodes[0]")
+    page.js("() => { window.mlplens.state.timings.length = 0; }")
+    page.page.locator("#pad").scroll_into_view_if_needed()
+    _stroke(page, [(0.2, 0.3), (0.8, 0.5), (0.3, 0.8)], steps=30)  # on the digit: many updates
+    timings = page.js("() => window.mlplens.state.timings.map((t) => t.update)")
+    print(f"\nupdate per pointer frame with the circuit, a trace and an intervention: median "
+          f"{np.median(timings):.2f} ms, max {np.max(timings):.2f} ms over {len(timings)}")
+    page.page.locator("#circuit-panel").scroll_into_view_if_needed()
+    page.page.screenshot(path=shots / "circuit-intervened.png")
+    with _redrawn(page):
+        page.page.locator("#intervention-undo").click()
+    assert page.page.locator("#intervention-list li").count() == 0
+    assert page.page.locator("#intervention-undo").is_disabled()
+
+
 @pytest.fixture(scope="module")
 def pictures(mnist, tmp_path_factory) -> dict[str, Path]:
     """Real MNIST test digits as people's pictures are: dark ink on light paper, in colour, of
@@ -411,8 +510,9 @@ def test_a_phone_sized_page_fits_and_shows_a_tapped_node(browser, run, shots):
 def test_a_wide_page_says_what_lies_below_and_maps_colours_by_sign(page):
     below = page.page.locator("nav.below")
     assert below.is_visible() and below.bounding_box()["y"] < 800
-    assert below.text_content().split() == ["Below:", "Watch", "it", "learn", "·", "every",
-                                            "node", "of", "a", "layer"]
+    assert below.text_content().split() == ["Below:", "the", "circuit", "of", "this", "input,",
+                                            "and", "interventions", "·", "Watch", "it", "learn",
+                                            "·", "every", "node", "of", "a", "layer"]
     page.page.select_option("#cmap", "RdBu_r")
     legends = dict(zip(page.page.locator(".picture").evaluate_all(
         "(nodes) => nodes.map((n) => n.dataset.method)"),

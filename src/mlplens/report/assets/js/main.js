@@ -22,7 +22,10 @@ function startExplorer() {
     stroke: null,  // the stroke being drawn
     pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), note: '', result: null,
     enough: false,  // ink enough to be read as a digit: else the page asks for one
-    predicted: 0, contrib: null, grads: null,
+    predicted: 0, contrib: null, grads: null, preGrads: null,
+    // Hidden nodes held off or at a value ({layer, node, value, off}, see interventions.js);
+    // the circuit of the input (circuit.js) at share `keep`; the node traced, its top traceK.
+    interventions: [], circuit: null, keep: 0.9, trace: null, traced: null, traceK: 3,
     selected: {layer: L - 1, node: 0}, cursor: {layer: -1, node: 0},
     follow: true,  // until a node is picked, the panel shows the predicted class's node
     cellMode: 'activation', cmap: 'gray',
@@ -56,6 +59,28 @@ function startExplorer() {
                method: $('gallery-method'), note: $('gallery-note')},
     methods: data.methods, layers, state, pictures, palette, chooseMethod: setGalleryMethod,
     select});
+
+  // What is done in the circuit panel leaves it where it is on the screen, though the node
+  // panel above it grows or shrinks with the node and its interventions.
+  const steady = (change) => (...args) => {
+    const before = $('circuit-panel').getBoundingClientRect().top;
+    change(...args);
+    window.scrollBy(0, $('circuit-panel').getBoundingClientRect().top - before);
+  };
+  const editors = [
+    createInterventionEditor($('node-intervene'), {layers, state, apply: intervene, release}),
+    createInterventionEditor($('circuit-intervene'), {layers, state, apply: steady(intervene),
+                                                      release: steady(release)})];
+  const interventionList = createInterventionList({
+    elements: {list: $('intervention-list'), undo: $('intervention-undo'),
+               reset: $('intervention-reset'), note: $('intervention-note')},
+    state, remove: steady(release), undo: steady(undoIntervention),
+    reset: steady(resetInterventions)});
+  const circuitPanel = createCircuitPanel({
+    elements: {canvas: $('circuit'), tip: $('circuit-tip'), note: $('circuit-note'),
+               keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear')},
+    layers, state, picture: nodePicture, select: steady(select), setTrace: steady(setTrace),
+    setKeep, setTraceK});
 
   const cmapSelect = $('cmap');
   for (const name of Object.keys(palettes)) {
@@ -146,29 +171,73 @@ function startExplorer() {
     state.enough = enoughInk(state.pixels, W, data.min_rows, data.min_ink);
     state.x = inputsFromPixels(state.pixels);
     state.note = note;
+    compute();
+    render();
+  }
+  // Forward pass (with the interventions), contributions, circuit and trace of state.x.
+  function compute() {
     const started = performance.now();
-    const result = forward(layers, state.x);
+    const fixed = fixedNodes(state.interventions, L);
+    const result = forward(layers, state.x, fixed);
     state.predicted = predictedClass(layers, result);
-    const back = contributions(layers, result, state.predicted);
+    const back = contributions(layers, result, state.predicted, fixed);
     state.result = result;
     state.contrib = back.contrib;
     state.grads = back.grads;
+    state.preGrads = back.preGrads;
+    state.circuit = pruneCircuit(layers, state.x, result, back, state.predicted, state.keep);
+    state.traced = state.trace && traceNode(layers, state.x, result, state.trace.layer,
+                                            state.trace.node, state.traceK);
     state.lastCompute = performance.now() - started;
+  }
+  function recompute() {
+    compute();
     render();
+  }
+  function setInterventions(list) {
+    state.interventions = list;
+    recompute();
+  }
+  function intervene(layer, node, value, off) {
+    setInterventions(withIntervention(state.interventions, layer, node, value, off));
+  }
+  function release(layer, node) {
+    setInterventions(withoutIntervention(state.interventions, layer, node));
+  }
+  function undoIntervention() {
+    setInterventions(state.interventions.slice(0, -1));
+  }
+  function resetInterventions() {
+    setInterventions([]);
+  }
+  function setTrace(trace) {
+    state.trace = trace;
+    recompute();
+  }
+  function setTraceK(count) {
+    state.traceK = count;
+    recompute();
+  }
+  function setKeep(keep) {
+    state.keep = keep;
+    recompute();
   }
   function recordTiming(update) {
     state.timings.push({update: update, compute: state.lastCompute});
     if (state.timings.length > 500) state.timings.shift();
   }
 
-  // follow: keep showing the predicted class's output node (until a node is picked).
-  function select(k, node, follow) {
+  // follow: keep showing the predicted class's output node (until a node is picked). stay:
+  // picked where its numbers and controls are at hand (the circuit): the page does not scroll.
+  function select(k, node, follow, stay) {
     state.follow = Boolean(follow);
-    if (!follow) revealNodePanel();
+    if (!follow && !stay) revealNodePanel();
     state.selected = {layer: k, node: node};
     strips.render();
     nodePanel.render();
     nodePanel.renderPictures();
+    for (const editor of editors) editor.render();
+    if (state.circuit) circuitPanel.render();
     gallery.render();
     drawn();
   }
@@ -189,12 +258,14 @@ function startExplorer() {
     state.position = Math.max(0, Math.min(training.last, position));
     training.show(state.position);
     nodePanel.renderPictures();
+    circuitPanel.render();
     gallery.render();
     drawn();
   }
   function setColormap(name) {
     state.cmap = name;
     nodePanel.renderPictures();
+    circuitPanel.render();
     gallery.render();
     drawn();
   }
@@ -209,6 +280,26 @@ function startExplorer() {
   }
 
   // ---- from the pad to the network ----------------------------------------------------------
+  // A node's picture for the circuit: the first method's that draws its layer, at the
+  // slider's position, in the picture colours; painted once per node, position and colours.
+  const pictureCache = new Map();
+  function nodePicture(k, node) {
+    const key = [k, node, state.position, state.cmap].join(':');
+    if (!pictureCache.has(key)) {
+      if (pictureCache.size > 4000) pictureCache.clear();
+      const method = data.methods.find((m) => pictures(m, k).block);
+      let canvas = null;
+      if (method) {
+        const {block} = pictures(method, k), size = block.w * block.h;
+        canvas = document.createElement('canvas');
+        paintPixels(canvas, block.pixels.subarray(node * size, (node + 1) * size), block.w,
+                    block.h, palette(method));
+      }
+      pictureCache.set(key, canvas);
+    }
+    return pictureCache.get(key);
+  }
+
   function digitPixels(index) {
     return digits.pixels.subarray(index * NPIX, (index + 1) * NPIX);
   }
@@ -270,8 +361,12 @@ function startExplorer() {
     $('verdict').classList.toggle('ask', !state.enough);
     strips.render();
     nodePanel.render();
+    for (const editor of editors) editor.render();
+    interventionList.render();
+    circuitPanel.render();
     const last = state.timings.length ? state.timings[state.timings.length - 1] : null;
-    $('about').textContent = 'Forward pass with contributions ' + fmt(state.lastCompute, 2) +
+    $('about').textContent = 'Forward pass with contributions and circuit ' +
+      fmt(state.lastCompute, 2) +
       ' ms' + (last ? ', whole update ' + fmt(last.update, 2) + ' ms' : '') +
       ', in this browser. Node statistics from ' + data.stats.source + '; test digits are ' +
       data.digits.source + '.';
@@ -298,6 +393,10 @@ function startExplorer() {
     activations: () => state.result.posts.map((a) => Array.from(a)),
     contributions: () => state.contrib.map((c) => (c ? Array.from(c) : null)),
     input: () => Array.from(state.pixels),
+    // The circuit shown: per hidden layer the kept nodes and their contributions, the edges.
+    circuit: () => JSON.parse(JSON.stringify(state.circuit)),
+    setInterventions: setInterventions, setKeep: setKeep, setTrace: setTrace,
+    circuitNodeCentre: circuitPanel.nodeCentre, circuitEdgeMiddle: circuitPanel.edgeMiddle,
     cellCentre: strips.cellCentre,
     layout: strips.columns,
     ready: true,

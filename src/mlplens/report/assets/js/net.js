@@ -25,8 +25,10 @@ function activate(z, activation) {
   return a;
 }
 
-// Every layer's pre-activations (pres) and activations (posts) for the input x.
-function forward(layers, x) {
+// Every layer's pre-activations (pres) and activations (posts) for the input x. fixed
+// (optional): per layer index, [node, value] pairs that replace those activations, as
+// mlplens.core.intervene does (see interventions.js); pres keep what the node would have had.
+function forward(layers, x, fixed) {
   const pres = [], posts = [];
   let a = x;
   for (const layer of layers) {
@@ -41,6 +43,7 @@ function forward(layers, x) {
     }
     pres.push(z);
     a = activate(z, layer.activation);
+    for (const [node, value] of (fixed && fixed[pres.length - 1]) || []) a[node] = value;
     posts.push(a);
   }
   return {pres: pres, posts: posts};
@@ -63,10 +66,16 @@ function backward(g, z, post, activation) {
 
 // Contribution of hidden node j of layer k to the logit z_c of class c: a_kj * dz_c/da_kj.
 // contrib[k] and grads[k] (that derivative) for every hidden layer; null for the output layer.
-function contributions(layers, result, c) {
+// preGrads[k]: dz_c/dz_k for every layer (the output's one-hot), what edges into layer k need.
+// A node held fixed (fixed as forward's) is a constant: nothing below it moves the logit
+// through it, so its dz_c/dz is 0.
+function contributions(layers, result, c, fixed) {
   const L = layers.length, out = layers[L - 1];
   const contrib = new Array(L).fill(null), grads = new Array(L).fill(null);
-  if (L < 2) return {contrib: contrib, grads: grads};
+  const preGrads = new Array(L).fill(null);
+  preGrads[L - 1] = new Float64Array(out.units);
+  preGrads[L - 1][c] = 1;
+  if (L < 2) return {contrib: contrib, grads: grads, preGrads: preGrads};
   let g = new Float64Array(out.inputs);
   for (let i = 0; i < out.inputs; i++) g[i] = out.kernel[i * out.units + c];
   for (let k = L - 2; k >= 0; k--) {
@@ -75,8 +84,10 @@ function contributions(layers, result, c) {
     for (let j = 0; j < n; j++) ck[j] = post[j] * g[j];
     contrib[k] = ck;
     grads[k] = g;
+    const h = backward(g, result.pres[k], post, layer.activation);
+    for (const [node] of (fixed && fixed[k]) || []) h[node] = 0;
+    preGrads[k] = h;
     if (k > 0) {
-      const h = backward(g, result.pres[k], post, layer.activation);
       const kernel = layer.kernel, below = new Float64Array(layer.inputs);
       for (let i = 0; i < layer.inputs; i++) {
         let sum = 0;
@@ -87,7 +98,7 @@ function contributions(layers, result, c) {
       g = below;
     }
   }
-  return {contrib: contrib, grads: grads};
+  return {contrib: contrib, grads: grads, preGrads: preGrads};
 }
 
 function argmax(values) {

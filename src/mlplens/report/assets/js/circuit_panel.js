@@ -1,0 +1,229 @@
+// The circuit panel: the pruned circuit of the input shown (state.circuit) drawn left to right,
+// the input, then each layer's kept nodes as their pictures with their contributions, and the
+// kept edges among them; a traced node's top-k edges over it. Hover a node or an edge for its
+// numbers; click a node to open and trace it, elsewhere to stop tracing.
+
+const CIRCUIT_NODES = 14;  // nodes drawn per layer, most |contribution| first: the rest counted
+const CIRCUIT_EDGES = 60;  // edges drawn per layer, most |contribution| first
+
+// Which nodes of hidden layer k the panel draws: the kept ones it has room for, then any traced,
+// held or selected node of the layer; ordered by contribution, the largest at the top.
+function shownNodes(state, k) {
+  const kept = state.circuit.nodes[k];
+  const shown = new Set(kept.slice(0, CIRCUIT_NODES));
+  if (state.traced) for (const j of state.traced.nodes[k]) shown.add(j);
+  for (const entry of state.interventions) if (entry.layer === k) shown.add(entry.node);
+  if (state.selected.layer === k) shown.add(state.selected.node);
+  const contrib = state.contrib[k];
+  return {nodes: [...shown].sort((a, b) => contrib[b] - contrib[a] || a - b),
+          more: Math.max(0, kept.length - CIRCUIT_NODES)};
+}
+
+function distanceToSegment(px, py, x1, y1, x2, y2) {
+  const dx = x2 - x1, dy = y2 - y1, length = dx * dx + dy * dy;
+  const t = length ? Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / length)) : 0;
+  return Math.hypot(px - x1 - t * dx, py - y1 - t * dy);
+}
+
+// elements: canvas, tip, note, keep (a <select>), topk (an <input>), clear (a button).
+// picture(k, node): a canvas of the node's picture, or null; select(k, node, follow, stay)
+// opens a node;
+// setTrace(trace or null), setKeep(share), setTraceK(k) change the state.
+function createCircuitPanel({elements, layers, state, picture, select, setTrace, setKeep,
+                             setTraceK}) {
+  const L = layers.length, canvas = elements.canvas, tip = elements.tip;
+  let hits = {nodes: [], edges: []}, hovered = null;
+  const inputCanvas = document.createElement('canvas');
+  const gray = grayPalette();
+
+  elements.keep.addEventListener('change', () => setKeep(Number(elements.keep.value)));
+  elements.topk.addEventListener('change', () => {
+    const k = Math.round(Number(elements.topk.value));
+    if (k >= 1 && k <= 20) setTraceK(k);
+  });
+  elements.clear.addEventListener('click', () => setTrace(null));
+
+  function hitAt(event) {
+    const box = canvas.getBoundingClientRect();
+    const x = event.clientX - box.left, y = event.clientY - box.top;
+    const node = hits.nodes.find((h) => x >= h.x - 2 && x <= h.x + h.s + 2 && y >= h.y - 2 &&
+                                        y <= h.y + h.s + 2);
+    if (node) return node;
+    let best = null, bestDistance = 5;
+    for (const edge of hits.edges) {
+      const d = distanceToSegment(x, y, edge.x1, edge.y1, edge.x2, edge.y2);
+      if (d < bestDistance) { best = edge; bestDistance = d; }
+    }
+    return best;
+  }
+  canvas.addEventListener('mousemove', (event) => {
+    hovered = hitAt(event);
+    if (!hovered) { tip.hidden = true; return; }
+    tip.textContent = hitText(hovered);
+    tip.hidden = false;
+    tip.style.left = Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4,
+                                          event.clientX + 12)) + 'px';
+    tip.style.top = (event.clientY + 16) + 'px';
+  });
+  canvas.addEventListener('mouseleave', () => { hovered = null; tip.hidden = true; });
+  canvas.addEventListener('click', (event) => {
+    const hit = hitAt(event);
+    if (hit && hit.node !== undefined && hit.layer >= 0) {
+      select(hit.layer, hit.node, false, true);
+      setTrace({layer: hit.layer, node: hit.node});
+    } else if (!hit) setTrace(null);
+  });
+
+  const nodeName = (k, node) => (k < 0 ? 'input' : k === L - 1 ? 'class ' + node
+                                 : 'layer ' + (k + 1) + ' node ' + node);
+  function hitText(hit) {
+    const result = state.result;
+    if (hit.node !== undefined) {
+      if (hit.layer < 0) return 'the input: its pixels feed every node of layer 1';
+      if (hit.layer === L - 1) return nodeName(hit.layer, hit.node) + ' · logit ' +
+        fmt(result.pres[L - 1][hit.node]) + ' · click to trace';
+      return nodeName(hit.layer, hit.node) + ' · activation ' +
+        fmt(result.posts[hit.layer][hit.node]) + ' · contribution ' +
+        signed(state.contrib[hit.layer][hit.node]) + ' · click to open and trace';
+    }
+    const {layer: k, source, target} = hit;
+    const signal = edgeSignal(layers, state.x, result, k, source, target);
+    const contribution = signal * state.preGrads[k][target];
+    const head = nodeName(source < 0 ? -1 : k - 1, source) + ' → ' + nodeName(k, target);
+    if (source < 0) return head + ' · Σ pixel × weight ' + fmt(signal) + ' · contribution ' +
+      signed(contribution);
+    return head + ' · weight ' + fmt(layers[k].kernel[source * layers[k].units + target]) +
+      ' · activation ' + fmt(result.posts[k - 1][source]) + ' · contribution ' +
+      signed(contribution);
+  }
+
+  // ---- drawing ------------------------------------------------------------------------------
+  function colour(value, alpha) {
+    return value >= 0 ? 'rgba(255,178,62,' + alpha + ')' : 'rgba(90,167,255,' + alpha + ')';
+  }
+
+  function render() {
+    const circuit = state.circuit;
+    const width = canvas.parentElement.clientWidth, height = 400;
+    const ratio = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = width + 'px';
+      canvas.style.height = height + 'px';
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.imageSmoothingEnabled = false;
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+
+    // Columns: the input, every hidden layer, the output; each node a square of side s.
+    const columns = [{layer: -1, nodes: [-1], more: 0}];  // the input is edges' source -1
+    for (let k = 0; k < L - 1; k++) columns.push({layer: k, ...shownNodes(state, k)});
+    columns.push({layer: L - 1, nodes: Array.from({length: layers[L - 1].units}, (_, j) => j),
+                  more: 0});
+    const top = 24, bottom = 22, room = height - top - bottom;
+    // The input's column is only its picture wide; the layers share the rest.
+    const first = 90, step = (width - first - 110) / Math.max(1, columns.length - 2);
+    const place = new Map();  // "layer:node" -> {x, y, s}
+    hits = {nodes: [], edges: []};
+    columns.forEach((column, c) => {
+      const n = column.nodes.length;
+      const s = column.layer < 0 ? 56 : Math.max(8, Math.min(26, Math.floor(room / n) - 3));
+      const gap = n > 1 ? Math.min(s + 8, (room - s) / (n - 1)) : 0;
+      const y0 = top + (room - (gap * (n - 1) + s)) / 2;
+      const x = c === 0 ? 8 : first + (c - 1) * step;
+      column.nodes.forEach((node, i) => {
+        const at = {x: x, y: y0 + i * gap, s: s, layer: column.layer, node: node};
+        place.set(column.layer + ':' + node, at);
+        hits.nodes.push(at);
+      });
+      ctx.fillStyle = '#98a2b6';
+      ctx.fillText(column.layer < 0 ? 'input' : column.layer === L - 1 ? 'output · logit'
+        : 'layer ' + (column.layer + 1) + ' · ' + circuit.nodes[column.layer].length + ' of ' +
+          layers[column.layer].units, x, 10);
+      if (column.more) ctx.fillText('+' + column.more + ' more kept', x, height - 10);
+    });
+
+    // Edges: the circuit's, each layer's largest first; dimmed under a trace.
+    const tracing = Boolean(state.traced);
+    const lines = [];
+    for (let k = 0; k < L; k++) {
+      const drawn = circuit.edges[k].filter((e) => place.has((k - 1) + ':' + e.source) &&
+                                                 place.has(k + ':' + e.target));
+      for (const e of drawn.slice(0, CIRCUIT_EDGES)) lines.push({k: k, e: e, trace: false});
+      if (tracing) for (const e of state.traced.edges[k]) lines.push({k: k, e: e, trace: true});
+    }
+    const scale = (trace) => {
+      let max = 0;
+      for (const line of lines) if (line.trace === trace) max = Math.max(max, Math.abs(line.e.value));
+      return max || 1;
+    };
+    const maxCircuit = scale(false), maxTrace = scale(true);
+    for (const {k, e, trace} of lines) {
+      const from = place.get((k - 1) + ':' + e.source), to = place.get(k + ':' + e.target);
+      if (!from || !to) continue;
+      const x1 = from.x + from.s, y1 = from.y + from.s / 2, x2 = to.x, y2 = to.y + to.s / 2;
+      const weight = Math.abs(e.value) / (trace ? maxTrace : maxCircuit);
+      ctx.strokeStyle = colour(e.value, trace ? 0.95 : tracing ? 0.12 : 0.35 + 0.6 * weight);
+      ctx.lineWidth = 0.6 + (trace ? 4 : 3.4) * weight;
+      ctx.beginPath();
+      ctx.moveTo(x1, y1);
+      ctx.lineTo(x2, y2);
+      ctx.stroke();
+      hits.edges.push({x1: x1, y1: y1, x2: x2, y2: y2, layer: k, source: e.source, target: e.target});
+    }
+
+    // Nodes: picture, a frame in the colour of its contribution, its number and value.
+    const traced = (k, node) => tracing && state.traced.nodes[k].includes(node);
+    for (const at of hits.nodes) {
+      const {x, y, s, layer: k, node} = at;
+      if (k < 0) {
+        paintPixels(inputCanvas, state.pixels, 28, 28, gray);
+        ctx.drawImage(inputCanvas, x, y, s, s);
+        ctx.strokeStyle = '#34405a';
+        ctx.lineWidth = 1;
+        ctx.strokeRect(x - 0.5, y - 0.5, s + 1, s + 1);
+        continue;
+      }
+      const image = picture(k, node);
+      if (image) ctx.drawImage(image, x, y, s, s);
+      const isOut = k === L - 1, value = isOut ? state.result.pres[k][node] : state.contrib[k][node];
+      const held = !isOut && interventionOf(state.interventions, k, node);
+      const chosen = state.selected.layer === k && state.selected.node === node;
+      ctx.lineWidth = chosen || traced(k, node) ? 2.5 : 1.5;
+      ctx.strokeStyle = held ? '#ff5c7a' : chosen ? '#ffffff'
+        : isOut ? (node === circuit.target ? '#ffb23e' : '#34405a') : colour(value, 1);
+      ctx.strokeRect(x - 1, y - 1, s + 2, s + 2);
+      ctx.fillStyle = isOut && node !== circuit.target ? '#98a2b6' : '#e6e9f0';
+      const text = isOut ? node + '  ' + fmt(value, 2)
+                         : '#' + node + ' ' + signed(value).replace(/(\.\d\d)\d$/, '$1');
+      ctx.fillText(text + (held ? (held.off ? ' off' : ' =' + fmt(held.value, 2)) : ''),
+                   x + s + 5, y + s / 2);
+    }
+    const names = circuit.nodes.map((kept, k) => kept.length + ' of ' + layers[k].units);
+    elements.note.textContent = 'Circuit of “' + circuit.target + '”: ' +
+      (names.length ? names.join(' and ') + ' nodes' : 'no hidden nodes') + ' keep ' +
+      Math.round(100 * circuit.keep) + '% of each layer\'s |contribution| to its logit, and ' +
+      circuit.edges.reduce((n, e) => n + e.length, 0) + ' edges ' +
+      Math.round(100 * circuit.keep) + '% of theirs. Orange adds to the logit, blue takes ' +
+      'away; the largest ' + CIRCUIT_NODES + ' nodes and ' + CIRCUIT_EDGES +
+      ' edges of a layer are drawn.' + (tracing ? ' Traced: ' +
+      nodeName(state.traced.layer, state.traced.node) + ', its top ' + state.traceK +
+      ' inputs and outputs per layer by |activation × weight|.' : '');
+    if (hovered && !tip.hidden) tip.hidden = true;  // its numbers may be stale
+  }
+  // Where node `node` of layer k is drawn (canvas pixels from its corner), or null: for tests.
+  function nodeCentre(k, node) {
+    const at = hits.nodes.find((h) => h.layer === k && h.node === node);
+    return at ? [at.x + at.s / 2, at.y + at.s / 2] : null;
+  }
+  // The middle of the drawn edge source -> target into layer k, or null: for tests.
+  function edgeMiddle(k, source, target) {
+    const at = hits.edges.find((e) => e.layer === k && e.source === source && e.target === target);
+    return at ? [(at.x1 + at.x2) / 2, (at.y1 + at.y2) / 2] : null;
+  }
+  return {render: render, nodeCentre: nodeCentre, edgeMiddle: edgeMiddle};
+}
