@@ -104,9 +104,12 @@ def write_bombs(folder: Path) -> None:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    np.savez(folder / "784-1500-1500-10.npz", W1=rng.normal(0, 0.05, (784, 1500)).astype("f4"),
+    # Three wide layers: layer 3's gradient needs (batch, 1500, 1500) products (layer 2's not).
+    np.savez(folder / "784-1500-1500-1500-10.npz",
+             W1=rng.normal(0, 0.05, (784, 1500)).astype("f4"),
              W2=rng.normal(0, 0.05, (1500, 1500)).astype("f4"),
-             W3=rng.normal(0, 0.05, (1500, 10)).astype("f4"))
+             W3=rng.normal(0, 0.05, (1500, 1500)).astype("f4"),
+             W4=rng.normal(0, 0.05, (1500, 10)).astype("f4"))
 
 
 def bombs(folder: Path, quick: bool) -> list[tuple[str, list[str], dict[str, str], float]]:
@@ -124,9 +127,9 @@ def bombs(folder: Path, quick: bool) -> list[tuple[str, list[str], dict[str, str
         ("examples --top-k 10000 --reference 10000",
          ["visualize", str(folder / "784-64-10.npz"), "--method", "examples", "--top-k",
           "10000", "--reference", "10000", "--out", out], limit, 300 * MB),
-        ("gradient, 784-1500-1500-10",
-         ["visualize", str(folder / "784-1500-1500-10.npz"), "--method", "gradient", "--out",
-          out], limit, 300 * MB)]
+        ("gradient, 784-1500-1500-1500-10",
+         ["visualize", str(folder / "784-1500-1500-1500-10.npz"), "--method", "gradient",
+          "--out", out], limit, 300 * MB)]
     if not quick:
         plan.append(("explore 784-100000-10 (4G limit)",
                      ["explore", str(folder / "784-100000-10.npz"), "-o",

@@ -17,7 +17,7 @@ import time
 
 from benchmarks import common
 
-ORDER = ("startup", "render", "project", "memory", "train", "reproduce")
+ORDER = ("startup", "render", "project", "memory", "explorer", "train", "reproduce")
 
 
 def ratios(name: str, result: dict) -> list[tuple[str, str]]:
@@ -60,6 +60,16 @@ def ratios(name: str, result: dict) -> list[tuple[str, str]]:
                           f"{load['over_base_per_weight']:.2f}x ({load['peak_mb']:.0f} MB, "
                           f"weights {load['weights_mb']:.0f} MB, base {load['base_mb']:.0f} "
                           "MB)"))
+    elif name == "explorer":
+        for net, sides in result["nets"].items():
+            old, new = sides["before"], sides["after"]
+            lines.append((f"explorer {net}: page written, before vs after",
+                          f"{common.ratio(old['write_seconds'], new['write_seconds']):.1f}x "
+                          f"faster ({old['write_seconds']:.1f} s vs {new['write_seconds']:.1f} s"
+                          f"; {old['peak_rss_mib']:.0f} vs {new['peak_rss_mib']:.0f} MiB)"))
+            lines.append((f"explorer {net}: load / update median / worst, after",
+                          f"{new['load_ms']:.0f} ms / {new['update_median_ms']:.1f} ms / "
+                          f"{new['update_worst_ms']:.1f} ms"))
     elif name == "train":
         for net, summary in result["nets"].items():
             for kind, label in (("mlplens", "mlplens"), ("keras_fit", "Keras fit")):

@@ -155,11 +155,12 @@ def test_examples_with_a_huge_top_k_are_refused(tmp_path, mnist_npz):
 
 
 def test_gradient_on_wide_layers_is_refused(tmp_path, mnist_npz):
-    """Its per-batch inner products are (128, 1500, 1500) floats, a few at once."""
-    line = refused("visualize", str(model(tmp_path / "m.npz", 784, 1500, 1500, 10)), "--method",
-                   "gradient", "--data", str(mnist_npz), "--out", str(tmp_path / "out"),
-                   env=LIMIT)
-    assert line.startswith("mlplens: error: drawing the 784-1500-1500-10 model with --method "
+    """Layer 3's per-batch inner products are (128, 1500, 1500) floats, a few at once (layer
+    2's are summed without them)."""
+    line = refused("visualize", str(model(tmp_path / "m.npz", 784, 1500, 1500, 1500, 10)),
+                   "--method", "gradient", "--data", str(mnist_npz), "--out",
+                   str(tmp_path / "out"), env=LIMIT)
+    assert line.startswith("mlplens: error: drawing the 784-1500-1500-1500-10 model with --method "
                            "gradient --reference 1000 needs about "), line
     assert line.endswith(UNDER_LIMIT), line
 

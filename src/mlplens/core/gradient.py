@@ -23,18 +23,28 @@ def _inner_sums(stack: DenseStack, masks: list[np.ndarray], layer: int,
     """Sum over the batch of D_1 W_2 D_2 ... D_{k-1} W_k, per group: (groups, n_1, n_k).
 
     Walks down from W_k so every product is (n_{i-1} x n_i) by (n_i x n_k) per image: cheap
-    for the narrow deep layers the article cares about.
+    for the narrow deep layers the article cares about. Layer 2's sum is D_1 W_2 summed, which
+    is (how often each node of layer 1 fires) x W_2: no (batch, n_1, n_2) product is made, so
+    wide first layers cost their weights, not a batch of copies of them.
     """
     kernels = stack.kernels
+    if layer == 2:
+        counts = _group_sums(masks[0], groups, group_count)
+        return counts[:, :, None] * kernels[1].astype(np.float64)[None]
     batch = masks[0].shape[0]
     inner = np.broadcast_to(kernels[layer - 1], (batch, *kernels[layer - 1].shape))
     inner = inner * masks[layer - 2][:, :, None]
     for index in range(layer - 2, 0, -1):  # 0-based kernel index of W_{index+1}
         inner = np.einsum("pq,bqr->bpr", kernels[index], inner, optimize=True)
         inner = inner * masks[index - 1][:, :, None]
+    return _group_sums(inner, groups, group_count)
+
+
+def _group_sums(values: np.ndarray, groups: np.ndarray | None, group_count: int) -> np.ndarray:
+    """Sums over the batch (first) axis, per group, in float64: (groups, *rest)."""
     if groups is None:
-        return inner.sum(axis=0, dtype=np.float64)[None]
-    return np.stack([inner[groups == group].sum(axis=0, dtype=np.float64)
+        return values.sum(axis=0, dtype=np.float64)[None]
+    return np.stack([values[groups == group].sum(axis=0, dtype=np.float64)
                      for group in range(group_count)])
 
 
@@ -102,8 +112,10 @@ def mean_jacobians_bytes(stack: DenseStack, count: int, batch_size: int = 128,
     n, widths = stack.n_inputs, stack.widths
     batch = min(batch_size, count)
     forward = 12 * batch * (n + sum(widths))
-    inner = max((12 * batch * widths[k] * max(widths[:k]) for k in range(1, len(widths))),
-                default=0)
+    # Layer 2 needs no batch of products (see _inner_sums), only its float64 sum.
+    second = 8 * groups * widths[0] * widths[1] if len(widths) > 1 else 0
+    inner = max([second] + [12 * batch * widths[k] * max(widths[:k])
+                            for k in range(2, len(widths))])
     sums = 8 * groups * widths[0] * sum(widths[1:])
     final = 8 * n * widths[0] + 8 * groups * max(widths[1:], default=0) * (widths[0] + n)
     return 4 * groups * n * sum(widths) + sums + max(forward + inner, final)

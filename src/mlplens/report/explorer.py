@@ -4,7 +4,7 @@ every node."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +17,9 @@ from ..core.views import LayerView, layer_views, layer_views_bytes
 from ..data import Mnist
 from ..errors import MlplensError
 from ..memory import require
-from ..output import write_text
+from ..output import atomic_path
 from ..snapshots import Snapshots
-from .page import render_explorer, render_explorer_bytes
+from .page import explorer_pieces, render_explorer_bytes
 from .pagedata import data_bytes, explorer_data, snapshot_frames
 
 DIGITS = 300  # real test digits embedded for the "random test digit" button
@@ -88,12 +88,17 @@ def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
                                  held + text + render_explorer_bytes(text))
 
 
-def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
-                   snapshots: Snapshots | None = None,
-                   views: Mapping[str, Sequence[LayerView | None]] | None = None,
-                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
-                   max_frames: int = 8, title: str | None = None) -> str:
+def build_explorer(stack: DenseStack, mnist: Mnist, **options) -> str:
     """The explorer's HTML for a stack, with MNIST's first test digits and statistics."""
+    return "".join(explorer_page(stack, mnist, **options))
+
+
+def explorer_page(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
+                  snapshots: Snapshots | None = None,
+                  views: Mapping[str, Sequence[LayerView | None]] | None = None,
+                  extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
+                  max_frames: int = 8, title: str | None = None) -> Iterator[str]:
+    """The explorer's HTML in pieces: its data is computed at once, its text as it is taken."""
     if stack.image_shape != tuple(mnist.x_test.shape[1:]):
         raise MlplensError(f"the explorer draws MNIST digits ({mnist.x_test.shape[1]}x"
                            f"{mnist.x_test.shape[2]}); this model takes "
@@ -115,10 +120,13 @@ def build_explorer(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
         stats_source=f"the first {REFERENCE} MNIST test images", extra_stats=extra_stats,
         frames=frames, model_name=model_name,
         test_accuracy=accuracy(stack, mnist.x_test, mnist.y_test))
-    return render_explorer(data, title or f"mlplens explorer: {model_name or stack.describe()}")
+    return explorer_pieces(data, title or f"mlplens explorer: {model_name or stack.describe()}")
 
 
 def write_explorer(path: str | os.PathLike[str], stack: DenseStack, mnist: Mnist,
                    **options) -> Path:
-    """Build the explorer and write it atomically to `path`."""
-    return write_text(path, build_explorer(stack, mnist, **options))
+    """Build the explorer and write it atomically to `path`, a piece at a time."""
+    pieces = explorer_page(stack, mnist, **options)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        handle.writelines(pieces)
+    return Path(path)

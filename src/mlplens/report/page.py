@@ -13,7 +13,7 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -47,12 +47,26 @@ def policy(styles: list[str], scripts: list[str]) -> str:
     return "; ".join(parts)
 
 
-def json_for_script(data: Any) -> str:
-    """JSON safe inside <script type="application/json">: no '<' (so no '</script>'), no
-    '&', and no line separators that older parsers mistake for line ends."""
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+def _escaped(text: str) -> str:
+    """JSON text safe inside <script type="application/json">: no '<' (so no '</script>'), no
+    '&', and no line separators that older parsers mistake for line ends. Each replaced
+    character stands alone, so pieces of one JSON text can be escaped one by one."""
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def json_for_script(data: Any) -> str:
+    """`data` as JSON safe inside <script type="application/json"> (see _escaped)."""
+    return _escaped(_ENCODER.encode(data))
+
+
+def json_pieces_for_script(data: Any) -> Iterator[str]:
+    """json_for_script's text in pieces, so a page of tens of MB is never one string."""
+    for piece in _ENCODER.iterencode(data):
+        yield _escaped(piece)
 
 
 def fill(template: str, slots: Mapping[str, str]) -> str:
@@ -82,13 +96,26 @@ def explorer_script() -> str:
 
 
 def render_explorer_bytes(data_text: int) -> int:
-    """render_explorer's peak beside its data (`data_text` bytes of strings in it): the JSON
-    text and its escaped copy as each replace makes it, then that and the page: two copies."""
+    """render_explorer's peak beside its data (`data_text` bytes of strings in it): the pieces
+    as they are joined, then the page: two copies."""
     return 2 * data_text
 
 
-def render_explorer(data: dict[str, Any], title: str) -> str:
-    """The explorer page: template + CSS + JS + the data from `pagedata.explorer_data`."""
+_DATA = "\0data\0"  # stands for the data while the rest is filled: no page text holds NUL
+
+
+def explorer_pieces(data: dict[str, Any], title: str) -> Iterator[str]:
+    """The explorer page: template + CSS + JS + the data from `pagedata.explorer_data`, in
+    pieces to be joined or written one by one."""
     css, script = asset("explorer.css"), explorer_script()
-    return fill(asset("explorer.html"), {"head": head(title, css, [script]), "script": script,
-                                         "data": json_for_script(data)})
+    before, _, after = fill(asset("explorer.html"), {"head": head(title, css, [script]),
+                                                     "script": script, "data": _DATA}
+                            ).partition(_DATA)
+    yield before
+    yield from json_pieces_for_script(data)
+    yield after
+
+
+def render_explorer(data: dict[str, Any], title: str) -> str:
+    """The explorer page as one string."""
+    return "".join(explorer_pieces(data, title))
