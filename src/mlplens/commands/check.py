@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, positive, print_paths
+from .arguments import add_activations_option, add_data_option, positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -21,9 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("model", metavar="MODEL",
                        help="a model file: Keras .keras or .h5, .safetensors, .onnx or .npz")
     check.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    check.add_argument("--activations", metavar="LIST",
-                       help="one activation per Dense layer, e.g. relu,relu,softmax (for files "
-                            "that record none)")
+    add_activations_option(check)
     check.add_argument("--reference", type=positive, default=500, metavar="N",
                        help="test images for the methods that look at data (default: 500)")
     check.add_argument("--images-per-class", type=positive, default=10, metavar="N",

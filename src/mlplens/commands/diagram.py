@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, positive, print_paths
+from .arguments import add_data_option, add_image_shape_option, positive, print_paths
 
 
 def share(text: str) -> float:
@@ -44,8 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                          help="edges drawn per node, its strongest in and out (default: 3)")
     diagram.add_argument("--width", type=positive, default=1600, metavar="PX",
                          help="picture width (default: 1600)")
-    diagram.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
-                         help="input image shape when the input size is not a square")
+    add_image_shape_option(diagram)
     add_data_option(diagram)
 
 

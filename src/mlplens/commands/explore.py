@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, positive, print_paths
+from .arguments import add_data_option, add_image_shape_option, positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -24,8 +24,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                          help="slider positions for the training snapshots, the trained model "
                               "last (default: 8; 1 for no slider; each frame adds about "
                               "0.8 MB for the article's net)")
-    explore.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
-                         help="input image shape when the input size is not a square")
+    add_image_shape_option(explore)
     add_data_option(explore)
 
 

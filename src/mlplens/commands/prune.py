@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, positive, print_paths
+from .arguments import add_data_option, add_image_shape_option, positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,8 +25,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     prune.add_argument("--steps", type=positive, default=20, metavar="N",
                        help="points per curve, from none to all nodes removed (default: 20)")
     prune.add_argument("--seed", type=int, default=0, help="the random order's seed")
-    prune.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
-                       help="input image shape when the input size is not a square")
+    add_image_shape_option(prune)
     add_data_option(prune)
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, node_list, note, positive, print_paths
+from .arguments import (
+    add_activations_option,
+    add_data_option,
+    add_image_shape_option,
+    node_list,
+    note,
+    positive,
+    print_paths,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -40,12 +48,8 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
                                 "for signed views; viridis is the article's look)")
     visualize.add_argument("--scale", type=positive, default=None,
                            help="pixels per image pixel (default: 2-4 by layer size)")
-    visualize.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
-                           help="input image shape when the input size is not a square")
-    visualize.add_argument("--activations", metavar="LIST",
-                           help="one activation per Dense layer, e.g. relu,relu,softmax (for "
-                                "files that record none, such as .safetensors from torch; "
-                                "replaces what the file records)")
+    add_image_shape_option(visualize)
+    add_activations_option(visualize)
     data_methods = ", ".join(method.name for method in METHODS.values() if method.needs_data)
     visualize.add_argument("--reference", type=positive, default=1000, metavar="N",
                            help=f"{data_methods}: the first N MNIST test images "

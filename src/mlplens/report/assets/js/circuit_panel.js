@@ -105,13 +105,7 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
   function render() {
     const circuit = state.circuit;
     const width = canvas.parentElement.clientWidth, height = 400;
-    const ratio = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
-      canvas.style.width = width + 'px';
-      canvas.style.height = height + 'px';
-    }
+    const ratio = sizeCanvas(canvas, width, height);
     const ctx = canvas.getContext('2d');
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);

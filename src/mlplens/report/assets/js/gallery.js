@@ -58,15 +58,11 @@ function createGallery({elements, methods, layers, state, pictures, palette, cho
     Object.assign(layout, {scale: scale, cols: cols, gap: gap, w: block.w, h: block.h});
     const tileW = block.w * scale, tileH = block.h * scale;
     const cssW = cols * (tileW + gap) - gap, cssH = rows * (tileH + gap) - gap;
-    const ratio = window.devicePixelRatio || 1;
     // Every picture at one pixel per value, one under the other as the block stores them, then
     // each scaled up to its tile without smoothing.
     const sheet = document.createElement('canvas');
     paintPixels(sheet, block.pixels, block.w, block.h * block.n, palette(method));
-    canvas.width = Math.round(cssW * ratio);
-    canvas.height = Math.round(cssH * ratio);
-    canvas.style.width = cssW + 'px';
-    canvas.style.height = cssH + 'px';
+    const ratio = sizeCanvas(canvas, cssW, cssH);
     const context = canvas.getContext('2d');
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
     context.imageSmoothingEnabled = false;

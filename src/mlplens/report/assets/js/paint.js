@@ -1,6 +1,17 @@
 // Pictures of uint8 values onto canvases. A palette gives each value 0..255 its colour as four
 // bytes (RGBA); every picture of the page is painted by paintPixels through one.
 
+// Size a canvas to cssW x cssH CSS pixels, backed by as many device pixels as the screen has, so
+// pictures stay sharp on high-density screens; the ratio of device to CSS pixels.
+function sizeCanvas(canvas, cssW, cssH) {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = Math.round(cssW * ratio);
+  canvas.height = Math.round(cssH * ratio);
+  canvas.style.width = cssW + 'px';
+  canvas.style.height = cssH + 'px';
+  return ratio;
+}
+
 // A colormap of the data block (256 RGB triples) as an opaque palette.
 function paletteFromColormap(rgb) {
   const palette = new Uint8ClampedArray(256 * 4);

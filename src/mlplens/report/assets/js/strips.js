@@ -73,14 +73,8 @@ function createStrips({container, tooltip, announce, layers, state, select, move
       strip.cols = Math.max(1, Math.min(units, Math.floor((width + strip.gap) /
                                                           (strip.cell + strip.gap))));
       const rows = Math.ceil(units / strip.cols);
-      const ratio = window.devicePixelRatio || 1;
-      const cssW = strip.cols * (strip.cell + strip.gap) - strip.gap;
-      const cssH = rows * (strip.cell + strip.gap) - strip.gap;
-      strip.canvas.width = Math.round(cssW * ratio);
-      strip.canvas.height = Math.round(cssH * ratio);
-      strip.canvas.style.width = cssW + 'px';
-      strip.canvas.style.height = cssH + 'px';
-      strip.ratio = ratio;
+      strip.ratio = sizeCanvas(strip.canvas, strip.cols * (strip.cell + strip.gap) - strip.gap,
+                               rows * (strip.cell + strip.gap) - strip.gap);
     }
   }
 
