@@ -178,7 +178,7 @@ def _rows(stack, mnist, shuffled, deletion, methods):
 
 def test_planted_template_passes_and_a_blind_picture_is_flagged(mnist) -> None:
     planted = _planted(mnist)
-    deletion = deletion_set(mnist.x_test[:1000], mnist.y_test[:1000], 5, 10)
+    deletion = deletion_set(planted, mnist.x_test[:1000], mnist.y_test[:1000], 5, 10)
     rows = _rows(planted, mnist, _random_net(9, ()), deletion, [METHODS["linear"], BLIND])
     linear, blind = rows["linear"], rows["blind"]
     for check in ("model_randomization", "data_randomization", "deletion", "insertion"):
@@ -203,7 +203,7 @@ def test_random_nets_pass_randomisation_and_deletion_stays_faithful(mnist) -> No
     """A random net's pictures are random: randomising it again changes them as much, and the
     linear picture still ranks the pixels that move its (random) output."""
     net = _random_net(11, ())
-    deletion = deletion_set(mnist.x_test[:1000], mnist.y_test[:1000], 5, 10)
+    deletion = deletion_set(net, mnist.x_test[:1000], mnist.y_test[:1000], 5, 10)
     linear = _rows(net, mnist, _random_net(12, ()), deletion, [METHODS["linear"]])["linear"]
     for check in ("model_randomization", "data_randomization", "deletion"):
         assert linear[check]["verdict"] == PASS, (check, linear[check])

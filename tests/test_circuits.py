@@ -12,7 +12,7 @@ import pytest
 from mlplens import DenseStack, attribute, intervene, load_stack, prune
 from mlplens.core.circuits import fewest_for_share
 from mlplens.core.diagram_layout import circuit_diagram, place, weights_diagram
-from mlplens.core.forward import as_inputs, pre_activations
+from mlplens.core.forward import brightness, pre_activations
 from mlplens.core.intervene import pruning_curves, removal_counts
 from mlplens.core.mnist_like import mnist_like
 from mlplens.digit_image import read_digit
@@ -30,7 +30,7 @@ def random_net(widths=(784, 64, 32, 10), seed=0) -> DenseStack:
 def assert_conserved(stack: DenseStack, images: np.ndarray) -> float:
     """Pixels + biases = logit for every image, to 1e-4 relative; returns the worst."""
     worst = 0.0
-    for image in as_inputs(images):
+    for image in brightness(images):
         attribution = attribute(stack, image)
         relative = attribution.conservation_error(stack) / max(abs(attribution.logit), 1e-3)
         worst = max(worst, relative)
@@ -65,7 +65,7 @@ def _logit(kernels, biases, x, target):
 def test_edge_contributions_match_finite_differences(mnist):
     """d logit / d W_ij times W_ij is the edge's a_i W_ij dz_c/dz_j."""
     stack = random_net((784, 12, 8, 10), seed=1)
-    x = as_inputs(mnist.x_test[:1])[0].astype(np.float64)
+    x = brightness(mnist.x_test[:1])[0].astype(np.float64)
     attribution = attribute(stack, x)
     kernels = [k.astype(np.float64) for k in stack.kernels]
     biases = [b.astype(np.float64) for b in stack.biases]
@@ -90,7 +90,7 @@ def test_edge_contributions_match_finite_differences(mnist):
 
 def test_the_pruned_circuit_keeps_the_share_and_is_minimal(mnist):
     stack = random_net(seed=2)
-    for image, keep in zip(as_inputs(mnist.x_test[:3]), (0.9, 0.5, 1.0)):
+    for image, keep in zip(brightness(mnist.x_test[:3]), (0.9, 0.5, 1.0)):
         circuit = prune(attribute(stack, image), keep)
         attribution = circuit.attribution
         groups = [(attribution.nodes(k), circuit.nodes[k - 1]) for k in (1, 2)]
@@ -118,7 +118,7 @@ def test_fewest_for_share_by_hand():
 
 def test_intervene_ablates_and_clamps(mnist):
     stack = random_net((784, 16, 8, 10), seed=3)
-    x = as_inputs(mnist.x_test[:20])
+    x = brightness(mnist.x_test[:20])
     plain = intervene(stack, x)
     assert np.allclose(plain[-1], np.exp(pre_activations(stack, x)[-1]) /
                        np.exp(pre_activations(stack, x)[-1]).sum(axis=1, keepdims=True),
@@ -142,7 +142,7 @@ def test_pruning_curves_equal_a_brute_force_loop(mnist):
     for name, score in scores.items():
         order = np.argsort(score, kind="stable")
         for count, accuracy in zip(counts, curves[name]):
-            probabilities = intervene(stack, as_inputs(images),
+            probabilities = intervene(stack, brightness(images),
                                       ablate={2: list(order[:count])})[-1]
             assert accuracy == pytest.approx((probabilities.argmax(1) == labels).mean())
 
@@ -180,7 +180,7 @@ def test_the_diagram_shows_the_nodes_of_largest_weight_score_and_their_strongest
 
 def test_the_circuit_diagram_draws_kept_nodes_most_positive_first(mnist):
     stack = random_net(seed=5)
-    circuit = prune(attribute(stack, as_inputs(mnist.x_test[:1])[0]), 0.9)
+    circuit = prune(attribute(stack, brightness(mnist.x_test[:1])[0]), 0.9)
     spec = circuit_diagram(stack, circuit, max_nodes=5, top_k=2, label=7)
     for layer, column in enumerate(spec.columns[:-1], start=1):
         values = circuit.attribution.nodes(layer)[column.nodes]

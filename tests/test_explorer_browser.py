@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 from mlplens import DenseStack, layer_views, load_stack
 from mlplens.core.circuits import attribute, prune
 from mlplens.core.contributions import contributions
-from mlplens.core.forward import as_inputs, predict
+from mlplens.core.forward import brightness, predict
 from mlplens.core.intervene import intervene
 from mlplens.core.methods import METHODS
 from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
@@ -196,14 +196,14 @@ def test_javascript_forward_pass_equals_numpy_on_real_test_digits(page, run, mni
     images, labels = mnist.x_test[:DIGITS], mnist.y_test[:DIGITS]
     np.testing.assert_array_equal(np.array([r["x"] for r in results]), images.reshape(DIGITS, -1))
     assert f"test digit #7, labelled {labels[7]}" in results[7]["note"]
-    expected = predict(run["stack"], as_inputs(images))
+    expected = predict(run["stack"], brightness(images))
     got = np.array([r["p"] for r in results])
     np.testing.assert_array_equal(got.argmax(axis=1), expected.argmax(axis=1))
     difference = float(np.abs(got - expected).max())
     print(f"\nlargest probability difference JS vs NumPy on {DIGITS} test digits: "
           f"{difference:.3g}")
     assert difference < PROBABILITY_TOLERANCE
-    for k, wanted in enumerate(contributions(run["stack"], as_inputs(images))):
+    for k, wanted in enumerate(contributions(run["stack"], brightness(images))):
         shown = np.array([r["c"][k] for r in results])
         np.testing.assert_allclose(shown, wanted, rtol=1e-4, atol=1e-5 * np.abs(wanted).max())
     assert all(r["c"][-1] is None for r in results)  # the output layer has none
@@ -264,7 +264,7 @@ def test_the_circuit_and_interventions_equal_numpys_on_real_test_digits(page, ru
         return out;
     }}""", PAGE_INTERVENTIONS)
     assert len(results) == DIGITS >= 200
-    stack, inputs = run["stack"], as_inputs(mnist.x_test[:DIGITS])
+    stack, inputs = run["stack"], brightness(mnist.x_test[:DIGITS])
     worst = {"nodes": 0.0, "edges": 0.0}
     for image, result in zip(inputs, results):
         wanted, shown = prune(attribute(stack, image)), result["circuit"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, load_stack, project
-from mlplens.core.forward import as_inputs, pre_activations
+from mlplens.core.forward import brightness, pre_activations
 from mlplens.core.gradient import fidelity, mean_jacobians
 from mlplens.core.maximize import maximize, node_gradients
 from mlplens.errors import MlplensError
@@ -145,7 +145,7 @@ def stack(small_run):
 
 @pytest.mark.slow  # uses the shared trained net
 def test_maximize_beats_the_mean_test_image_by_a_margin(stack, mnist):
-    mean_image = as_inputs(mnist.x_test).mean(axis=0, keepdims=True)
+    mean_image = brightness(mnist.x_test).mean(axis=0, keepdims=True)
     baseline = pre_activations(stack, mean_image)
     result = project(stack, "maximize", layers=[2, 3], nodes=list(range(8)), steps=100)
     assert [len(rows) for rows in result.layers] == [0, 8, 10]
@@ -179,7 +179,7 @@ def test_maximize_is_deterministic_per_seed(stack):
 def test_examples_rank_matches_brute_force_on_real_mnist(stack, mnist):
     images, labels = mnist.x_test[:700], mnist.y_test[:700]
     result = project(stack, "examples", reference=images, labels=labels, k=5, batch_size=128)
-    pre = pre_activations(stack, as_inputs(images))
+    pre = pre_activations(stack, brightness(images))
     for layer, found in enumerate(result.extras["node_statistics"]):
         z = pre[layer]
         brute = np.argsort(-z.T, axis=1, kind="stable")[:, :5]
@@ -197,7 +197,7 @@ def test_examples_rank_matches_brute_force_on_real_mnist(stack, mnist):
         np.testing.assert_array_equal(found.dead, (z <= 0).all(axis=0))
         # Each node's picture is the mean of its top images.
         np.testing.assert_allclose(result.layers[layer][0],
-                                   as_inputs(images[brute[0]]).mean(axis=0), atol=1e-6)
+                                   brightness(images[brute[0]]).mean(axis=0), atol=1e-6)
     # Trained output nodes prefer their own class.
     assert result.extras["node_statistics"][2].preferred_class.tolist() == list(range(10))
 
@@ -219,7 +219,7 @@ def test_uint8_references_are_converted_batch_by_batch_to_the_same_result():
     labels = np.arange(37) % 3
     for method in ("gradient", "examples"):
         from_uint8 = project(stack, method, reference=images, labels=labels, batch_size=8)
-        from_floats = project(stack, method, reference=as_inputs(images), labels=labels,
+        from_floats = project(stack, method, reference=brightness(images), labels=labels,
                               batch_size=8)
         for a, b in zip(from_uint8.layers, from_floats.layers):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

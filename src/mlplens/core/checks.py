@@ -172,18 +172,18 @@ class DeletionSet:
     mean_order: np.ndarray
 
 
-def deletion_set(images: np.ndarray, labels: np.ndarray, per_class: int, classes: int,
-                 seed: int = 0) -> DeletionSet:
+def deletion_set(stack: DenseStack, images: np.ndarray, labels: np.ndarray, per_class: int,
+                 classes: int, seed: int = 0) -> DeletionSet:
     """The first `per_class` images of each class; one seeded random order per image; the mean
     order ranks pixels by the mean of all the given images (where digits usually write)."""
     labels = np.asarray(labels)
     chosen = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(classes)])
-    inputs = as_inputs(np.asarray(images)[chosen])
+    inputs = as_inputs(stack, np.asarray(images)[chosen])
     rng = np.random.default_rng(seed)
     pixels = inputs.shape[1]
     random_orders = np.stack([rng.permutation(pixels) for _ in chosen])
     return DeletionSet(inputs, labels[chosen], random_orders,
-                       order_of(as_inputs(np.asarray(images)).mean(axis=0)))
+                       order_of(as_inputs(stack, np.asarray(images)).mean(axis=0)))
 
 
 def deletion_check(stack: DenseStack, output_rows: np.ndarray, found: DeletionSet,

@@ -90,7 +90,8 @@ def feature_stack(stack: DenseStack, dictionary: SparseDictionary) -> DenseStack
     """The net up to the dictionary's layer with the encoder on top: node j of its last layer
     has feature j's pre-activation, so every per-node tool (activation maximisation) applies."""
     kept = stack.layers[:dictionary.layer]
-    return DenseStack((*kept, dictionary.encoder_layer()), stack.image_shape)
+    return DenseStack((*kept, dictionary.encoder_layer()), stack.image_shape, stack.channels,
+                      stack.pixel_scale, stack.input_names)
 
 
 def layer_activations(stack: DenseStack, layer: int, images: np.ndarray,
@@ -98,7 +99,7 @@ def layer_activations(stack: DenseStack, layer: int, images: np.ndarray,
     """What hidden layer `layer` passes on for each image: float32 (N, n)."""
     out = np.empty((len(images), stack.widths[layer - 1]), np.float32)
     for part in batches(len(images), batch_size):
-        values = as_inputs(images[part])
+        values = as_inputs(stack, images[part])
         for dense in stack.layers[:layer]:
             values = activate(values @ dense.kernel + dense.bias, dense.activation)
         out[part] = values

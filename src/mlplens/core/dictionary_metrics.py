@@ -61,7 +61,7 @@ def dictionary_metrics(stack: DenseStack, dictionary: SparseDictionary, images: 
     fired = np.zeros(dictionary.size)
     hits = {"net": 0, "spliced": 0}
     for part in batches(count, batch_size):
-        values = as_inputs(images[part])
+        values = as_inputs(stack, images[part])
         for dense in stack.layers[:dictionary.layer]:
             values = activate(values @ dense.kernel + dense.bias, dense.activation)
         features = dictionary.encode(values)

@@ -52,7 +52,7 @@ def mean_feature_gradients(stack: DenseStack, dictionary: SparseDictionary, imag
     sums = np.zeros((dictionary.size, stack.widths[0]))
     count = len(images)
     for part in batches(count, batch_size):
-        values, masks = _forward_with_masks(stack, layer, as_inputs(images[part]))
+        values, masks = _forward_with_masks(stack, layer, as_inputs(stack, images[part]))
         image, feature = np.nonzero(dictionary.encode(values))
         rows = dictionary.w_enc.T[feature] * masks[layer - 1][image]
         for index in range(layer - 1, 0, -1):  # down through W_K ... W_2
@@ -72,7 +72,7 @@ def feature_statistics(stack: DenseStack, dictionary: SparseDictionary, images: 
     classes = int(labels.max()) + 1 if classes is None else classes
     running = RunningStatistics(dictionary.size, classes, min(top_k, len(images)))
     for part in batches(len(images), batch_size):
-        values, _ = _forward_with_masks(stack, dictionary.layer, as_inputs(images[part]))
+        values, _ = _forward_with_masks(stack, dictionary.layer, as_inputs(stack, images[part]))
         features = dictionary.encode(values)
         running.add(features, features, labels[part], part)
     class_counts = np.bincount(labels, minlength=classes).astype(np.float64)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..errors import MlplensError
+from .pixel_scale import UNIT
 from .stack import DenseStack
 
 
@@ -62,13 +63,16 @@ def backward(values: np.ndarray, pre: np.ndarray, activation: str) -> np.ndarray
     return values * derivative(pre, activation)
 
 
-def as_inputs(images: np.ndarray) -> np.ndarray:
-    """uint8 images (n, H, W) -> float32 rows in [0, 1], as the network was trained on."""
-    images = np.asarray(images)
-    flat = images.reshape(len(images), -1)
-    if images.dtype == np.uint8:
-        return flat.astype(np.float32) / np.float32(255)
-    return flat.astype(np.float32)
+def as_inputs(stack: DenseStack, images: np.ndarray) -> np.ndarray:
+    """Images (n, ...) as brightness (uint8 0-255 or floats in [0, 1]) -> float32 rows on the
+    pixel scale the network was trained on (the article's: brightness itself, 0-1)."""
+    return stack.pixel_scale.to_inputs(images)
+
+
+def brightness(images: np.ndarray) -> np.ndarray:
+    """Images -> float32 rows of brightness in [0, 1], for pictures (what an image looks like),
+    whatever scale a network takes them on."""
+    return UNIT.to_inputs(images)
 
 
 def pre_activations(stack: DenseStack, inputs: np.ndarray) -> list[np.ndarray]:
@@ -99,7 +103,7 @@ def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
     """Fraction of images whose most probable class is the label."""
     correct = 0
     for part in batches(len(images), batch_size):
-        predicted = pre_activations(stack, as_inputs(images[part]))[-1].argmax(axis=1)
+        predicted = pre_activations(stack, as_inputs(stack, images[part]))[-1].argmax(axis=1)
         correct += int((predicted == np.asarray(labels[part])).sum())
     return correct / len(images)
 

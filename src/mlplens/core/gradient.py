@@ -70,7 +70,7 @@ def mean_jacobians(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray | N
     sums = [None] * depth
     done = 0
     for part in batches(count, batch_size):
-        pre = pre_activations(stack, as_inputs(inputs[part]))
+        pre = pre_activations(stack, as_inputs(stack, inputs[part]))
         # Hidden layers only: the output layer's picture is of its logit, before any softmax.
         masks = [derivative(z, layer.activation) for z, layer in zip(pre[:-1], stack.layers)]
         groups = labels[part] if labels is not None else None

@@ -44,7 +44,7 @@ def contribution_score(stack: DenseStack, layer: int, images: np.ndarray,
     hidden_layer(stack, layer)
     total = np.zeros(stack.widths[layer - 1])
     for part in batches(len(images), batch_size):
-        total += np.abs(contributions(stack, as_inputs(images[part]))[layer - 1]).sum(axis=0)
+        total += np.abs(contributions(stack, as_inputs(stack, images[part]))[layer - 1]).sum(axis=0)
     return total / max(len(images), 1)
 
 

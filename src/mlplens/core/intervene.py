@@ -42,7 +42,7 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
     """Accuracy on `images` after ablating the first `count` nodes of `order` in hidden layer
     `layer`, for each count. The layers below are computed once; only those above rerun."""
     hidden_layer(stack, layer)
-    below = as_inputs(images)
+    below = as_inputs(stack, images)
     for current in stack.layers[:layer]:
         below = activate(below @ current.kernel + current.bias, current.activation)
     labels = np.asarray(labels)

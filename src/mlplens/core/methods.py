@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import MlplensError, UnsuitableModel
-from .forward import ELEMENTWISE, as_inputs
+from .forward import ELEMENTWISE, brightness
 from .gradient import fidelity, fidelity_bytes, mean_jacobians, mean_jacobians_bytes
 from .maximize import maximize, maximize_bytes
 from .node_statistics import node_statistics, node_statistics_bytes
@@ -277,7 +277,7 @@ def _mean_images(inputs: np.ndarray, top: np.ndarray) -> np.ndarray:
     step = max(1, MEAN_BLOCK // max(1, k * inputs.shape[1]))
     for start in range(0, nodes, step):
         block = top[start:start + step]
-        rows[start:start + len(block)] = as_inputs(inputs[block.ravel()]).reshape(
+        rows[start:start + len(block)] = brightness(inputs[block.ravel()]).reshape(
             *block.shape, -1).mean(axis=1)
     return rows
 

@@ -120,7 +120,7 @@ def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *
     running = [RunningStatistics(width, classes, min(top_k, count), colour_scale)
                for width in stack.widths]
     for part in batches(count, batch_size):
-        pre = pre_activations(stack, as_inputs(inputs[part]))
+        pre = pre_activations(stack, as_inputs(stack, inputs[part]))
         for z, layer, sums in zip(pre, stack.layers, running):
             sums.add(z, activate(z, layer.activation), labels[part], part)
         if progress:

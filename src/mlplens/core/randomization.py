@@ -43,7 +43,9 @@ def randomized(stack: DenseStack, layers: Iterable[int], seed: int = 0) -> Dense
             kernels.append(layer.kernel)
             biases.append(layer.bias)
     return DenseStack.from_arrays(kernels, biases, [layer.activation for layer in stack.layers],
-                                  stack.image_shape, [layer.name for layer in stack.layers])
+                                  stack.image_shape, [layer.name for layer in stack.layers],
+                                  channels=stack.channels, pixel_scale=stack.pixel_scale,
+                                  input_names=stack.input_names)
 
 
 def randomizations(depth: int) -> list[Randomization]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MlplensError
+from .pixel_scale import UNIT, PixelScale
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
 
@@ -47,10 +48,17 @@ class DenseLayer:
 
 @dataclass(frozen=True)
 class DenseStack:
-    """A validated chain of Dense layers whose input is a flattened H x W image."""
+    """A validated chain of Dense layers whose input is a flattened H x W image (C channels,
+    interleaved as Keras flattens (H, W, C)) on a pixel scale, or a row of named features.
+
+    Tabular inputs (`input_names` given) have the image shape (1, n): one row of values.
+    """
 
     layers: tuple[DenseLayer, ...]
     image_shape: tuple[int, int]
+    channels: int = 1
+    pixel_scale: PixelScale = UNIT
+    input_names: tuple[str, ...] = ()
 
     @classmethod
     def from_arrays(
@@ -61,6 +69,9 @@ class DenseStack:
         image_shape: tuple[int, int] | None = None,
         names: Sequence[str] | None = None,
         copy: bool = True,
+        channels: int = 1,
+        pixel_scale: PixelScale = UNIT,
+        input_names: Sequence[str] = (),
     ) -> "DenseStack":
         """Build and validate a stack; biases default to zeros, activations to ReLU then softmax.
 
@@ -80,28 +91,57 @@ class DenseStack:
         if not (len(biases) == len(activations) == len(names) == count):
             raise MlplensError("kernels, biases, activations and names differ in length")
         first = np.asarray(kernels[0])
-        if image_shape is None and first.ndim == 2:
-            image_shape = infer_image_shape(first.shape[0])
+        if input_names:
+            image_shape = (1, len(input_names))
+        elif image_shape is None and first.ndim == 2:
+            image_shape = infer_image_shape(first.shape[0], channels)
         layers = []
         for index, (kernel, bias, activation, name) in enumerate(
                 zip(kernels, biases, activations, names), start=1):
             layers.append(_checked_layer(index, np.asarray(kernel), np.asarray(bias),
                                          activation, name, copy))
-        return cls(tuple(layers), tuple(int(s) for s in image_shape))  # type: ignore[arg-type]
+        return cls(tuple(layers), tuple(int(s) for s in image_shape),  # type: ignore[arg-type]
+                   channels, pixel_scale, tuple(str(name) for name in input_names))
 
     def __post_init__(self) -> None:
         if not self.layers:
             raise MlplensError("the model has no Dense layers")
         height, width = self.image_shape
-        if height < 2 or width < 2:
+        if self.input_names:
+            if self.image_shape != (1, self.n_inputs) or self.channels != 1:
+                raise MlplensError(f"{len(self.input_names)} feature names for a first layer "
+                                   f"that takes {self.n_inputs} inputs")
+        elif height < 2 or width < 2:
             raise MlplensError(f"image shape {height}x{width} is too small to draw (at least 2x2)")
-        if height * width != self.n_inputs:
-            raise MlplensError(f"image shape {height}x{width} has {height * width} pixels but "
-                               f"the first layer takes {self.n_inputs} inputs")
+        if self.channels not in (1, 3):
+            raise MlplensError(f"images must have 1 or 3 channels, got {self.channels}")
+        if height * width * self.channels != self.n_inputs:
+            colours, what = (f"x{self.channels}", "values") if self.channels > 1 else ("", "pixels")
+            raise MlplensError(f"image shape {height}x{width}{colours} has "
+                               f"{height * width * self.channels} {what} but the first layer "
+                               f"takes {self.n_inputs} inputs")
         for index, (before, after) in enumerate(zip(self.layers, self.layers[1:]), start=2):
             if after.kernel.shape[0] != before.units:
                 raise MlplensError(f"layer {index} takes {after.kernel.shape[0]} inputs but "
                                    f"layer {index - 1} gives {before.units}")
+
+    @property
+    def picture_shape(self) -> tuple[int, ...]:
+        """One input as a picture: (H, W) for grey images, (H, W, C) for colour."""
+        return self.image_shape if self.channels == 1 else (*self.image_shape, self.channels)
+
+    @property
+    def is_tabular(self) -> bool:
+        return bool(self.input_names)
+
+    def with_input(self, *, image_shape: tuple[int, int] | None = None,
+                   channels: int | None = None, pixel_scale: PixelScale | None = None,
+                   input_names: Sequence[str] | None = None) -> "DenseStack":
+        """The same weights read as another kind of input (checked again)."""
+        names = self.input_names if input_names is None else tuple(input_names)
+        shape = (1, len(names)) if names else (image_shape or self.image_shape)
+        return DenseStack(self.layers, shape, self.channels if channels is None else channels,
+                          pixel_scale or self.pixel_scale, names)
 
     @property
     def n_inputs(self) -> int:
@@ -126,10 +166,10 @@ class DenseStack:
         return f"{sizes} ({', '.join(layer.activation for layer in self.layers)})"
 
 
-def infer_image_shape(n_inputs: int) -> tuple[int, int]:
+def infer_image_shape(n_inputs: int, channels: int = 1) -> tuple[int, int]:
     """A square image if the input size is a perfect square; anything else needs to be told."""
-    side = math.isqrt(n_inputs)
-    if side * side != n_inputs:
+    side = math.isqrt(n_inputs // channels)
+    if side * side * channels != n_inputs:
         raise MlplensError(f"the model takes {n_inputs} inputs, which is not a square image; "
                            "pass --image-shape H W")
     return side, side

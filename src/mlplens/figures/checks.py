@@ -96,7 +96,7 @@ def check_net(name: str, stack: DenseStack, mnist: Mnist, out: Path,
     offered = {"reference": mnist.x_test[:settings.reference],
                "labels": mnist.y_test[:settings.reference], "steps": settings.maximize_steps,
                "seed": settings.seed}
-    deletion = deletion_set(mnist.x_test, mnist.y_test, settings.per_class, stack.widths[-1],
+    deletion = deletion_set(stack, mnist.x_test, mnist.y_test, settings.per_class, stack.widths[-1],
                             settings.seed)
     run = check_methods(stack, offered, deletion, shuffled, settings.seed,
                         log=lambda text: log(f"{text} ({name})"), progress_for=stderr_progress)

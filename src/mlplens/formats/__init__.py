@@ -101,7 +101,9 @@ def stack_from(obj: Any, image_shape: Sequence[int] | None = None,
         return DenseStack.from_arrays([layer.kernel for layer in layers],
                                       [layer.bias for layer in layers],
                                       chosen or [layer.activation for layer in layers],
-                                      shape or obj.image_shape, [layer.name for layer in layers])
+                                      shape or obj.image_shape, [layer.name for layer in layers],
+                                      channels=obj.channels, pixel_scale=obj.pixel_scale,
+                                      input_names=obj.input_names)
     if is_sklearn_mlp(obj):
         return stack_from_sklearn(obj, shape, chosen)
     if type(obj).__module__.split(".")[0] == "keras" or (

@@ -1,0 +1,85 @@
+"""What numbers a model expects for a picture's pixels.
+
+Images travel through mlplens as brightness: uint8 0-255, or floats in [0, 1]. A model was
+trained on some scale of that brightness (the article's: 0-1; scikit-learn's 8x8 digits: 0-16;
+a standardised net: (brightness - mean) / std). Feeding it another scale gives wrong pictures
+and no error, so the scale is part of the model (`DenseStack.pixel_scale`), recorded when
+mlplens trains, read where a format stores it, or given by the user; never guessed silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import MlplensError
+
+SCALE_HELP = ("0-1 (brightness, the article's), 0-255, 0-N for any N (e.g. 0-16 for "
+              "scikit-learn's 8x8 digits), or standardised:MEAN,STD")
+
+
+@dataclass(frozen=True)
+class PixelScale:
+    """inputs = brightness * high (a "0-high" scale) or (brightness - mean) / std."""
+
+    high: float = 1.0
+    mean: float | None = None
+    std: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.standardised:
+            if not (self.std is not None and np.isfinite(self.std) and self.std > 0
+                    and np.isfinite(self.mean)):
+                raise MlplensError(f"a standardised pixel scale needs a finite mean and a "
+                                   f"positive std, got mean {self.mean}, std {self.std}")
+        elif not (np.isfinite(self.high) and self.high > 0):
+            raise MlplensError(f"a pixel scale 0-N needs N > 0, got {self.high}")
+
+    @property
+    def standardised(self) -> bool:
+        return self.mean is not None
+
+    @property
+    def name(self) -> str:
+        """The text `parse` reads back, e.g. '0-1', '0-16', 'standardised:0.1307,0.3081'."""
+        if self.standardised:
+            return f"standardised:{self.mean:g},{self.std:g}"
+        return f"0-{self.high:g}"
+
+    def to_inputs(self, images: np.ndarray) -> np.ndarray:
+        """Images (n, ...) as brightness -> float32 rows (n, pixels) the model takes."""
+        images = np.asarray(images)
+        flat = images.reshape(len(images), -1)
+        if images.dtype == np.uint8:
+            brightness = flat.astype(np.float32) / np.float32(255)
+        else:
+            brightness = flat.astype(np.float32)
+        if self.standardised:
+            return (brightness - np.float32(self.mean)) / np.float32(self.std)
+        if self.high != 1.0:
+            return brightness * np.float32(self.high)
+        return brightness
+
+    def to_brightness(self, inputs: np.ndarray) -> np.ndarray:
+        """The inverse of `to_inputs` for float inputs: model inputs back to brightness."""
+        inputs = np.asarray(inputs, dtype=np.float32)
+        if self.standardised:
+            return inputs * np.float32(self.std) + np.float32(self.mean)
+        return inputs / np.float32(self.high) if self.high != 1.0 else inputs
+
+
+UNIT = PixelScale()
+
+
+def parse_pixel_scale(text: str) -> PixelScale:
+    """'0-1', '0-255', '0-16', 'standardised:0.13,0.31' -> PixelScale; one line when not."""
+    text = text.strip().lower()
+    ranged = re.fullmatch(r"0-([0-9]*\.?[0-9]+)", text)
+    if ranged:
+        return PixelScale(high=float(ranged.group(1)))
+    standard = re.fullmatch(r"standardi[sz]ed:(-?[0-9]*\.?[0-9]+),([0-9]*\.?[0-9]+)", text)
+    if standard:
+        return PixelScale(mean=float(standard.group(1)), std=float(standard.group(2)))
+    raise MlplensError(f"unknown pixel scale {text!r}; expected {SCALE_HELP}")

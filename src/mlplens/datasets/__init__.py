@@ -1,0 +1,28 @@
+"""The user's data as one `Dataset`, from any source `--data` names.
+
+`load_dataset(spec)`: None or "mnist" is MNIST (found as `mlplens.data` finds it); a bundled
+name (`sklearn-digits`, `breast-cancer`, `wine`); or a path: a Keras-layout .npz, an .npz with
+`x` (and optional `y`, `class_names`), a folder of IDX files, or a folder with one subfolder of
+PNG/JPEG images per class.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .bundled import BUNDLED
+from .dataset import Dataset, check_matches
+
+__all__ = ["Dataset", "check_matches", "load_dataset", "BUNDLED"]
+
+
+def load_dataset(spec: str | os.PathLike[str] | None = None) -> Dataset:
+    """The dataset `spec` names (see the module's docstring); one line when it cannot be read."""
+    if spec is None:
+        return BUNDLED["mnist"]()
+    text = os.fspath(spec)
+    if text.lower() in BUNDLED and not os.path.exists(text):
+        return BUNDLED[text.lower()]()
+    from .sources import read_source
+
+    return read_source(text)

@@ -1,0 +1,81 @@
+"""`Dataset`: the user's images (or rows of features) and their classes, one concept for every
+command that uses data: reference images for the data-driven methods, test images for the
+explorer and the checks, training images for `train`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..core.pixel_scale import PixelScale
+from ..core.stack import DenseStack
+from ..errors import MlplensError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Train and test parts of one dataset, with its class names.
+
+    Images are brightness: uint8 0-255 or float32 in [0, 1], shaped (n, H, W) for grey and
+    (n, H, W, C) for colour. Tabular rows (`feature_names` given) are float32 (n, F) values as a
+    model takes them. Labels are int64 class indices into `class_names`.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str = ""
+    feature_names: tuple[str, ...] = ()
+    # The pixel scale a net trained on this data by mlplens takes (recorded with the model).
+    pixel_scale: PixelScale = field(default_factory=PixelScale)
+
+    @property
+    def is_tabular(self) -> bool:
+        return bool(self.feature_names)
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """(H, W) of one image; (1, F) for tabular rows."""
+        if self.is_tabular:
+            return (1, len(self.feature_names))
+        return (int(self.x_test.shape[1]), int(self.x_test.shape[2]))
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.is_tabular or self.x_test.ndim == 3 else int(self.x_test.shape[3])
+
+    @property
+    def n_inputs(self) -> int:
+        return int(np.prod(self.x_test.shape[1:]))
+
+    def describe_shape(self) -> str:
+        """E.g. '28x28', '32x32x3' or '30 features', as messages name it."""
+        if self.is_tabular:
+            return f"{len(self.feature_names)} features"
+        height, width = self.image_shape
+        return f"{height}x{width}" + (f"x{self.channels}" if self.channels > 1 else "")
+
+    def class_name(self, index: int) -> str:
+        return self.class_names[index]
+
+
+def check_matches(stack: DenseStack, data: Dataset, model: str) -> None:
+    """Refuse, before any work, data the model cannot take: one line naming both shapes (and
+    both class counts when the data has more classes than the model has outputs)."""
+    if stack.is_tabular or data.is_tabular:
+        wanted, same = f"{stack.n_inputs} features", data.n_inputs == stack.n_inputs
+    else:
+        height, width = stack.image_shape
+        wanted = f"{height}x{width}" + (f"x{stack.channels}" if stack.channels > 1 else "")
+        same = data.image_shape == stack.image_shape and data.channels == stack.channels
+    if not same:
+        raise MlplensError(f"{data.source or data.name}: the data has {data.describe_shape()} "
+                           f"inputs but {model} takes {wanted}")
+    if len(data.class_names) > stack.widths[-1]:
+        raise MlplensError(f"{data.source or data.name}: the data has {len(data.class_names)} "
+                           f"classes but {model} has {stack.widths[-1]} outputs")
