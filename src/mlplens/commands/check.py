@@ -40,7 +40,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..data import load_mnist
+    from ..datasets import load_dataset
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.checks import CheckSettings, check_net
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> None:
     if stack.image_shape != (28, 28) or stack.widths[-1] != 10:
         raise MlplensError(f"{args.model}: the checks run on MNIST test images, so the model "
                            f"must take 28x28 images to 10 classes; it is {stack.describe()}")
-    mnist = load_mnist(args.data)
+    mnist = load_dataset(args.data)
     if args.reference > len(mnist.x_test):
         raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
     if args.shuffled_images > len(mnist.x_train):

@@ -64,9 +64,9 @@ def run(args: argparse.Namespace) -> None:
         image, source = read_digit(args.image), args.image
     stack = load_stack(args.model, args.image_shape)
     if args.test_index is not None:
-        from ..data import load_mnist
+        from ..datasets import load_dataset
 
-        mnist = load_mnist(args.data)
+        mnist = load_dataset(args.data)
         if not 0 <= args.test_index < len(mnist.x_test):
             raise MlplensError(f"--test-index must be in 0-{len(mnist.x_test) - 1}, got "
                                f"{args.test_index}")

@@ -31,7 +31,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..data import load_mnist
+    from ..datasets import load_dataset
     from ..destination import check_file
     from ..formats import load_stack
     from ..report import write_explorer
@@ -46,6 +46,6 @@ def run(args: argparse.Namespace) -> None:
         snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
     else:
         snapshots = None
-    mnist = load_mnist(args.data)
+    mnist = load_dataset(args.data)
     print_paths([write_explorer(args.output, stack, mnist, model_name=model.name,
                                 snapshots=snapshots, max_frames=args.frames)])

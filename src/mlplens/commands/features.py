@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..core.dictionary import check_layer
-    from ..data import load_mnist
+    from ..datasets import load_dataset
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.features import draw_features
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> None:
         raise MlplensError(f"--k ({args.k}) must be at most --size ({size})")
     if not args.learning_rate > 0:
         raise MlplensError(f"--learning-rate must be above 0, got {args.learning_rate}")
-    mnist = load_mnist(args.data)
+    mnist = load_dataset(args.data)
     if args.reference > len(mnist.x_test):
         raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
     enable_compilation_cache()

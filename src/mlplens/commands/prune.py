@@ -31,7 +31,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from ..core.importance import hidden_layer
-    from ..data import load_mnist
+    from ..datasets import load_dataset
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.pruning import write_pruning
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> None:
         raise MlplensError(f"{args.model}: has no hidden layer to prune")
     for layer in layers:
         hidden_layer(stack, layer)
-    mnist = load_mnist(args.data)
+    mnist = load_dataset(args.data)
     if args.reference >= len(mnist.x_test):
         raise MlplensError(f"--reference must be below {len(mnist.x_test)}: accuracy is "
                            "measured on the test images after them")

@@ -33,10 +33,10 @@ def run(args: argparse.Namespace) -> None:
     from ..destination import check_folder, claimed_folder
 
     check_folder(args.out)  # before importing Keras and JAX: a wrong --out costs nothing
-    from ..data import load_mnist
+    from ..datasets import load_dataset
     from ..training import enable_compilation_cache, train
 
-    mnist = load_mnist(args.data)
+    mnist = load_dataset(args.data)
     enable_compilation_cache()
     with claimed_folder(args.out, "train"):  # held while training: no second run mixes in
         trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,

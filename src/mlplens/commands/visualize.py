@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> None:
         "per_class": args.per_class, "nodes": args.nodes, "layers": args.layers,
         "k": args.top_k, "seed": args.seed, "progress": stderr_progress(f"{method.name}:")}
     if method.needs_data:
-        from ..data import load_mnist
+        from ..datasets import load_dataset
 
-        mnist = load_mnist(args.data)
+        mnist = load_dataset(args.data)
         if args.reference > len(mnist.x_test):
             raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
         offered.update(reference=mnist.x_test[:args.reference],

@@ -19,7 +19,7 @@ SPLIT_SEED = 0
 def mnist(path: str | None = None) -> Dataset:
     found = load_mnist(path)
     return Dataset("MNIST", found.x_train, found.y_train, found.x_test, found.y_test,
-                   MNIST_CLASSES, source=str(found.path))
+                   MNIST_CLASSES, source=found.source, path=str(found.path))
 
 
 def _split(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -39,7 +39,7 @@ def sklearn_digits() -> Dataset:
     labels = bunch.target.astype(np.int64)
     return Dataset("scikit-learn digits", *_split(images, labels),
                    class_names=tuple(str(name) for name in bunch.target_names),
-                   source="scikit-learn digits", pixel_scale=PixelScale())
+                   source="scikit-learn", pixel_scale=PixelScale())
 
 
 def _tabular(loader: str, name: str) -> Dataset:
@@ -54,7 +54,7 @@ def _tabular(loader: str, name: str) -> Dataset:
     std[std == 0] = 1.0
     standard = [((x - mean) / std).astype(np.float32) for x in (x_train, x_test)]
     return Dataset(name, standard[0], y_train, standard[1], y_test,
-                   class_names=tuple(str(c) for c in bunch.target_names), source=name,
+                   class_names=tuple(str(c) for c in bunch.target_names), source="scikit-learn",
                    feature_names=tuple(str(f) for f in bunch.feature_names))
 
 

@@ -29,7 +29,8 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...]
-    source: str = ""
+    source: str = ""  # where it came from, e.g. "cache" or "folder" (MNIST: the resolution step)
+    path: str = ""  # the file or folder it was read from, if any: what messages name
     feature_names: tuple[str, ...] = ()
     # The pixel scale a net trained on this data by mlplens takes (recorded with the model).
     pixel_scale: PixelScale = field(default_factory=PixelScale)
@@ -74,8 +75,8 @@ def check_matches(stack: DenseStack, data: Dataset, model: str) -> None:
         wanted = f"{height}x{width}" + (f"x{stack.channels}" if stack.channels > 1 else "")
         same = data.image_shape == stack.image_shape and data.channels == stack.channels
     if not same:
-        raise MlplensError(f"{data.source or data.name}: the data has {data.describe_shape()} "
+        raise MlplensError(f"{data.path or data.name}: the data has {data.describe_shape()} "
                            f"inputs but {model} takes {wanted}")
     if len(data.class_names) > stack.widths[-1]:
-        raise MlplensError(f"{data.source or data.name}: the data has {len(data.class_names)} "
+        raise MlplensError(f"{data.path or data.name}: the data has {len(data.class_names)} "
                            f"classes but {model} has {stack.widths[-1]} outputs")

@@ -10,4 +10,4 @@ from .dataset import Dataset
 def read_source(path: str) -> Dataset:
     found = load_mnist(path)
     return Dataset("MNIST", found.x_train, found.y_train, found.x_test, found.y_test,
-                   MNIST_CLASSES, source=str(found.path))
+                   MNIST_CLASSES, source=found.source, path=str(found.path))

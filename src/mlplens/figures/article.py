@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..core.stack import DenseStack
 from ..core.views import layer_views
-from ..data import Mnist, load_mnist
+from ..data import Mnist
+from ..datasets import load_dataset
 from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.story import Nets, story_sections
@@ -70,7 +71,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
 
     started = time.perf_counter()
     out = Path(out_dir)
-    mnist = load_mnist(data)
+    mnist = load_dataset(data)
     log(f"MNIST from {mnist.source} ({mnist.path}), verified")
     written: list[Path] = []
     figures: list[tuple[Path, str]] = []

@@ -127,7 +127,8 @@ class Chain:
         self.activations[-1] = activation
 
     def stack(self, image_shape: tuple[int, int] | None = None,
-              activations: Sequence[str] | None = None) -> DenseStack:
+              activations: Sequence[str] | None = None, *, channels: int = 1,
+              input_names: Sequence[str] = ()) -> DenseStack:
         """Validate into a DenseStack; `activations` (if given) replace the recorded ones."""
         if not self.kernels:
             raise MlplensError("the model has no Dense layers")
@@ -138,7 +139,8 @@ class Chain:
                                    f"the model has {len(self.kernels)} Dense layer(s)")
             chosen = list(activations)
         return DenseStack.from_arrays(self.kernels, self.biases, chosen, image_shape, self.names,
-                                      copy=not self.owned)
+                                      copy=not self.owned, channels=channels,
+                                      input_names=input_names)
 
 
 def image_shape_from_input(shape: Sequence[object], n_inputs: int) -> tuple[int, int] | None:

@@ -37,7 +37,8 @@ def _activation_name(layer: Any) -> str:
 
 
 def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None,
-                     activations: Sequence[str] | None = None) -> DenseStack:
+                     activations: Sequence[str] | None = None, *, channels: int = 1,
+                     input_names: Sequence[str] = ()) -> DenseStack:
     """Read a Keras model that is a chain of Dense layers into a DenseStack.
 
     InputLayer, Flatten, a Reshape to a vector and Dropout are passed over; Activation, ReLU and
@@ -47,10 +48,10 @@ def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None,
             len(getattr(model, "outputs", None) or [None]) != 1:
         raise MlplensError("the model must have one input and one output")
     chain = walk(_keras_layers(model))
-    if image_shape is None:
+    if image_shape is None and not input_names:
         declared = tuple(getattr(model, "input_shape", ()) or ())[1:]
         image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
-    return chain.stack(image_shape, activations)
+    return chain.stack(image_shape, activations, channels=channels, input_names=input_names)
 
 
 def _load_keras_model(keras: Any, path: Path) -> Any:

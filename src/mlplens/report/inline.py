@@ -12,7 +12,8 @@ import os
 from pathlib import Path
 
 from ..core.stack import DenseStack
-from ..data import Mnist, load_mnist
+from ..data import Mnist
+from ..datasets import load_dataset
 from ..output import write_text
 from ..snapshots import Snapshots
 from .explorer import build_explorer
@@ -24,7 +25,7 @@ class Explorer:
     def __init__(self, stack: DenseStack, mnist: Mnist | None = None, *,
                  snapshots: Snapshots | None = None, frames: int = 1, name: str = "",
                  height: int = 1100) -> None:
-        self.page = build_explorer(stack, mnist if mnist is not None else load_mnist(),
+        self.page = build_explorer(stack, mnist if mnist is not None else load_dataset(),
                                    model_name=name, snapshots=snapshots, max_frames=frames)
         self.height = height
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.pixel_scale import UNIT, PixelScale
+
 ALIGNMENT = 64  # bytes: JAX's CPU client shares host memory this aligned instead of copying
 
 
@@ -19,9 +21,18 @@ def aligned_empty(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     return buffer[offset:offset + size].view(dtype).reshape(shape)
 
 
-def as_inputs(images: np.ndarray) -> np.ndarray:
-    """Flatten uint8 images and scale to [0, 1], as the article does (into aligned memory)."""
+def as_inputs(images: np.ndarray, scale: PixelScale = UNIT) -> np.ndarray:
+    """Flatten images (brightness: uint8 0-255 or floats in [0, 1]) onto the pixel scale the
+    network trains on (the article's: 0-1), into aligned memory."""
     flat = images.reshape(len(images), -1)
     out = aligned_empty(flat.shape, np.float32)
-    np.divide(flat, np.float32(255), out=out, dtype=np.float32)
+    if flat.dtype == np.uint8:
+        np.divide(flat, np.float32(255), out=out, dtype=np.float32)
+    else:
+        out[...] = flat
+    if scale.standardised:
+        out -= np.float32(scale.mean)
+        out /= np.float32(scale.std)
+    elif scale.high != 1.0:
+        out *= np.float32(scale.high)
     return out

@@ -1,4 +1,5 @@
-"""One seeded training run of the article's network on MNIST, optionally with snapshots."""
+"""One seeded training run of the article's network on MNIST (or any Dataset), optionally with
+snapshots."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import numpy as np
 
 from ..core.forward import accuracy
 from ..core.stack import DenseStack
-from ..data import Mnist, load_mnist, subset
+from ..data import subset
+from ..datasets import Dataset, load_dataset
 from ..errors import MlplensError
 from ..formats.keras_model import stack_from_keras
 from ..keras_backend import import_keras
@@ -44,10 +46,11 @@ class TrainedModel:
     model: Any
     metrics: dict[str, Any] = field(default_factory=dict)
     snapshots: Snapshots | None = None
+    data: Dataset | None = None
 
     @property
     def stack(self) -> DenseStack:
-        return stack_from_keras(self.model, image_shape=(28, 28))
+        return _stack_of(self.model, self.data)
 
     def save(self, out_dir: str | os.PathLike[str]) -> list[Path]:
         """Write model.keras and metrics.json into out_dir, each atomically."""
@@ -62,7 +65,17 @@ class TrainedModel:
         return written
 
 
-def _snapshot_callback(keras: Any, every: int, images: np.ndarray, labels: np.ndarray) -> Any:
+def _stack_of(model: Any, data: Dataset | None) -> DenseStack:
+    """The Keras model as a DenseStack that knows what its inputs are: the data's image shape,
+    channels, pixel scale and feature names (MNIST's 28x28 at 0-1 without data)."""
+    if data is None:
+        return stack_from_keras(model, image_shape=(28, 28))
+    return stack_from_keras(model, image_shape=data.image_shape, channels=data.channels,
+                            input_names=data.feature_names).with_input(
+        pixel_scale=data.pixel_scale)
+
+
+def _snapshot_callback(keras: Any, every: int, data: Dataset) -> Any:
     """A callback that keeps the weights (and test accuracy) at step 0 and every `every` steps."""
 
     class SnapshotWeights(keras.callbacks.Callback):
@@ -77,9 +90,9 @@ def _snapshot_callback(keras: Any, every: int, images: np.ndarray, labels: np.nd
         def _take(self) -> None:
             if hasattr(self.model, "jax_state_sync"):
                 self.model.jax_state_sync()  # JAX keeps live weights off the model mid-epoch
-            stack = stack_from_keras(self.model, image_shape=(28, 28))
+            stack = _stack_of(self.model, data)
             self.steps.append(self._step)
-            self.accuracies.append(accuracy(stack, images, labels))
+            self.accuracies.append(accuracy(stack, data.x_test, data.y_test))
             self.stacks.append(stack)
 
         def on_train_begin(self, logs: Any = None) -> None:
@@ -111,13 +124,14 @@ def train(
     batch_size: int = 128,
     optimizer: str = "rmsprop",
     seed: int = 0,
-    data: Mnist | None = None,
+    data: Dataset | None = None,
     stratified: bool = False,
     verbose: int | str = "auto",
     snapshot_every: int | None = None,
     shuffle_labels: bool = False,
 ) -> TrainedModel:
-    """Train the article's network on the first `train_samples` MNIST images; seeded.
+    """Train the article's network on the first `train_samples` images of `data` (MNIST by
+    default); seeded. Inputs, classes and the pixel scale come from the data.
 
     With `snapshot_every`, the weights are also kept at step 0 and every that many steps.
     `shuffle_labels` permutes the training labels (seeded): a net that can only memorise, for
@@ -131,7 +145,8 @@ def train(
         raise MlplensError(f"--snapshot-every must be at least 1, got {snapshot_every}")
     if any(units < 1 for units in hidden):
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
-    mnist = data if data is not None else load_mnist()
+    mnist = data if data is not None else load_dataset()
+    classes = len(mnist.class_names)
     x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
     if shuffle_labels:
         y_train = np.random.default_rng(seed).permutation(y_train)
@@ -141,15 +156,14 @@ def train(
     except ValueError:
         raise MlplensError(f"unknown optimizer {optimizer!r} (e.g. rmsprop, adam, sgd)") from None
     keras.utils.set_random_seed(seed)
-    model = build(hidden)
+    model = build(hidden, mnist.n_inputs, classes)
     model.compile(optimizer=optimizer_object, loss="categorical_crossentropy",
                   metrics=["accuracy"])
-    inputs = as_inputs(x_train)
-    targets = keras.utils.to_categorical(y_train, 10)
+    inputs = as_inputs(x_train, mnist.pixel_scale)
+    targets = keras.utils.to_categorical(y_train, classes)
     if verbose == "auto":  # a live bar on a terminal, one line per epoch in a log file
         verbose = 1 if sys.stderr.isatty() else 2
-    snapshotter = (_snapshot_callback(keras, snapshot_every, mnist.x_test, mnist.y_test)
-                   if snapshot_every else None)
+    snapshotter = (_snapshot_callback(keras, snapshot_every, mnist) if snapshot_every else None)
     started = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr):  # progress is diagnostics; stdout lists paths
         callbacks = [snapshotter] if snapshotter else None
@@ -162,8 +176,8 @@ def train(
     del inputs, targets
     seconds = time.perf_counter() - started
     # One batch: one compiled test step instead of two (1,024 and the remainder).
-    test_loss, test_accuracy = model.evaluate(as_inputs(mnist.x_test),
-                                              keras.utils.to_categorical(mnist.y_test, 10),
+    test_loss, test_accuracy = model.evaluate(as_inputs(mnist.x_test, mnist.pixel_scale),
+                                              keras.utils.to_categorical(mnist.y_test, classes),
                                               batch_size=len(mnist.x_test), verbose=0)
     metrics = {
         "test_accuracy": float(test_accuracy),
@@ -181,5 +195,10 @@ def train(
         "seconds": round(seconds, 3),
         "snapshot_every": snapshot_every,
         "shuffle_labels": shuffle_labels,
+        "data": mnist.name,
+        "input": {"image_shape": list(mnist.image_shape), "channels": mnist.channels,
+                  "pixel_scale": mnist.pixel_scale.name,
+                  "feature_names": list(mnist.feature_names)},
+        "class_names": list(mnist.class_names),
     }
-    return TrainedModel(model, metrics, snapshotter.result() if snapshotter else None)
+    return TrainedModel(model, metrics, snapshotter.result() if snapshotter else None, mnist)
