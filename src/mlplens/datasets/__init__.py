@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 
-from .bundled import BUNDLED
+from .bundled import BUNDLED, from_mnist
 from .dataset import Dataset, check_matches
 
-__all__ = ["Dataset", "check_matches", "load_dataset", "BUNDLED"]
+__all__ = ["Dataset", "check_matches", "from_mnist", "load_dataset", "BUNDLED"]
 
 
 def load_dataset(spec: str | os.PathLike[str] | None = None) -> Dataset:

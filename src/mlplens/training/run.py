@@ -17,8 +17,8 @@ import numpy as np
 
 from ..core.forward import accuracy
 from ..core.stack import DenseStack
-from ..data import subset
-from ..datasets import Dataset, load_dataset
+from ..data import Mnist, subset
+from ..datasets import Dataset, from_mnist, load_dataset
 from ..errors import MlplensError
 from ..formats.keras_model import stack_from_keras
 from ..keras_backend import import_keras
@@ -124,7 +124,7 @@ def train(
     batch_size: int = 128,
     optimizer: str = "rmsprop",
     seed: int = 0,
-    data: Dataset | None = None,
+    data: Dataset | Mnist | None = None,
     stratified: bool = False,
     verbose: int | str = "auto",
     snapshot_every: int | None = None,
@@ -145,7 +145,8 @@ def train(
         raise MlplensError(f"--snapshot-every must be at least 1, got {snapshot_every}")
     if any(units < 1 for units in hidden):
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
-    mnist = data if data is not None else load_dataset()
+    mnist = load_dataset() if data is None else from_mnist(data) if isinstance(data, Mnist) \
+        else data
     classes = len(mnist.class_names)
     x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
     if shuffle_labels:
