@@ -71,8 +71,8 @@ def feature_names(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(f"expected feature names, none empty, in {where}")
     if len(set(names)) != len(names):
         twice = sorted({name for name in names if names.count(name) > 1})
-        raise argparse.ArgumentTypeError(f"feature names must differ; {', '.join(twice)} "
-                                         f"appear more than once in {where}")
+        raise argparse.ArgumentTypeError(f"feature names must differ: {', '.join(twice)} "
+                                         f"given more than once in {where}")
     return tuple(names)
 
 
