@@ -4,6 +4,7 @@ largest |value| first; written as layer-<k>.png (one chart per node), layer-<k>.
 from __future__ import annotations
 
 import csv
+import warnings
 
 import numpy as np
 import pytest
@@ -230,3 +231,37 @@ def test_trained_on_bundled_table_end_to_end(tmp_path, dataset, classes):
     height = round(100 * (BAR_HEIGHT * min(12, len(names)) + PANEL_FRAME + 0.7))
     assert Image.open(tmp_path / "v" / "layer-2.png").size == (
         round(100 * PANEL_WIDTH * classes), height)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".onnx", ".safetensors"])
+def test_every_format_reads_as_tabular(tmp_path, suffix):
+    from mlplens.formats import load_stack
+    from mlplens.formats.export import save_stack
+
+    path = tmp_path / f"model{suffix}"
+    save_stack(hand_stack(), path)
+    stack = load_stack(path, input_names=NAMES)
+    assert stack.is_tabular and stack.input_names == NAMES and stack.image_shape == (1, 4)
+    np.testing.assert_array_equal(stack.kernels[0], W1)
+    with pytest.raises(MlplensError, match=r"3 feature names for a first layer that takes 4"):
+        load_stack(path, input_names=NAMES[:3])
+
+
+def test_scikit_learn_mlp_read_as_tabular():
+    from sklearn.neural_network import MLPClassifier
+
+    from mlplens.formats import stack_from
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(60, 4))
+    classifier = MLPClassifier(hidden_layer_sizes=(3,), max_iter=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 50 iterations do not converge; they need not
+        classifier.fit(rows, (rows[:, 0] > 0).astype(int))
+    stack = stack_from(classifier, input_names=NAMES)
+    assert stack.input_names == NAMES and stack.widths == (3, 1)
+    bars = layer_bars(stack, project(stack, "linear"))
+    column = classifier.coefs_[0][:, 2]
+    expected = sorted(range(4), key=lambda i: -abs(float(np.float32(column[i]))))
+    assert bars[0].names(2) == tuple(NAMES[i] for i in expected)
+    assert stack_from(stack, input_names=("p", "q", "r", "s")).input_names == ("p", "q", "r", "s")
