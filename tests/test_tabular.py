@@ -157,6 +157,7 @@ def _npz_model(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_cli_feature_names_and_refusals(tmp_path):
     model = _npz_model(tmp_path)
     names = tmp_path / "names.txt"
