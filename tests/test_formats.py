@@ -423,8 +423,10 @@ def test_image_shapes_inferred_told_and_checked(tmp_path):
         assert load_stack(path).image_shape == shape
     path = tmp_path / "w12.npz"
     np.savez(path, W1=np.ones((12, 3), np.float32))
-    assert error_of(load_stack, path) == (f"{path}: the model takes 12 inputs, which is not a "
-                                          "square image; pass --image-shape H W")
+    assert error_of(load_stack, path) == (
+        f"{path}: the model takes 12 inputs, which is not a square image; pass --image-shape H W, "
+        "or for a table of features --feature-names with its 12 names (or --data with named "
+        "features)")
     assert load_stack(path, image_shape=(3, 4)).image_shape == (3, 4)
     assert error_of(load_stack, path, image_shape=(5, 5)) == (
         f"{path}: image shape 5x5 has 25 pixels but the first layer takes 12 inputs")

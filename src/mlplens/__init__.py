@@ -20,6 +20,7 @@ _LAZY = {
     "register_method": "core.methods",
     "DenseLayer": "core.stack", "DenseStack": "core.stack",
     "LayerView": "core.views", "layer_views": "core.views",
+    "LayerBars": "core.feature_bars", "layer_bars": "core.feature_bars",
     "mnist_like": "core.mnist_like",
     "intervene": "core.intervene", "attribute": "core.circuits", "prune": "core.circuits",
     "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .core.projection import Projection
     from .core.stack import DenseLayer, DenseStack
     from .core.views import LayerView, layer_views
+    from .core.feature_bars import LayerBars, layer_bars
     from .data import Mnist, load_mnist
     from .displays import DigitGrid, NodeGrid
     from .report.inline import Explorer
@@ -68,7 +70,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerView", "Method",
-           "MlplensError", "Mnist", "NodeGrid", "Projection", "attribute", "intervene",
-           "layer_views", "load_mnist", "load_stack", "mnist_like", "normalize", "project",
+__all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerBars",
+           "LayerView", "Method", "MlplensError", "Mnist", "NodeGrid", "Projection", "attribute",
+           "intervene", "layer_bars", "layer_views", "load_mnist", "load_stack", "mnist_like", "normalize", "project",
            "prune", "register_method", "save_stack", "stack_from", "train", "visualize_stack"]

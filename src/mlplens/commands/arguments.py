@@ -52,6 +52,37 @@ def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
                         help="input image shape when the input size is not a square")
 
 
+def feature_names(text: str) -> tuple[str, ...]:
+    """'a,b,c' or '@FILE' (one name a line) -> the names of a tabular model's inputs."""
+    if text.startswith("@"):
+        try:
+            with open(text[1:], encoding="utf-8") as handle:
+                names = [line.strip() for line in handle.read().splitlines()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise argparse.ArgumentTypeError(f"cannot read {text[1:]}: "
+                                             f"{getattr(exc, 'strerror', None) or exc}") from None
+        while names and not names[-1]:
+            names.pop()  # a file's last newline
+        where = f"{text[1:]} (one name a line)"
+    else:
+        names = [name.strip() for name in text.split(",")]
+        where = f"{text!r}"
+    if not names or not all(names):
+        raise argparse.ArgumentTypeError(f"expected feature names, none empty, in {where}")
+    if len(set(names)) != len(names):
+        twice = sorted({name for name in names if names.count(name) > 1})
+        raise argparse.ArgumentTypeError(f"feature names must differ: {', '.join(twice)} "
+                                         f"given more than once in {where}")
+    return tuple(names)
+
+
+def add_feature_names_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--feature-names", type=feature_names, metavar="NAMES",
+                        help="a tabular model's input names, comma separated or @FILE with one "
+                             "a line: its nodes are drawn as bar charts over the features "
+                             "(default: the names of --data's features, if it has them)")
+
+
 def add_activations_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--activations", metavar="LIST",
                         help="one activation per Dense layer, e.g. relu,relu,softmax (for files "

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, add_image_shape_option, positive, print_paths
+from .arguments import (
+    add_data_option,
+    add_feature_names_option,
+    add_image_shape_option,
+    positive,
+    print_paths,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -25,6 +31,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                               "last (default: 8; 1 for no slider; each frame adds about "
                               "0.8 MB for the article's net)")
     add_image_shape_option(explore)
+    add_feature_names_option(explore)
     add_data_option(explore)
 
 
@@ -39,13 +46,14 @@ def run(args: argparse.Namespace) -> None:
 
     check_file(args.output)
     model = Path(args.model)
-    stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None)
+    mnist = load_dataset(args.data)
+    stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None,
+                       input_names=args.feature_names or mnist.feature_names)
     if args.snapshots:
         snapshots = load_snapshots(args.snapshots)
     elif (model.parent / SNAPSHOT_FILE).is_file():
         snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
     else:
         snapshots = None
-    mnist = load_dataset(args.data)
     print_paths([write_explorer(args.output, stack, mnist, model_name=model.name,
                                 snapshots=snapshots, max_frames=args.frames)])

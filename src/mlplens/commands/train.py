@@ -14,8 +14,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                             "MNIST; writes DIR/model.keras and DIR/metrics.json.")
     train.add_argument("--hidden", type=positive, nargs="*", default=[512, 256], metavar="N",
                        help="hidden layer sizes (default: 512 256; none for the 784-10 net)")
-    train.add_argument("--train-samples", type=positive, default=60000, metavar="N",
-                       help="train on the first N training images (default: 60000)")
+    train.add_argument("--train-samples", type=positive, default=None, metavar="N",
+                       help="train on the first N training images (default: all of them, "
+                            "60000 for MNIST)")
     train.add_argument("--stratified", action="store_true",
                        help="draw the N images at random, balanced across classes")
     train.add_argument("--epochs", type=positive, default=6, help="(default: 6)")
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> None:
     mnist = load_dataset(args.data)
     enable_compilation_cache()
     with claimed_folder(args.out, "train"):  # held while training: no second run mixes in
-        trained = train(tuple(args.hidden), args.train_samples, args.epochs, args.batch_size,
+        samples = args.train_samples or len(mnist.x_train)
+        trained = train(tuple(args.hidden), samples, args.epochs, args.batch_size,
                         args.optimizer, args.seed, data=mnist, stratified=args.stratified,
                         snapshot_every=args.snapshot_every)
         paths = trained.save(args.out)

@@ -7,6 +7,7 @@ import argparse
 from .arguments import (
     add_activations_option,
     add_data_option,
+    add_feature_names_option,
     add_image_shape_option,
     node_list,
     note,
@@ -18,7 +19,8 @@ from .arguments import (
 def add_parser(commands: argparse._SubParsersAction) -> None:
     commands.add_parser(
         "visualize", help="draw every node of every layer of a model",
-        description="Draw each node of each Dense layer as an HxW picture; writes "
+        description="Draw each node of each Dense layer as an HxW picture (a tabular model's "
+                    "as a bar chart of its features, largest |value| first); writes "
                     "layer-<k>.png (1 = first Dense layer) and arrays.npz into --out.",
         arguments=_arguments)
 
@@ -51,9 +53,9 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
     add_image_shape_option(visualize)
     add_activations_option(visualize)
     data_methods = ", ".join(method.name for method in METHODS.values() if method.needs_data)
-    visualize.add_argument("--reference", type=positive, default=1000, metavar="N",
-                           help=f"{data_methods}: the first N MNIST test images "
-                                "(default: 1000)")
+    visualize.add_argument("--reference", type=positive, default=None, metavar="N",
+                           help=f"{data_methods}: the first N test images (or rows) of --data "
+                                "(default: 1000, or all if fewer)")
     visualize.add_argument("--per-class", action="store_true",
                            help="gradient: also one map per digit class for the output layer")
     visualize.add_argument("--nodes", type=node_list, metavar="LIST",
@@ -65,6 +67,10 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
     visualize.add_argument("--top-k", type=positive, default=8, metavar="K",
                            help="examples: images per node (default: 8)")
     visualize.add_argument("--seed", type=int, default=0, help="maximize: random seed")
+    visualize.add_argument("--top", type=positive, default=12, metavar="N",
+                           help="tabular models: bars per node chart, largest |value| first "
+                                "(default: 12; every value is in layer-<k>.csv)")
+    add_feature_names_option(visualize)
     visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_data_option(visualize)
 
@@ -82,23 +88,30 @@ def run(args: argparse.Namespace) -> None:
     if args.cmap:
         colormap_lut(args.cmap)  # fail on a typo before loading anything
     method = get_method(args.method)
-    stack = load_stack(args.model, args.image_shape, args.activations)
+    data = None
+    if method.needs_data or args.data is not None:  # data may also name a table's features
+        from ..datasets import check_matches, load_dataset
+
+        data = load_dataset(args.data)
+    names = args.feature_names or (data.feature_names if data is not None else ())
+    stack = load_stack(args.model, args.image_shape, args.activations, input_names=names)
+    if data is not None and (method.needs_data or stack.is_tabular):
+        check_matches(stack, data, args.model)
     # Every option the command line has, by the name methods give it; each method takes its own.
     offered: dict[str, object] = {
         "per_class": args.per_class, "nodes": args.nodes, "layers": args.layers,
         "k": args.top_k, "seed": args.seed, "progress": stderr_progress(f"{method.name}:")}
-    if method.needs_data:
-        from ..datasets import load_dataset
-
-        mnist = load_dataset(args.data)
-        if args.reference > len(mnist.x_test):
-            raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
-        offered.update(reference=mnist.x_test[:args.reference],
-                       labels=mnist.y_test[:args.reference])
+    if data is not None and method.needs_data:
+        count = args.reference or min(1000, len(data.x_test))
+        if count > len(data.x_test):
+            raise MlplensError(f"--reference must be at most {len(data.x_test)}")
+        offered.update(reference=data.x_test[:count], labels=data.y_test[:count])
     try:
         with claimed_folder(args.out, "visualize"):
             written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
-                                      args.scale, **method.accepted(offered))
+                                      args.scale, top=args.top,
+                                      class_names=data.class_names if data is not None else (),
+                                      **method.accepted(offered))
     except UnsuitableModel as exc:  # a model this method cannot picture: name the file
         raise MlplensError(f"{args.model}: {exc}") from None
     for layer, nodes in written.constant_rows.items():

@@ -76,6 +76,8 @@ class Method:
     # footprint(stack, *, options...) -> Footprint, from the same options as `compute`; without
     # one, a method is taken to hold its rows, one per node of every layer.
     footprint: Callable[..., Footprint] | None = None
+    # Why it cannot picture a tabular model (named features, no image), or "" if it can.
+    not_for_tables: str = ""
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -90,6 +92,8 @@ class Method:
 
     def unsuitable_for(self, stack: DenseStack) -> str | None:
         """Why this method cannot picture `stack`, or None if it can."""
+        if stack.is_tabular and self.not_for_tables:
+            return f"the {self.name} method {self.not_for_tables}"
         if self.needs_gradients:
             for index, layer in enumerate(stack.layers[:-1], start=1):
                 if layer.activation not in ELEMENTWISE:
@@ -309,7 +313,10 @@ for _method in (
            signed=True, needs_gradients=True, footprint=_gradient_footprint),
     Method("maximize", "The input that drives the node hardest (gradient ascent from grey).",
            "the input each node responds to most (activation maximisation)", _maximize,
-           layers="output", needs_gradients=True, footprint=_maximize_footprint),
+           layers="output", needs_gradients=True, footprint=_maximize_footprint,
+           not_for_tables="climbs from a grey image, blurred and shifted as it goes, which a "
+                          "table's features are not (for a tabular model use linear, seed, "
+                          "gradient or examples)"),
     Method("examples", "The real test images that drive the node hardest.",
            "each node's mean of its most exciting reference images", _examples,
            needs_data=True, footprint=_examples_footprint),

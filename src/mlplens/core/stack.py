@@ -167,11 +167,13 @@ class DenseStack:
 
 
 def infer_image_shape(n_inputs: int, channels: int = 1) -> tuple[int, int]:
-    """A square image if the input size is a perfect square; anything else needs to be told."""
+    """A square image if the input size is a perfect square; anything else needs to be told
+    (its image shape, or its feature names if its inputs are a table's columns)."""
     side = math.isqrt(n_inputs // channels)
     if side * side * channels != n_inputs:
         raise MlplensError(f"the model takes {n_inputs} inputs, which is not a square image; "
-                           "pass --image-shape H W")
+                           "pass --image-shape H W, or for a table of features --feature-names "
+                           f"with its {n_inputs} names (or --data with named features)")
     return side, side
 
 

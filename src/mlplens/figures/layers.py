@@ -3,6 +3,10 @@
 A method's further results add their own outputs, found by what they are, not by which method
 made them: fidelity scores a chart per deep layer, per-class maps a mosaic, node statistics the
 strips of dataset examples and nodes.json / nodes.csv.
+
+A tabular model (named features, no image) gets a grid of bar charts per layer instead of a
+mosaic, and layer-<k>.csv of every node's features sorted by |value|; pictures of images
+(fidelity pairs, per-class maps, example strips) are left out, their arrays kept.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.feature_bars import DEFAULT_TOP, layer_bars
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
@@ -95,18 +100,24 @@ def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, 
 
 def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: str = "linear",
                     normalization: str | None = None, cmap: str | None = None,
-                    scale: int | None = None, **options: Any) -> Written:
+                    scale: int | None = None, *, class_names: Sequence[str] = (),
+                    top: int = DEFAULT_TOP, **options: Any) -> Written:
     """Write layer-<k>.png for every computed layer k and arrays.npz into out_dir.
 
-    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`).
+    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`). A tabular
+    stack's layers are bar charts of their `top` features (the output's titled with
+    `class_names`), with layer-<k>.csv beside them.
     """
     out = Path(out_dir)
     normalization = normalization or get_method(method).normalization
-    cmap = cmap or default_cmap(normalization)
+    # A tabular node's bars always carry a sign: a diverging map (blue < 0 < red).
+    cmap = cmap or default_cmap("symmetric" if stack.is_tabular else normalization)
     colormap_lut(cmap)  # an unknown colormap fails before any work
     require(visualize_bytes(stack, method, scale, **options), _work(stack, method, scale, options))
     with np.errstate(over="ignore", invalid="ignore"):  # layer_views refuses overflowed rows
         projection = project(stack, method, **options)
+    if stack.is_tabular:
+        return _tabular_outputs(stack, projection, out, cmap, class_names, top)
     views = layer_views(stack, method, normalization, projection=projection)
     paths = []
     for view in views:
@@ -217,3 +228,54 @@ def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out:
     writer.writerows(records)
     paths.append(write_text(out / "nodes.csv", table.getvalue()))
     return paths
+
+
+# A tabular layer's PNG draws at most this many nodes' charts (layer-<k>.csv has them all).
+MAX_CHARTS = 64
+
+
+def _tabular_outputs(stack: DenseStack, projection: Projection, out: Path, cmap: str,
+                     class_names: Sequence[str], top: int) -> Written:
+    """layer-<k>.png (a bar chart per node), layer-<k>.csv, nodes.json/csv when the method found
+    node statistics, and arrays.npz with the raw rows, the sorted order and values."""
+    from ..render.bars import bar_grid
+
+    paths = []
+    arrays: dict[str, np.ndarray] = {"feature_names": np.array(stack.input_names, dtype=str)}
+    found = layer_bars(stack, projection, class_names, top)
+    for bars, raw in zip(found, (rows for rows in projection.layers if len(rows))):
+        drawn = min(len(bars.nodes), MAX_CHARTS)
+        note = "" if drawn == len(bars.nodes) else \
+            f"the first {drawn} nodes drawn; all {len(bars.nodes)} in layer-{bars.index}.csv"
+        figure = bar_grid(bars.labels[:drawn], [bars.names(row) for row in range(drawn)],
+                          bars.values[:drawn, :bars.shown], bars.shades()[:drawn], bars.more,
+                          bars.title, cmap, note)
+        paths.append(save_figure(figure, out / f"layer-{bars.index}.png"))
+        paths.append(_write_csv(out / f"layer-{bars.index}.csv", bars.records()))
+        arrays[f"raw_{bars.index}"] = np.asarray(raw, dtype=np.float32)
+        arrays[f"order_{bars.index}"] = bars.order
+        arrays[f"sorted_{bars.index}"] = bars.values
+        arrays[f"nodes_{bars.index}"] = bars.nodes
+    extras = projection.extras
+    for index, scores in enumerate(extras.get("fidelity", ()), start=1):
+        arrays[f"fidelity_{index}"] = scores
+    if "per_class" in extras:
+        arrays["per_class"] = extras["per_class"]
+    if "node_statistics" in extras:
+        layers: tuple[NodeStatistics, ...] = extras["node_statistics"]
+        for layer in layers:
+            arrays[f"examples_{layer.layer}"] = layer.top_indices
+        records = node_records(layers)
+        paths.append(write_json(out / "nodes.json", {
+            "reference_size": extras["reference_size"], "nodes": records}, indent=1))
+        paths.append(_write_csv(out / "nodes.csv", records))
+    paths.insert(2 * len(found), save_npz(out / "arrays.npz", arrays))
+    return Written(tuple(paths), {}, projection)
+
+
+def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return write_text(path, table.getvalue())

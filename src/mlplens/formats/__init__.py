@@ -56,12 +56,14 @@ def sniff(path: Path) -> str | None:
 
 
 def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None = None,
-               activations: str | Sequence[str] | None = None) -> DenseStack:
+               activations: str | Sequence[str] | None = None, *,
+               input_names: Sequence[str] = ()) -> DenseStack:
     """Read a model file into a DenseStack.
 
     `image_shape` (H, W) is needed when the input size is not a square and the file does not
     record it; `activations` (one per Dense layer, e.g. "relu,relu,softmax") replace whatever the
-    file records, for formats such as safetensors that may record none.
+    file records, for formats such as safetensors that may record none. `input_names` (one per
+    input) read the model as tabular: its inputs are named features, not pixels.
     """
     chosen = parse_activations(activations)
     shape = None if image_shape is None else (int(image_shape[0]), int(image_shape[1]))
@@ -78,7 +80,7 @@ def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None =
     module, what = READERS[suffix]
     reader = importlib.import_module(f".{module}", __name__).read
     try:
-        return reader(path, shape, chosen)
+        return reader(path, shape, chosen, input_names=tuple(input_names))
     except MlplensError as exc:
         raise MlplensError(f"{path}: {exc}") from None
     except Exception as exc:  # a damaged file makes each library fail in its own way
@@ -87,15 +89,17 @@ def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None =
 
 
 def stack_from(obj: Any, image_shape: Sequence[int] | None = None,
-               activations: str | Sequence[str] | None = None) -> DenseStack:
+               activations: str | Sequence[str] | None = None, *,
+               input_names: Sequence[str] = ()) -> DenseStack:
     """A live model -> DenseStack: a fitted scikit-learn MLPClassifier/MLPRegressor or a Keras
-    model that is a chain of Dense layers (a DenseStack is returned as it is)."""
+    model that is a chain of Dense layers (a DenseStack is returned as it is); `input_names`
+    read it as tabular."""
     from .sklearn import is_sklearn_mlp, stack_from_sklearn
 
     chosen = parse_activations(activations)
     shape = None if image_shape is None else (int(image_shape[0]), int(image_shape[1]))
     if isinstance(obj, DenseStack):
-        if shape is None and chosen is None:
+        if shape is None and chosen is None and not input_names:
             return obj
         layers = obj.layers
         return DenseStack.from_arrays([layer.kernel for layer in layers],
@@ -103,14 +107,14 @@ def stack_from(obj: Any, image_shape: Sequence[int] | None = None,
                                       chosen or [layer.activation for layer in layers],
                                       shape or obj.image_shape, [layer.name for layer in layers],
                                       channels=obj.channels, pixel_scale=obj.pixel_scale,
-                                      input_names=obj.input_names)
+                                      input_names=tuple(input_names) or obj.input_names)
     if is_sklearn_mlp(obj):
-        return stack_from_sklearn(obj, shape, chosen)
+        return stack_from_sklearn(obj, shape, chosen, input_names=tuple(input_names))
     if type(obj).__module__.split(".")[0] == "keras" or (
             hasattr(obj, "layers") and hasattr(obj, "get_weights")):
         from .keras_model import stack_from_keras
 
-        return stack_from_keras(obj, shape, chosen)
+        return stack_from_keras(obj, shape, chosen, input_names=tuple(input_names))
     raise MlplensError(f"cannot read a {type(obj).__module__}.{type(obj).__qualname__}: mlplens "
                        "reads scikit-learn MLPClassifier/MLPRegressor and Keras models (and "
                        "files: see mlplens.load_stack)")

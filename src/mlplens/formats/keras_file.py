@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.stack import DenseStack
@@ -62,7 +63,8 @@ def _require_memory(archive: zipfile.ZipFile) -> None:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None) -> DenseStack:
+         activations: tuple[str, ...] | None = None, *,
+         input_names: Sequence[str] = ()) -> DenseStack:
     if not zipfile.is_zipfile(path):
         raise MlplensError("cannot read this Keras model (not a zip archive, as a .keras file "
                            "is; truncated?)")
@@ -86,4 +88,4 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         _require_memory(archive)
     from .keras_model import load_keras_stack
 
-    return load_keras_stack(path, image_shape, activations)
+    return load_keras_stack(path, image_shape, activations, input_names=input_names)

@@ -13,7 +13,7 @@ hundredth, for a compressed bomb) and the memory reading them all takes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,8 @@ class _Weights:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None) -> DenseStack:
+         activations: tuple[str, ...] | None = None, *,
+         input_names: Sequence[str] = ()) -> DenseStack:
     import h5py
 
     with open(path, "rb") as handle:
@@ -106,7 +107,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                                "is missing)")
     with h5py.File(path, "r") as h5:
         if "model_config" not in h5.attrs:
-            return _weights_only(h5, image_shape, activations)
+            return _weights_only(h5, image_shape, activations, input_names)
         try:
             model_config = json.loads(_text(h5.attrs["model_config"]))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -121,11 +122,12 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                      for layer in layers)
         if image_shape is None:
             image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
-        return chain.stack(image_shape, activations)
+        return chain.stack(image_shape, activations, input_names=input_names)
 
 
 def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
-                  activations: tuple[str, ...] | None) -> DenseStack:
+                  activations: tuple[str, ...] | None,
+                  input_names: Sequence[str] = ()) -> DenseStack:
     """A `save_weights` file: every layer with weights must be a Dense kernel (and bias)."""
     if "layer_names" not in h5.attrs:
         raise MlplensError("cannot read this Keras model (an HDF5 file without Keras' "
@@ -145,4 +147,4 @@ def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
     if not chain.kernels:
         raise MlplensError("the model has no Dense layers")
     chain.activations = default_activations(len(chain.kernels))
-    return chain.stack(image_shape, activations)
+    return chain.stack(image_shape, activations, input_names=input_names)

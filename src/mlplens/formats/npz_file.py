@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +86,8 @@ def _require_memory(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> Non
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None) -> DenseStack:
+         activations: tuple[str, ...] | None = None, *,
+         input_names: Sequence[str] = ()) -> DenseStack:
     _sniff(path)
     headers = _headers(path)
     kernels: dict[int, str] = {}
@@ -122,4 +124,4 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
             if recorded.shape != (2,) or recorded.dtype.kind not in "iu":
                 raise MlplensError("array 'image_shape' must hold two integers (H, W)")
             image_shape = (int(recorded[0]), int(recorded[1]))
-    return chain.stack(image_shape, activations)
+    return chain.stack(image_shape, activations, input_names=input_names)

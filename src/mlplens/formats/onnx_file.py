@@ -13,6 +13,7 @@ declared input shape (N, H, W) / (N, 1, H, W), else a square guess.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,8 @@ def _declared_input(value_info: Any) -> tuple[Any, ...]:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None) -> DenseStack:
+         activations: tuple[str, ...] | None = None, *,
+         input_names: Sequence[str] = ()) -> DenseStack:
     import onnx
 
     size = path.stat().st_size
@@ -184,7 +186,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         else:
             image_shape = image_shape_from_input(_declared_input(inputs[0]),
                                                  int(chain.kernels[0].shape[0]))
-    return chain.stack(image_shape, activations)
+    return chain.stack(image_shape, activations, input_names=input_names)
 
 
 def _bias(array: np.ndarray, units: int, label: str) -> np.ndarray:

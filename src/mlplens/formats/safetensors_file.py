@@ -18,6 +18,7 @@ import json
 import math
 import re
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -107,7 +108,8 @@ def _tensor(handle: BinaryIO, start: int, key: str, entry: dict) -> np.ndarray:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None) -> DenseStack:
+         activations: tuple[str, ...] | None = None, *,
+         input_names: Sequence[str] = ()) -> DenseStack:
     header, metadata, data_start = read_header(path)
     layers: dict[int, dict[str, str]] = {}
     prefixes = set()
@@ -148,5 +150,5 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                              for before, after in zip(order, order[1:])] + ["linear"]
     if image_shape is None and "mlplens.image_shape" in metadata:
         image_shape = shape_from_text(metadata["mlplens.image_shape"])
-    return chain.stack(image_shape, activations)
+    return chain.stack(image_shape, activations, input_names=input_names)
 

@@ -8,6 +8,7 @@ imported here. Saved estimators are pickles, which mlplens never loads: convert 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..core.stack import DenseStack
@@ -22,7 +23,8 @@ def is_sklearn_mlp(obj: Any) -> bool:
 
 
 def stack_from_sklearn(estimator: Any, image_shape: tuple[int, int] | None = None,
-                       activations: tuple[str, ...] | None = None) -> DenseStack:
+                       activations: tuple[str, ...] | None = None, *,
+                       input_names: Sequence[str] = ()) -> DenseStack:
     kind = type(estimator).__name__
     coefs = getattr(estimator, "coefs_", None)
     intercepts = getattr(estimator, "intercepts_", None)
@@ -38,4 +40,4 @@ def stack_from_sklearn(estimator: Any, image_shape: tuple[int, int] | None = Non
         last = index == len(coefs)
         chain.dense("output" if last else f"hidden_{index}", kernel, bias,
                     output if last else hidden)
-    return chain.stack(image_shape, activations)
+    return chain.stack(image_shape, activations, input_names=input_names)

@@ -99,6 +99,11 @@ def explorer_page(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
                   max_frames: int = 8, title: str | None = None) -> Iterator[str]:
     """The explorer's HTML in pieces: its data is computed at once, its text as it is taken."""
+    if stack.is_tabular:
+        raise MlplensError(f"{model_name or 'the model'} takes {stack.n_inputs} named features, "
+                           "not an image: the explorer draws on and loads images, so it cannot "
+                           "show a tabular model (draw its nodes as bar charts with 'mlplens "
+                           "visualize')")
     if stack.image_shape != tuple(mnist.x_test.shape[1:]):
         raise MlplensError(f"the explorer draws MNIST digits ({mnist.x_test.shape[1]}x"
                            f"{mnist.x_test.shape[2]}); this model takes "
