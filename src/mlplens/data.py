@@ -444,43 +444,6 @@ def subset(x: np.ndarray, y: np.ndarray, count: int, stratified: bool = False,
     return x[chosen], y[chosen]
 
 
-def _summary(arrays: dict[str, np.ndarray], source: str, path: Path) -> dict[str, object]:
-    return {
-        "source": source,
-        "path": str(path),
-        "shapes": {name: list(array.shape) for name, array in arrays.items()},
-        "train_label_counts": np.bincount(arrays["y_train"], minlength=10).tolist()
-        if "y_train" in arrays else None,
-        "test_label_counts": np.bincount(arrays["y_test"], minlength=10).tolist()
-        if "y_test" in arrays else None,
-    }
-
-
-def data_info(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], str | None]:
-    """What `mlplens data info` prints, and why the data failed verification (None if it passed).
-
-    An explicit path is read and reported even when it is not canonical MNIST, so the user sees
-    what they have; implicit sources are verified (and the cache rebuilt) by `load_mnist`.
-    """
-    explicit = path if path is not None else os.environ.get("MLPLENS_DATA") or None
-    if explicit is None:
-        mnist = load_mnist()
-        return {**_summary(mnist.arrays(), mnist.source, mnist.path), "verified": True}, None
-    where = Path(explicit).expanduser()
-    source = "--data" if path is not None else "$MLPLENS_DATA"
-    try:
-        arrays = read_path(where)
-    except MlplensError as exc:
-        if path is not None:
-            raise
-        raise MlplensError(f"{source} {exc}") from None  # a path the user did not type
-    try:
-        verify(arrays, f"{source} {where}")
-    except MlplensError as exc:
-        return {**_summary(arrays, source, where), "verified": False}, str(exc)
-    return {**_summary(arrays, source, where), "verified": True}, None
-
-
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
