@@ -88,16 +88,15 @@ def labels(y: np.ndarray, where: str, count: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def class_names_for(parts: list[tuple[np.ndarray, str]], names: tuple[str, ...] | None,
+def class_names_for(parts: list[np.ndarray], names: tuple[str, ...] | None,
                     where: str) -> tuple[str, ...]:
     """The given class names (every label below their count), else "0".."K-1"."""
-    top = max(int(y.max()) if len(y) else -1 for y, _ in parts)
+    top = max(int(y.max()) if len(y) else -1 for y in parts)
     if names is None:
         return tuple(str(k) for k in range(top + 1))
-    for y, part in parts:
-        if len(y) and int(y.max()) >= len(names):
-            raise MlplensError(f"{where}: {part} has label {int(y.max())} but there are "
-                               f"{len(names)} class names (labels run 0..{len(names) - 1})")
+    if top >= len(names):
+        raise MlplensError(f"{where}: label {top} is out of range: there are {len(names)} class "
+                           f"names (labels run 0..{len(names) - 1})")
     return names
 
 
@@ -107,6 +106,8 @@ def assemble(name: str, path: Path, source: str, train: tuple[np.ndarray, np.nda
     """A Dataset from checked images and labels: the test part split off the training part
     (`bundled._split`, the same for every run) when the source has none."""
     where = str(path)
+    classes = class_names_for([train[1]] + ([test[1]] if test is not None else []), names,
+                              where)
     if test is None:
         count = len(train[0])
         if count < 3:
@@ -121,8 +122,6 @@ def assemble(name: str, path: Path, source: str, train: tuple[np.ndarray, np.nda
         if x_train.dtype != x_test.dtype:
             raise MlplensError(f"{where}: training images are {x_train.dtype} but test images "
                                f"are {x_test.dtype}; give both parts the same pixel type")
-    classes = class_names_for([(y_train, "the training part"), (y_test, "the test part")],
-                              names, where)
     return Dataset(name, x_train, y_train, x_test, y_test, classes, source=source, path=where)
 
 
