@@ -706,8 +706,8 @@ def test_cli_data_info_on_a_good_file(good_npz, tmp_path):
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         "name: MNIST", "source: --data", f"path: {good_npz}",
-        'shapes: {"x_train": [60000, 28, 28], "y_train": [60000], "x_test": [10000, 28, 28], '
-        '"y_test": [10000]}',
+        ('shapes: {"x_train": [60000, 28, 28], "y_train": [60000], "x_test": [10000, 28, 28], '
+        '"y_test": [10000]}'),
         'classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]',
         f"train_label_counts: {TRAIN_COUNTS}", f"test_label_counts: {TEST_COUNTS}",
         "pixels: uint8 0 to 255"]

@@ -272,14 +272,14 @@ def test_keras_layout_of_mnist_itself_is_mnist(tmp_path, mnist):
     ({"x": np.concatenate([np.zeros((3, 2, 2)), np.full((1, 2, 2), np.inf)])},
      "array 'x': image 3 holds inf at (0, 0); pixels must be finite numbers in [0, 1]"),
     ({"x": np.full((4, 2, 2), 2.5)},
-     "array 'x': pixels run from 2.5 to 2.5; float images must be brightness in [0, 1] "
-     "(divide 0-255 pixels by 255)"),
+     ("array 'x': pixels run from 2.5 to 2.5; float images must be brightness in [0, 1] "
+     "(divide 0-255 pixels by 255)")),
     ({"x": np.full((4, 2, 2), 300)},
-     "array 'x': pixels run from 300 to 300; whole-number images must be 0-255 (or give "
-     "floats in [0, 1])"),
+     ("array 'x': pixels run from 300 to 300; whole-number images must be 0-255 (or give "
+     "floats in [0, 1])")),
     ({"x": np.zeros((4, 2, 2, 2))},
-     "array 'x': images have shape (4, 2, 2, 2); give (N, H, W) for grey or (N, H, W, C) with "
-     "C = 1 or 3 channels"),
+     ("array 'x': images have shape (4, 2, 2, 2); give (N, H, W) for grey or (N, H, W, C) with "
+     "C = 1 or 3 channels")),
     ({"x": np.zeros((4, 2, 2)), "y": np.array([0, 1, 2])},
      "array 'y': 3 labels for 4 images"),
     ({"x": np.zeros((4, 2, 2)), "y": np.array([0, -1, 1, 0])},
@@ -289,15 +289,15 @@ def test_keras_layout_of_mnist_itself_is_mnist(tmp_path, mnist):
     ({"x": np.zeros((4, 2, 2)), "y": np.array([0.0, 1, 0, 1])},
      "array 'y': labels are float64; give whole numbers 0..K-1"),
     ({"x": np.zeros((2, 2, 2)), "y": np.array([0, 1])},
-     "2 images is too few to split into training and test parts; give at least 3 (or a test "
-     "part)"),
+     ("2 images is too few to split into training and test parts; give at least 3 (or a test "
+     "part)")),
     ({"x": np.zeros((4, 2, 2)), "y": np.zeros(4, int), "x_test": np.zeros((2, 2, 2))},
      "no array named 'y_test' for the labels of x_test"),
     ({"x_train": np.zeros((4, 2, 2)), "y_train": np.zeros(4, int)},
      "no array named 'x_test' (a Keras-layout .npz holds x_train, y_train, x_test and y_test)"),
     ({"images": np.zeros((4, 2, 2))},
-     "holds no images; name them x (with optional y and class_names) or x_train, y_train, "
-     "x_test, y_test (Keras' layout)"),
+     ("holds no images; name them x (with optional y and class_names) or x_train, y_train, "
+     "x_test, y_test (Keras' layout)")),
 ])
 def test_a_malformed_npz_is_one_line_naming_the_file(tmp_path, arrays, message):
     path = tmp_path / "bad.npz"

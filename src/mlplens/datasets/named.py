@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
 from ..data import cache_dir, download, file_sha256, read_idx
 from ..errors import MlplensError
 from .dataset import Dataset
