@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mlplens.data import IDX_NAMES
 from mlplens.datasets import bundled, load_dataset, named
 from mlplens.datasets.dataset import describe
 
@@ -149,6 +150,15 @@ def test_transparent_pixels_are_refused(tmp_path):
         "(or save it without alpha)")
 
 
+def test_a_16_bit_image_is_refused(tmp_path):
+    deep = tmp_path / "f" / "a" / "1.png"
+    deep.parent.mkdir(parents=True)
+    Image.fromarray(np.full((4, 3), 1000, np.uint16)).save(deep)
+    save_png(tmp_path / "f" / "b" / "2.png", grey(0))
+    assert error_of(load_dataset, tmp_path / "f") == (
+        f"{deep}: mode I;16 images (16-bit or float) are not read; save it as 8-bit grey or RGB")
+
+
 def test_an_empty_class_folder_is_named(tmp_path):
     save_png(tmp_path / "f" / "a" / "1.png", grey(0))
     (tmp_path / "f" / "b").mkdir()
@@ -186,8 +196,8 @@ def test_too_few_images_to_split(tmp_path):
     save_png(tmp_path / "f" / "a" / "1.png", grey(0))
     save_png(tmp_path / "f" / "b" / "1.png", grey(0))
     assert error_of(load_dataset, tmp_path / "f") == (
-        f"{tmp_path / 'f'}: 2 images is too few to split into training and test parts; give at "
-        "least 3 (or a test part)")
+        f"{tmp_path / 'f'}: only 2 images, too few to split into training and test parts; give "
+        "at least 3 (or a test part)")
 
 
 def test_a_folder_source_through_the_cli(tmp_path):
@@ -289,8 +299,8 @@ def test_keras_layout_of_mnist_itself_is_mnist(tmp_path, mnist):
     ({"x": np.zeros((4, 2, 2)), "y": np.array([0.0, 1, 0, 1])},
      "array 'y': labels are float64; give whole numbers 0..K-1"),
     ({"x": np.zeros((2, 2, 2)), "y": np.array([0, 1])},
-     ("2 images is too few to split into training and test parts; give at least 3 (or a test "
-     "part)")),
+     ("only 2 images, too few to split into training and test parts; give at least 3 (or a "
+      "test part)")),
     ({"x": np.zeros((4, 2, 2)), "y": np.zeros(4, int), "x_test": np.zeros((2, 2, 2))},
      "no array named 'y_test' for the labels of x_test"),
     ({"x_train": np.zeros((4, 2, 2)), "y_train": np.zeros(4, int)},
@@ -507,3 +517,13 @@ def test_describe_a_table():
     assert info["classes"] == ["class_0", "class_1", "class_2"]
     assert info["features"][0] == "alcohol" and len(info["features"]) == 13
     assert str(info["values"]).startswith("float32 ")
+
+
+def test_an_idx_folder_of_mnist_itself_is_mnist(tmp_path, mnist):
+    for name, (stem, _) in IDX_NAMES.items():
+        write_idx(tmp_path / stem, getattr(mnist, name))
+    data = load_dataset(tmp_path)
+    assert data.name == "MNIST" and data.path == str(tmp_path)
+    for name in IDX_NAMES:
+        assert np.array_equal(getattr(data, name), getattr(mnist, name))
+        assert getattr(data, name).dtype == np.uint8

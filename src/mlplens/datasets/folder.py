@@ -64,7 +64,8 @@ def _read_images(files: dict[str, list[tuple[Path, int]]]
     first_path = files["train"][0][0]
     first = _pixels(first_path)
     total = sum(len(items) for items in files.values())
-    require(total * first.nbytes, f"{first_path.parent.parent}: reading its {total:,} images")
+    # The images, and their copies when a test part is split off them.
+    require(2 * total * first.nbytes, f"{first_path.parent.parent}: reading its {total:,} images")
     read = {}
     for part, items in files.items():
         x = np.empty((len(items), *first.shape), np.uint8)

@@ -111,7 +111,7 @@ def assemble(name: str, path: Path, source: str, train: tuple[np.ndarray, np.nda
     if test is None:
         count = len(train[0])
         if count < 3:
-            raise MlplensError(f"{where}: {count} image{'s' * (count != 1)} is too few to split "
+            raise MlplensError(f"{where}: only {count} image{'s' * (count != 1)}, too few to split "
                                "into training and test parts; give at least 3 (or a test part)")
         x_train, y_train, x_test, y_test = _split(*train)
     else:
