@@ -184,6 +184,22 @@ def test_an_unreadable_image_file(tmp_path):
         f"{broken}: not a readable PNG or JPEG image (UnidentifiedImageError)")
 
 
+def test_a_class_folder_that_cannot_be_listed(tmp_path, monkeypatch):
+    """As a user without the right to read it (these tests run as root, whom chmod binds not)."""
+    save_png(tmp_path / "f" / "a" / "1.png", grey(0))
+    locked = tmp_path / "f" / "b"
+    locked.mkdir()
+    listing = Path.iterdir
+
+    def iterdir(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    assert error_of(load_dataset, tmp_path / "f") == f"{locked}: Permission denied"
+
+
 def test_a_test_class_the_training_part_lacks(tmp_path):
     save_png(tmp_path / "f" / "train" / "a" / "1.png", grey(0))
     save_png(tmp_path / "f" / "test" / "z" / "1.png", grey(0))

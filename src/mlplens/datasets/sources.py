@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..destination import describe_os_error
 from ..errors import MlplensError
 from ..input_files import checked_input
 from .bundled import _split
@@ -25,13 +26,10 @@ def read_source(path: str) -> Dataset:
     """The dataset at `path` (see the module docstring)."""
     named = checked_input(path, folder_ok=True)
     if named.is_dir():
-        if any(IDX_MARK in child.name.lower() for child in named.iterdir() if child.is_file()):
-            from .idx_source import read_idx_folder
-
-            return read_idx_folder(named)
-        from .folder import read_image_folder
-
-        return read_image_folder(named)
+        try:
+            return _read_folder(named)
+        except OSError as exc:  # a folder inside that cannot be listed
+            raise MlplensError(f"{exc.filename or named}: {describe_os_error(exc)}") from None
     if named.suffix.lower() == ".npz":
         from .npz_source import read_npz_source
 
@@ -39,6 +37,16 @@ def read_source(path: str) -> Dataset:
     raise MlplensError(f"{named}: not a dataset mlplens reads; give an .npz (Keras layout, or "
                        "x with optional y and class_names), a folder of IDX files, or a folder "
                        "with one subfolder of PNG/JPEG images per class")
+
+
+def _read_folder(folder: Path) -> Dataset:
+    if any(IDX_MARK in child.name.lower() for child in folder.iterdir() if child.is_file()):
+        from .idx_source import read_idx_folder
+
+        return read_idx_folder(folder)
+    from .folder import read_image_folder
+
+    return read_image_folder(folder)
 
 
 def brightness(x: np.ndarray, where: str) -> np.ndarray:
