@@ -543,3 +543,9 @@ def test_an_idx_folder_of_mnist_itself_is_mnist(tmp_path, mnist):
     for name in IDX_NAMES:
         assert np.array_equal(getattr(data, name), getattr(mnist, name))
         assert getattr(data, name).dtype == np.uint8
+
+
+def test_fetch_help_names_every_registered_dataset():
+    result = run_cli("data", "fetch", "--help")
+    assert result.returncode == 0
+    assert " or ".join(sorted(named.NAMED)) in " ".join(result.stdout.split())
