@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import struct
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -497,8 +498,43 @@ def test_a_wrong_hash_is_refused_and_nothing_is_kept(served, cache, monkeypatch)
         "train-images-idx3-ubyte.gz"]
 
 
+def test_an_archived_dataset_is_taken_out_of_its_verified_archive(served, cache, monkeypatch):
+    """EMNIST's way: one pinned archive holding the IDX files, images stored column by column."""
+    archive = cache.parent / "served" / "bundle.zip"  # served beside the IDX files
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for file_name in named.IDX_FILES.values():
+            bundle.write(cache.parent / "served" / file_name, f"inner/{file_name}")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    entry = named.Named("Test-EMNIST", served["url"], {"bundle.zip": digest}, ("a", "b", "c"),
+                        members={name: f"inner/{name}" for name in named.IDX_FILES.values()},
+                        transposed=True)
+    monkeypatch.setitem(named.NAMED, "test-emnist", entry)
+    folder = cache / "datasets" / "test-emnist"
+    got = named.fetch_named("test-emnist")
+    assert got == [folder / name for name in named.IDX_FILES.values()]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*named.IDX_FILES.values(), "extracted.json"])  # the archive is gone
+    data = load_dataset("test-emnist")
+    assert np.array_equal(data.x_train, served["arrays"]["x_train"].transpose(0, 2, 1))
+    assert np.array_equal(data.x_test, served["arrays"]["x_test"].transpose(0, 2, 1))
+    assert data.y_test.tolist() == [2, 1, 0]
+    # Fetched once: a second fetch downloads nothing (the server is not asked).
+    monkeypatch.setitem(named.NAMED, "test-emnist",
+                        named.Named("Test-EMNIST", "http://127.0.0.1:1/", {"bundle.zip": digest},
+                                    ("a", "b", "c"), members=entry.members, transposed=True))
+    assert named.fetch_named("test-emnist") == got
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(b"changed")
+    assert error_of(load_dataset, "test-emnist") == (
+        f"{folder / 'train-labels-idx1-ubyte.gz'}: not the published Test-EMNIST file (SHA-256 "
+        "mismatch); run 'mlplens data fetch test-emnist' again")
+
+
 def test_the_registry_pins_published_digests():
-    assert sorted(named.NAMED) == ["fashion-mnist", "kmnist"]
+    assert sorted(named.NAMED) == ["emnist-digits", "fashion-mnist", "kmnist"]
+    assert named.NAMED["emnist-digits"].sha256 == {
+        "gzip.zip": "fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8e"}
+    assert named.NAMED["emnist-digits"].members["t10k-images-idx3-ubyte.gz"] == (
+        "gzip/emnist-digits-test-images-idx3-ubyte.gz")
     fashion = named.NAMED["fashion-mnist"]
     assert fashion.sha256["train-images-idx3-ubyte.gz"] == (
         "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84")
@@ -506,7 +542,7 @@ def test_the_registry_pins_published_digests():
     assert named.NAMED["kmnist"].sha256["t10k-labels-idx1-ubyte.gz"] == (
         "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c")
     for entry in named.NAMED.values():
-        assert sorted(entry.sha256) == sorted(named.IDX_FILES.values())
+        assert sorted(entry.members or entry.sha256) == sorted(named.IDX_FILES.values())
         assert len(entry.class_names) == 10
 
 
@@ -522,7 +558,8 @@ def test_named_datasets_through_the_cli(served, tmp_path):
     assert_one_error_line(run_cli("data", "info", "--data", "kmnist", env=env),
                           "KMNIST is not downloaded yet (", "run 'mlplens data fetch kmnist'")
     assert_one_error_line(run_cli("data", "fetch", "cifar", env=env),
-                          "no dataset named 'cifar'; mlplens fetches fashion-mnist, kmnist")
+                          "no dataset named 'cifar'; mlplens fetches emnist-digits, "
+                          "fashion-mnist, kmnist")
 
 
 def test_describe_a_table():
@@ -548,4 +585,5 @@ def test_an_idx_folder_of_mnist_itself_is_mnist(tmp_path, mnist):
 def test_fetch_help_names_every_registered_dataset():
     result = run_cli("data", "fetch", "--help")
     assert result.returncode == 0
-    assert " or ".join(sorted(named.NAMED)) in " ".join(result.stdout.split())
+    assert f"a named dataset: {', '.join(sorted(named.NAMED))} (default: MNIST)" in " ".join(
+        result.stdout.split())

@@ -12,7 +12,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", help="what a dataset holds; download MNIST or a named "
                                             "dataset",
                                description="Inspect any dataset --data reads, or download MNIST "
-                                           "or a named dataset (fashion-mnist, kmnist).")
+                                           "or a named dataset (emnist-digits, fashion-mnist, kmnist).")
     actions = data.add_subparsers(dest="data_command", metavar="ACTION",
                                   parser_class=type(data))
     info = actions.add_parser("info", help="name, source, shapes, classes, label counts, pixels",
@@ -26,7 +26,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "files into mlplens' cache (then --data NAME reads it), each verified by "
                     "its published SHA-256.")
     fetch.add_argument("name", nargs="?", metavar="NAME",
-                       help="a named dataset: fashion-mnist or kmnist (default: MNIST)")
+                       help="a named dataset: emnist-digits, fashion-mnist, kmnist (default: "
+                            "MNIST)")
     fetch.add_argument("--url", default=None,
                        help="download from this address instead (with NAME: the folder address "
                             "its files are in)")
