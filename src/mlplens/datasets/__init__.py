@@ -14,7 +14,7 @@ import os
 from .bundled import BUNDLED
 from .dataset import Dataset, check_matches
 
-__all__ = ["Dataset", "check_matches", "load_dataset", "BUNDLED"]
+__all__ = ["BUNDLED", "Dataset", "check_matches", "load_dataset"]
 
 
 def load_dataset(spec: str | os.PathLike[str] | None = None) -> Dataset:
