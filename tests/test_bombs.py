@@ -67,7 +67,9 @@ def gzip_zeros(prefix: bytes, zeros: int) -> bytes:
 
 
 def images_file(folder: Path, content: bytes, gz: bool) -> Path:
+    """The hostile training images, beside small honest training labels."""
     folder.mkdir()
+    (folder / IDX_NAMES["y_train"][0]).write_bytes(idx_header(3) + bytes(3))
     path = folder / f"{IDX_NAMES['x_train'][0]}{'.gz' if gz else ''}"
     path.write_bytes(content)
     return path
@@ -82,12 +84,14 @@ def test_gzipped_idx_that_inflates_past_its_header_is_cut_short(tmp_path):
                     "values its IDX header declares")
 
 
-def test_gzipped_idx_declaring_more_than_mnist_is_never_inflated(tmp_path):
+def test_gzipped_idx_declaring_more_than_it_can_hold_is_never_inflated(tmp_path):
+    """--data is the user's own data, bounded not by MNIST's sizes but by what its compressed
+    size can honestly inflate to."""
     path = images_file(tmp_path / "idx", gzip_zeros(idx_header(5_000_000, 28, 28), 10**6), True)
     line = refused("data", "info", "--data", str(tmp_path / "idx"))
     assert line == (f"mlplens: error: {path}: IDX header declares shape (5000000, 28, 28) "
-                    "(3,920,000,000 values), more than any MNIST array holds (47,040,000): not "
-                    "MNIST")
+                    f"(3,920,000,000 bytes) from {path.stat().st_size:,} bytes of compressed "
+                    "data: mlplens refuses data that inflates over 100x (a decompression bomb)")
 
 
 def test_a_5_gb_idx_file_is_judged_by_its_size(tmp_path):
@@ -109,8 +113,8 @@ def test_mnist_npz_arrays_are_checked_before_np_load(tmp_path):
     assert path.stat().st_size < 4 * 10**6
     line = refused("data", "info", "--data", str(path))
     assert line == (f"mlplens: error: {path}: array 'x_train' declares shape (5000000, 28, 28) "
-                    "(3,920,000,000 values), more than any MNIST array holds (47,040,000): not "
-                    "MNIST")
+                    f"(3,920,000,000 bytes) from {len(stream):,} bytes of compressed data: "
+                    "mlplens refuses data that inflates over 100x (a decompression bomb)")
     short = npy_header_only((60000, 28, 28), "|u1") + bytes(100)
     path.write_bytes(zip_bytes([("x_train.npy", short, zipfile.ZIP_STORED, zlib.crc32(short),
                                  len(short))]))

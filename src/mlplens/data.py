@@ -41,6 +41,10 @@ ARRAY_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
 # declares more is not MNIST, and is refused from its header, before it is read or inflated.
 MNIST_LARGEST = max(math.prod(shape) for shape in ARRAY_SHAPES.values())
 CHUNK = 1 << 20  # IDX data is read (and inflated) this many bytes at a time
+# The user's own data has no size of its own to be bounded by: its compressed arrays may not
+# inflate over this many times their size on disk (a decompression bomb), past this floor.
+MAX_INFLATION = 100
+INFLATION_FLOOR = 16 * 2**20
 NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
                (2, 0): np.lib.format.read_array_header_2_0}
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -100,6 +104,15 @@ def verify(arrays: dict[str, np.ndarray], where: str) -> None:
             raise MlplensError(f"{where}: {name} is not the canonical MNIST (SHA-256 mismatch)")
 
 
+def is_canonical(arrays: dict[str, np.ndarray]) -> bool:
+    """Whether the arrays are exactly MNIST's: the user's own data is anything else."""
+    try:
+        verify(arrays, "")
+    except MlplensError:
+        return False
+    return True
+
+
 # ---- readers -------------------------------------------------------------------------------
 
 def _check_mnist_sized(where: str, shape: tuple[int, ...], count: int) -> None:
@@ -108,14 +121,23 @@ def _check_mnist_sized(where: str, shape: tuple[int, ...], count: int) -> None:
                            f"MNIST array holds ({MNIST_LARGEST:,}): not MNIST")
 
 
-def _check_npz_headers(path: Path) -> None:
-    """Each MNIST array's .npy header, before np.load reads or inflates anything: MNIST-sized,
-    held by its zip member, and the memory all four take."""
+def _check_inflation(where: str, shape: tuple[int, ...], nbytes: int, compressed: int) -> None:
+    if nbytes > max(INFLATION_FLOOR, MAX_INFLATION * compressed):
+        raise MlplensError(f"{where} declares shape {shape} ({nbytes:,} bytes) from "
+                           f"{compressed:,} bytes of compressed data: mlplens refuses data that "
+                           f"inflates over {MAX_INFLATION}x (a decompression bomb)")
+
+
+def _check_npz_headers(path: Path, names: tuple[str, ...] | None = tuple(ARRAY_SHA256),
+                       mnist: bool = True) -> None:
+    """Each array's .npy header (of `names`, or all), before np.load reads or inflates
+    anything: MNIST-sized (`mnist`) or not a decompression bomb, held by its zip member, no
+    Python objects, and the memory all of them take."""
     total = 0
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             name = info.filename.removesuffix(".npy")
-            if name not in ARRAY_SHA256:
+            if names is not None and name not in names:
                 continue  # never read
             with archive.open(info) as member:
                 read_header = NPY_HEADERS.get(np.lib.format.read_magic(member))
@@ -124,50 +146,63 @@ def _check_npz_headers(path: Path) -> None:
                 shape, _, dtype = read_header(member)
                 header = member.tell()
             count = math.prod(shape)
-            _check_mnist_sized(f"{path}: array {name!r}", shape, count)
+            if mnist:
+                _check_mnist_sized(f"{path}: array {name!r}", shape, count)
+            elif dtype.hasobject:
+                raise MlplensError(f"{path}: array {name!r} holds Python objects, which mlplens "
+                                   "never unpickles; save it as numbers (or strings for "
+                                   "class_names)")
+            elif info.compress_type != zipfile.ZIP_STORED:
+                _check_inflation(f"{path}: array {name!r}", shape, count * dtype.itemsize,
+                                 info.compress_size)
             if info.file_size - header < count * dtype.itemsize:
                 raise MlplensError(f"{path}: array {name!r} declares shape {shape} but its zip "
                                    f"member holds {max(0, info.file_size - header):,} bytes "
                                    "of data")
             total += count * dtype.itemsize
-    require(total, f"{path}: reading its MNIST arrays")
+    require(total, f"{path}: reading its {'MNIST ' if mnist else ''}arrays")
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """A Keras-layout mnist.npz, never unpickling anything, its headers checked first."""
+def read_npz(path: Path, mnist: bool = True) -> dict[str, np.ndarray]:
+    """A Keras-layout mnist.npz (`mnist`: its four arrays, MNIST-sized), or every array of any
+    .npz; never unpickling anything, its headers checked first."""
     try:
-        _check_npz_headers(path)
+        _check_npz_headers(path, tuple(ARRAY_SHA256) if mnist else None, mnist)
         with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files if name in ARRAY_SHA256}
+            return {name: archive[name] for name in archive.files
+                    if name in ARRAY_SHA256 or not mnist}
     except MlplensError:
         raise
     except Exception as exc:  # OSError, ValueError, zipfile.BadZipFile... from damaged files
         raise MlplensError(f"{path}: not a readable .npz file ({_reason(exc)})") from None
 
 
-def read_idx(path: Path) -> np.ndarray:
+def read_idx(path: Path, mnist: bool = True) -> np.ndarray:
     """One IDX file (gzipped or not) of unsigned bytes, read once, straight into its array.
 
     The header is checked before any data is read: the values it declares against the file's
-    size (uncompressed), MNIST's largest array and the memory available. Gzipped data is
+    size (uncompressed), MNIST's largest array (`mnist`) or, for the user's own data, what its
+    compressed size can honestly inflate to, and the memory available. Gzipped data is
     inflated a chunk at a time and never past one byte beyond what the header declares, so
     data that inflates beyond its header is refused, not held.
     """
     with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
         packed = handle.read(2) == b"\x1f\x8b"
         handle.seek(0)
         if not packed:
-            return _read_idx_stream(path, handle, os.fstat(handle.fileno()).st_size)
+            return _read_idx_stream(path, handle, size, mnist)
         try:
             with gzip.GzipFile(fileobj=handle, mode="rb") as stream:
-                return _read_idx_stream(path, stream, None)
+                return _read_idx_stream(path, stream, None, mnist, compressed=size)
         except (OSError, EOFError, zlib.error) as exc:
             raise MlplensError(f"{path}: corrupt gzip data ({_reason(exc)})") from None
 
 
 def _read_idx_stream(path: Path, stream: io.BufferedIOBase | gzip.GzipFile,
-                     size: int | None) -> np.ndarray:
-    """`size`: the file's size when it is not compressed (checked before reading any data)."""
+                     size: int | None, mnist: bool, compressed: int | None = None) -> np.ndarray:
+    """`size`: the file's size when it is not compressed (checked before reading any data);
+    `compressed`: its size on disk when it is."""
     magic = stream.read(4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0:
         raise MlplensError(f"{path}: not an IDX file (bad magic number)")
@@ -182,7 +217,10 @@ def _read_idx_stream(path: Path, stream: io.BufferedIOBase | gzip.GzipFile,
     if size is not None and size - 4 - 4 * ndim != count:
         raise MlplensError(f"{path}: IDX header declares {count} values but the file holds "
                            f"{size - 4 - 4 * ndim}")
-    _check_mnist_sized(f"{path}: IDX header", shape, count)
+    if mnist:
+        _check_mnist_sized(f"{path}: IDX header", shape, count)
+    elif compressed is not None:
+        _check_inflation(f"{path}: IDX header", shape, count, compressed)
     require(count + CHUNK, f"{path}: reading its IDX data")
     array = np.empty(count, np.uint8)
     filled = 0
@@ -351,6 +389,18 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
 def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
           destination: Path | None = None) -> Path:
     """Download Keras' mnist.npz with a pinned SHA-256 into ~/.keras/datasets (or destination)."""
+    downloaded = download(url, sha256, destination or keras_path(), "Keras' mnist.npz")
+    try:
+        verify(read_npz(downloaded), f"downloaded {downloaded}")
+    except MlplensError:
+        downloaded.unlink(missing_ok=True)
+        raise
+    return downloaded
+
+
+def download(url: str, sha256: str, target: Path, what: str) -> Path:
+    """`url` saved as `target` through pooch, kept only if its SHA-256 is the pinned one (`what`
+    the file should be, for the message when it is not)."""
     from urllib.parse import urlsplit
 
     import pooch
@@ -359,7 +409,6 @@ def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
     if address.scheme not in ("http", "https", "ftp") or not address.netloc:
         raise MlplensError(f"--url {url!r}: not a web address (http://, https:// or ftp://)")
     pooch.get_logger().setLevel("WARNING")  # its "Downloading ..." line would be a second line
-    target = destination or keras_path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         downloaded = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=target.name,
@@ -367,15 +416,10 @@ def fetch(url: str = KERAS_MNIST_URL, sha256: str = KERAS_MNIST_SHA256,
     except ValueError as exc:
         if "hash" in str(exc).lower():  # pooch's words for a file that is not the pinned one
             raise MlplensError(f"download from {url} failed verification: the file is not "
-                               f"Keras' mnist.npz ({_reason(exc)})") from None
+                               f"{what} ({_reason(exc)})") from None
         raise MlplensError(f"cannot download {url}: {_reason(exc)}") from None
     except Exception as exc:  # network errors come in many types (many of them OSErrors)
         raise MlplensError(f"cannot download {url}: {_reason(exc)}") from None
-    try:
-        verify(read_npz(Path(downloaded)), f"downloaded {downloaded}")
-    except MlplensError:
-        Path(downloaded).unlink(missing_ok=True)
-        raise
     return Path(downloaded)
 
 
@@ -398,43 +442,6 @@ def subset(x: np.ndarray, y: np.ndarray, count: int, stratified: bool = False,
         picks.append(rng.choice(members, size=share, replace=False))
     chosen = np.sort(np.concatenate(picks))
     return x[chosen], y[chosen]
-
-
-def _summary(arrays: dict[str, np.ndarray], source: str, path: Path) -> dict[str, object]:
-    return {
-        "source": source,
-        "path": str(path),
-        "shapes": {name: list(array.shape) for name, array in arrays.items()},
-        "train_label_counts": np.bincount(arrays["y_train"], minlength=10).tolist()
-        if "y_train" in arrays else None,
-        "test_label_counts": np.bincount(arrays["y_test"], minlength=10).tolist()
-        if "y_test" in arrays else None,
-    }
-
-
-def data_info(path: str | os.PathLike[str] | None = None) -> tuple[dict[str, object], str | None]:
-    """What `mlplens data info` prints, and why the data failed verification (None if it passed).
-
-    An explicit path is read and reported even when it is not canonical MNIST, so the user sees
-    what they have; implicit sources are verified (and the cache rebuilt) by `load_mnist`.
-    """
-    explicit = path if path is not None else os.environ.get("MLPLENS_DATA") or None
-    if explicit is None:
-        mnist = load_mnist()
-        return {**_summary(mnist.arrays(), mnist.source, mnist.path), "verified": True}, None
-    where = Path(explicit).expanduser()
-    source = "--data" if path is not None else "$MLPLENS_DATA"
-    try:
-        arrays = read_path(where)
-    except MlplensError as exc:
-        if path is not None:
-            raise
-        raise MlplensError(f"{source} {exc}") from None  # a path the user did not type
-    try:
-        verify(arrays, f"{source} {where}")
-    except MlplensError as exc:
-        return {**_summary(arrays, source, where), "verified": False}, str(exc)
-    return {**_summary(arrays, source, where), "verified": True}, None
 
 
 def _reason(exc: BaseException) -> str:

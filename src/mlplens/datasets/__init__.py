@@ -1,9 +1,10 @@
 """The user's data as one `Dataset`, from any source `--data` names.
 
 `load_dataset(spec)`: None or "mnist" is MNIST (found as `mlplens.data` finds it); a bundled
-name (`sklearn-digits`, `breast-cancer`, `wine`); or a path: a Keras-layout .npz, an .npz with
-`x` (and optional `y`, `class_names`), a folder of IDX files, or a folder with one subfolder of
-PNG/JPEG images per class.
+name (`sklearn-digits`, `breast-cancer`, `wine`); a named dataset fetched into the cache
+(`fashion-mnist`, `kmnist`: `named.py`); or a path (`sources.py`): a Keras-layout .npz, an .npz
+with `x` (and optional `y`, `class_names`), a folder of IDX files, or a folder with one
+subfolder of PNG/JPEG images per class.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def load_dataset(spec: str | os.PathLike[str] | None = None) -> Dataset:
     text = os.fspath(spec)
     if text.lower() in BUNDLED and not os.path.exists(text):
         return BUNDLED[text.lower()]()
+    from .named import NAMED, load_named
+
+    if text.lower() in NAMED and not os.path.exists(text):
+        return load_named(text.lower())
     from .sources import read_source
 
     return read_source(text)

@@ -80,3 +80,25 @@ def check_matches(stack: DenseStack, data: Dataset, model: str) -> None:
     if len(data.class_names) > stack.widths[-1]:
         raise MlplensError(f"{data.path or data.name}: the data has {len(data.class_names)} "
                            f"classes but {model} has {stack.widths[-1]} outputs")
+
+
+def describe(data: Dataset) -> dict[str, object]:
+    """What `mlplens data info` prints: name, where from, shapes, classes, label counts and the
+    range of its values (pixel brightness, or a table's values)."""
+    values = [part for part in (data.x_train, data.x_test) if part.size]
+    low = min(float(part.min()) for part in values)
+    high = max(float(part.max()) for part in values)
+    kind = "values" if data.is_tabular else "pixels"
+    count = len(data.class_names)
+    info: dict[str, object] = {
+        "name": data.name, "source": data.source, "path": data.path,
+        "shapes": {name: list(getattr(data, name).shape)
+                   for name in ("x_train", "y_train", "x_test", "y_test")},
+        "classes": list(data.class_names),
+        "train_label_counts": np.bincount(data.y_train, minlength=count).tolist(),
+        "test_label_counts": np.bincount(data.y_test, minlength=count).tolist(),
+        kind: f"{data.x_test.dtype} {low:g} to {high:g}",
+    }
+    if data.is_tabular:
+        info["features"] = list(data.feature_names)
+    return info
