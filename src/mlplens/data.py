@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import MlplensError, printable
-from .input_files import checked_input
+from .input_files import MAX_INFLATION, checked_input, inflates_too_much
 from .memory import require
 from .output import save_npz
 
@@ -41,10 +41,8 @@ ARRAY_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,),
 # declares more is not MNIST, and is refused from its header, before it is read or inflated.
 MNIST_LARGEST = max(math.prod(shape) for shape in ARRAY_SHAPES.values())
 CHUNK = 1 << 20  # IDX data is read (and inflated) this many bytes at a time
-# The user's own data has no size of its own to be bounded by: its compressed arrays may not
-# inflate over this many times their size on disk (a decompression bomb), past this floor.
-MAX_INFLATION = 100
-INFLATION_FLOOR = 16 * 2**20
+# The user's own data has no size of its own to be bounded by: its compressed arrays are bounded
+# by `input_files.inflates_too_much` (a decompression bomb) and by memory.
 NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
                (2, 0): np.lib.format.read_array_header_2_0}
 KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -122,7 +120,7 @@ def _check_mnist_sized(where: str, shape: tuple[int, ...], count: int) -> None:
 
 
 def _check_inflation(where: str, shape: tuple[int, ...], nbytes: int, compressed: int) -> None:
-    if nbytes > max(INFLATION_FLOOR, MAX_INFLATION * compressed):
+    if inflates_too_much(nbytes, compressed):
         raise MlplensError(f"{where} declares shape {shape} ({nbytes:,} bytes) from "
                            f"{compressed:,} bytes of compressed data: mlplens refuses data that "
                            f"inflates over {MAX_INFLATION}x (a decompression bomb)")

@@ -11,6 +11,18 @@ from pathlib import Path
 from .destination import describe_os_error, kind_of
 from .errors import MlplensError
 
+# Compressed data may inflate at most this many times what the file stores for it (beyond a
+# small floor): deflate keeps about 90% of trained float weights and real images compress a few
+# times, so data that inflates a hundredfold is filler, a decompression bomb. Model readers and
+# data readers share the one limit.
+MAX_INFLATION = 100
+INFLATION_FLOOR = 16 * 2**20
+
+
+def inflates_too_much(declared: int, compressed: int) -> bool:
+    """Whether `declared` bytes from `compressed` bytes on disk is a decompression bomb."""
+    return declared > max(INFLATION_FLOOR, MAX_INFLATION * compressed)
+
 
 def checked_input(path: str | os.PathLike[str], *, folder_ok: bool = False) -> Path:
     """`path` as a Path once it is known to be a non-empty regular file (or, with `folder_ok`,

@@ -14,18 +14,13 @@ import numpy as np
 
 from ..core.stack import ACTIVATIONS, DenseStack
 from ..errors import MlplensError
+from ..input_files import MAX_INFLATION, inflates_too_much
 from ..memory import format_size, require
 
 # No reader allocates more than this many values for one model, whatever a header declares:
 # 2**28 float32 values are 1 GiB, far above any dense net one would draw (784-512-256-10 has
 # 535,040). Sizes are checked from headers before any data is read.
 MAX_VALUES = 2**28
-
-# Compressed data may inflate at most this many times what the file stores for it (beyond a
-# small floor): deflate keeps about 90% of trained float weights, so a tensor that inflates a
-# hundredfold is filler, a decompression bomb, not a network.
-MAX_INFLATION = 100
-INFLATION_FLOOR = 16 * 2**20
 
 # Other libraries' names for the activations a DenseStack carries.
 ALIASES = {"identity": "linear", "none": "linear", "logistic": "sigmoid", "softmax_v2": "softmax"}
@@ -52,7 +47,7 @@ def check_held(name: str, shape: Sequence[int], declared: int, held: int,
     what = f"tensor {name!r} declares shape {tuple(shape)} ({format_size(declared)})"
     if held < declared:
         raise MlplensError(f"{what} but the file holds {format_size(held)} of its data")
-    if compressed is not None and declared > max(INFLATION_FLOOR, MAX_INFLATION * compressed):
+    if compressed is not None and inflates_too_much(declared, compressed):
         raise MlplensError(f"{what} from {format_size(compressed)} of compressed data: mlplens "
                            f"refuses data that inflates over {MAX_INFLATION}x (a decompression "
                            "bomb; real weights barely compress)")

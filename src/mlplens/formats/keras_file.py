@@ -17,8 +17,9 @@ from pathlib import Path
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
+from ..input_files import MAX_INFLATION, inflates_too_much
 from ..memory import format_size
-from .common import INFLATION_FLOOR, MAX_INFLATION, require_loading
+from .common import require_loading
 from .keras_h5 import held_bytes
 from .keras_layers import check_config
 
@@ -31,7 +32,7 @@ KERAS_BASE = 400 * 10**6
 def _check_inflation(archive: zipfile.ZipFile) -> None:
     """From the central directory alone, before anything is inflated (even to check a CRC)."""
     for info in archive.infolist():
-        if info.file_size > max(INFLATION_FLOOR, MAX_INFLATION * info.compress_size):
+        if inflates_too_much(info.file_size, info.compress_size):
             raise MlplensError(f"cannot read this Keras model ({info.filename!r} inflates from "
                                f"{format_size(info.compress_size)} to "
                                f"{format_size(info.file_size)}: mlplens refuses members that "
