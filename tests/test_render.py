@@ -199,3 +199,11 @@ def test_save_png_keeps_grey_pictures_grey_and_colour_in_colour(tmp_path):
     rgba = Image.new("RGBA", (3, 2), (1, 2, 3, 4))
     with Image.open(save_png(rgba, tmp_path / "rgba.png")) as read:
         assert read.mode == "RGBA"
+
+
+def test_small_images_get_tiles_about_mnists_size() -> None:
+    from mlplens.figures.layers import default_scale
+
+    assert [default_scale(count) for count in (10, 64, 512)] == [4, 3, 2]
+    assert [default_scale(count, 8) for count in (10, 64, 512)] == [12, 9, 6]
+    assert default_scale(10, 14) == 8 and default_scale(10, 32) == 4

@@ -51,9 +51,10 @@ def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None
                        scale=scale, title=title or view.title, legend=Legend(*view.legend))
 
 
-def default_scale(count: int) -> int:
-    """Big tiles for a few nodes, small ones for hundreds, so every figure stays readable."""
-    return 4 if count <= 16 else 3 if count <= 64 else 2
+def default_scale(count: int, side: int = 28) -> int:
+    """Big tiles for a few nodes, small ones for hundreds, so every figure stays readable; small
+    images (`side`, their longer side, under MNIST's 28) are enlarged to about MNIST's size."""
+    return (4 if count <= 16 else 3 if count <= 64 else 2) * max(1, 28 // side)
 
 
 # What drawing loads on the way, whatever the size: fonts, Pillow's and matplotlib's modules.
@@ -68,7 +69,8 @@ def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
     found = footprint(stack, method, **options)
     height, width = stack.image_shape
     images = stack.n_inputs * sum(found.rows)
-    mosaics = [mosaic_bytes(count, height, width, scale or default_scale(count),
+    side = max(height, width)
+    mosaics = [mosaic_bytes(count, height, width, scale or default_scale(count, side),
                             title=f"Layer {index}: {count} nodes ({method})")
                for index, count in enumerate(found.rows, start=1) if count]
     extras = []
@@ -121,7 +123,7 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     views = layer_views(stack, method, normalization, projection=projection)
     paths = []
     for view in views:
-        layer_scale = scale or default_scale(len(view.raw))
+        layer_scale = scale or default_scale(len(view.raw), max(stack.image_shape))
         paths.append(save_png(render_view(view, cmap, layer_scale), out / f"layer-{view.index}.png"))
     arrays: dict[str, np.ndarray] = {}
     for view in views:
