@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> None:
     try:
         with claimed_folder(args.out, "visualize"):
             written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
-                                      args.scale, **method.accepted(offered))
+                                      args.scale, **method.accepted(offered), class_names=mnist.class_names if method.needs_data else None)
     except UnsuitableModel as exc:  # a model this method cannot picture: name the file
         raise MlplensError(f"{args.model}: {exc}") from None
     for layer, nodes in written.constant_rows.items():

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..core.circuits import Circuit, attribute, prune
+from ..core.classes import class_names_for
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
 from ..core.projection import linear_rows
@@ -50,11 +52,13 @@ def write_diagram(stack: DenseStack, out: str | os.PathLike[str], width: int = 1
 def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[str],
                   keep: float = 0.9, label: int | None = None, source: str = "",
                   width: int = 1600, max_nodes: int = 16, top_k: int = 3,
-                  stem: str = "circuit") -> tuple[list[Path], Circuit]:
-    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W)."""
+                  stem: str = "circuit", class_names: Sequence[str] | None = None
+                  ) -> tuple[list[Path], Circuit]:
+    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W);
+    classes are called by `class_names` (None: their numbers)."""
     image = np.asarray(image, dtype=np.uint8).reshape(stack.image_shape)
     circuit = prune(attribute(stack, image.astype(np.float64) / 255), keep)
-    spec = circuit_diagram(stack, circuit, max_nodes, top_k, label)
+    spec = circuit_diagram(stack, circuit, max_nodes, top_k, label, class_names)
     pixels = circuit.attribution.pixels.reshape(1, -1)
     inputs = [coloured(image[None], "gray")[0],
               coloured(normalize(pixels, "symmetric").pixels.reshape(image.shape)[None],
@@ -62,14 +66,17 @@ def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[s
     folder = Path(out)
     written = _write(stack, spec, inputs, folder, stem, width)
     written.append(write_json(folder / f"{stem}.json",
-                              circuit_record(stack, circuit, label, source), indent=None))
+                              circuit_record(stack, circuit, label, source, class_names),
+                              indent=None))
     return written, circuit
 
 
 def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
-                   source: str) -> dict:
-    """circuit.json: the logit and its exact decomposition, the kept nodes and edges."""
+                   source: str, class_names: Sequence[str] | None = None) -> dict:
+    """circuit.json: the logit and its exact decomposition, the kept nodes and edges; the
+    classes by number and by name."""
     attribution = circuit.attribution
+    names = class_names_for(class_names, stack.widths[-1])
     count = len(stack.layers)
     biases = [float(attribution.biases(k, stack).sum()) for k in range(1, count + 1)]
     error = attribution.conservation_error(stack)
@@ -99,7 +106,9 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
     return {
         "source": source, "label": label, "predicted": attribution.target,
         "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],
-        "keep": circuit.keep,
+        "keep": circuit.keep, "class_names": list(names),
+        "label_name": None if label is None else names[label],
+        "predicted_name": names[attribution.target],
         "decomposition": {"pixels": float(attribution.pixels.sum()), "biases": biases,
                           "conservation_error": error,
                           "relative_error": error / max(abs(attribution.logit), 1e-12)},

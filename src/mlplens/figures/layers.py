@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.classes import class_names_for
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
@@ -40,9 +41,15 @@ class Written:
     projection: Projection | None = None  # what was drawn, for callers that report on it
 
 
-def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None):
-    """One layer's mosaic, titled, labelled and with the legend of its normalisation."""
-    return node_mosaic(view.images, colormap_lut(cmap), labels=view.labels,
+def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None,
+                class_names: Sequence[str] | None = None):
+    """One layer's mosaic, titled, labelled and with the legend of its normalisation; with
+    `class_names` (the output layer's), each tile is labelled with its class's name."""
+    labels = view.labels
+    if class_names is not None:
+        names = class_names_for(class_names, int(view.nodes.max(initial=-1)) + 1)
+        labels = tuple(names[int(node)] for node in view.nodes)
+    return node_mosaic(view.images, colormap_lut(cmap), labels=labels,
                        scale=scale, title=title or view.title, legend=Legend(*view.legend))
 
 
@@ -95,10 +102,13 @@ def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, 
 
 def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: str = "linear",
                     normalization: str | None = None, cmap: str | None = None,
-                    scale: int | None = None, **options: Any) -> Written:
+                    scale: int | None = None, class_names: Sequence[str] | None = None,
+                    **options: Any) -> Written:
     """Write layer-<k>.png for every computed layer k and arrays.npz into out_dir.
 
-    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`).
+    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`);
+    `class_names` label the output layer's tiles, the classes of nodes.json and the captions
+    (None: the class numbers).
     """
     out = Path(out_dir)
     normalization = normalization or get_method(method).normalization
@@ -111,7 +121,9 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     paths = []
     for view in views:
         layer_scale = scale or default_scale(len(view.raw))
-        paths.append(save_png(render_view(view, cmap, layer_scale), out / f"layer-{view.index}.png"))
+        names = class_names if view.index == len(stack.layers) else None
+        paths.append(save_png(render_view(view, cmap, layer_scale, class_names=names),
+                              out / f"layer-{view.index}.png"))
     arrays: dict[str, np.ndarray] = {}
     for view in views:
         arrays[f"raw_{view.index}"] = view.raw.astype(np.float32)
@@ -120,13 +132,15 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     if "fidelity" in extras:
         paths += _fidelity_figures(stack, projection, out, cmap, arrays)
     if "per_class" in extras:
-        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays))
+        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays,
+                                       class_names))
     if "activations" in extras:  # a method that drew chosen nodes, and what each reached
         for view, reached in zip(views, (a for a in extras["activations"] if a.size)):
             arrays[f"nodes_{view.index}"] = view.nodes
             arrays[f"activation_{view.index}"] = reached
     if "node_statistics" in extras:
-        paths += _node_statistics_outputs(projection, options["reference"], out, arrays)
+        paths += _node_statistics_outputs(projection, options["reference"], out, arrays,
+                                          class_names)
     paths.insert(len(views), save_npz(out / "arrays.npz", arrays))
     constant = {view.index: view.constant_rows.tolist() for view in views if view.constant_rows.size}
     return Written(tuple(paths), constant, projection)
@@ -155,14 +169,17 @@ def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap
 
 
 def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap: str,
-                      arrays: dict[str, np.ndarray]) -> Path:
+                      arrays: dict[str, np.ndarray], class_names: Sequence[str] | None
+                      ) -> Path:
     """per_class: (classes, nodes, H*W), the output maps on the images of each class."""
     height, width = stack.image_shape
     classes, nodes = per_class.shape[:2]
+    names = class_names_for(class_names, max(classes, nodes))
     arrays["per_class"] = per_class
     pixels = normalize(per_class.reshape(classes * nodes, -1), "symmetric").pixels
     picture = node_mosaic(pixels.reshape(-1, height, width), colormap_lut(cmap),
-                          labels=[f"{c}: {j}" for c in range(classes) for j in range(nodes)],
+                          labels=[f"{names[c]}: {names[j]}" for c in range(classes)
+                                  for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
                           legend=Legend("-max |value| of map", "0", "+max |value| of map"))
@@ -178,28 +195,38 @@ NODE_FIELDS = {"firing_fraction": _rounded, "dead": bool, "preferred_class": int
                "selectivity": _rounded, "mean_activation": _rounded, "max_activation": _rounded}
 
 
-def node_records(found: Sequence[NodeStatistics]) -> list[dict[str, Any]]:
-    """One flat record per node: what nodes.json and nodes.csv hold."""
+def node_records(found: Sequence[NodeStatistics], class_names: Sequence[str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """One record per node: what nodes.json holds (nodes.csv flattens its `class_means`). After
+    the numbers of NODE_FIELDS, the preferred class's name and the mean activation over each
+    class's images, by class name."""
     records = []
     for layer in found:
+        names = class_names_for(class_names, len(layer.class_means))
         for node in range(len(layer.firing_fraction)):
             record: dict[str, Any] = {"layer": layer.layer, "node": node}
             for name, convert in NODE_FIELDS.items():
                 record[name] = convert(getattr(layer, name)[node])
+            record["preferred_class_name"] = names[int(layer.preferred_class[node])]
+            record["class_means"] = {name: _rounded(mean)
+                                     for name, mean in zip(names, layer.class_means[:, node])}
             records.append(record)
     return records
 
 
 def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out: Path,
-                             arrays: dict[str, np.ndarray]) -> list[Path]:
+                             arrays: dict[str, np.ndarray], class_names: Sequence[str] | None
+                             ) -> list[Path]:
     found: tuple[NodeStatistics, ...] = projection.extras["node_statistics"]
+    names = class_names_for(class_names, len(found[0].class_means))
     images = np.asarray(reference)
     paths = []
     for layer in found:
         arrays[f"examples_{layer.layer}"] = layer.top_indices
         shown = default_nodes(len(layer.top_indices))
         captions = [f"{node}: fires {layer.firing_fraction[node]:.0%}, class "
-                    f"{layer.preferred_class[node]}" + (" (dead)" if layer.dead[node] else "")
+                    f"{names[layer.preferred_class[node]]}" + (" (dead)" if layer.dead[node]
+                                                               else "")
                     for node in shown]
         picture = example_strips(
             images[layer.top_indices[shown]], captions, colormap_lut("gray"),
@@ -208,12 +235,16 @@ def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out:
                   f"excite each node most" + ("" if len(shown) == len(layer.top_indices)
                                               else f" (nodes 0-{len(shown) - 1})"))
         paths.append(save_png(picture, out / f"examples-{layer.layer}.png"))
-    records = node_records(found)
+    records = node_records(found, names)
     paths.append(write_json(out / "nodes.json", {
-        "reference_size": projection.extras["reference_size"], "nodes": records}, indent=1))
+        "reference_size": projection.extras["reference_size"], "class_names": list(names),
+        "nodes": records}, indent=1))
+    flat = [{**{key: value for key, value in record.items() if key != "class_means"},
+             **{f"class_mean:{name}": mean for name, mean in record["class_means"].items()}}
+            for record in records]
     table = io.StringIO()
-    writer = csv.DictWriter(table, fieldnames=list(records[0]), lineterminator="\n")
+    writer = csv.DictWriter(table, fieldnames=list(flat[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(records)
+    writer.writerows(flat)
     paths.append(write_text(out / "nodes.csv", table.getvalue()))
     return paths
