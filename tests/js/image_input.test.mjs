@@ -67,3 +67,14 @@ for (const [height, width, hex] of [
     assertNumbers(out, Array.from(Buffer.from(hex, 'hex')));
   });
 }
+
+test('rgbOf drops alpha; resizeAsIs area-averages each channel as mnist_like.as_is', () => {
+  assertNumbers(js('rgbOf')(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)), [1, 2, 3, 5, 6, 7]);
+  // A 2x3 colour picture (rows of RGB pixels), to 1x2 and to 3x2: as_is(values / 255, shape).
+  const picture = Uint8Array.from([0, 10, 255, 200, 100, 50, 30, 60, 90,
+                                   255, 255, 255, 0, 0, 0, 128, 64, 32]);
+  const resize = js('resizeAsIs');
+  assertNumbers(resize(picture, 2, 3, 3, 1, 2), [118, 105, 178, 86, 58, 49]);
+  assertNumbers(resize(picture, 2, 3, 3, 3, 2), [67, 40, 187, 87, 73, 77, 118, 105, 178,
+                                                 86, 58, 49, 170, 170, 170, 85, 43, 21]);
+});

@@ -14,7 +14,9 @@ from ..core.methods import METHODS, Method, footprint
 from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views, layer_views_bytes
+from ..data import Mnist
 from ..datasets import Dataset, check_matches
+from ..datasets.bundled import MNIST_CLASSES
 from ..memory import require
 from ..output import atomic_path
 from ..snapshots import Snapshots
@@ -87,12 +89,20 @@ def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
                                  held + text + render_explorer_bytes(text))
 
 
-def build_explorer(stack: DenseStack, data: Dataset, **options) -> str:
+def _dataset(data: Dataset | Mnist) -> Dataset:
+    """MNIST as `load_mnist` gives it (the Python API's older way) as the Dataset it is."""
+    if isinstance(data, Dataset):
+        return data
+    return Dataset("MNIST", data.x_train, data.y_train, data.x_test, data.y_test, MNIST_CLASSES,
+                   source=data.source, path=str(data.path))
+
+
+def build_explorer(stack: DenseStack, data: Dataset | Mnist, **options) -> str:
     """The explorer's HTML for a stack, with the data's first test images and statistics."""
     return "".join(explorer_page(stack, data, **options))
 
 
-def explorer_page(stack: DenseStack, data: Dataset, *, model_name: str = "",
+def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str = "",
                   snapshots: Snapshots | None = None,
                   views: Mapping[str, Sequence[LayerView | None]] | None = None,
                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
@@ -102,6 +112,7 @@ def explorer_page(stack: DenseStack, data: Dataset, *, model_name: str = "",
     The page shows `data`'s own test images and names its classes; a 28x28 grey model also gets
     the drawing pad, any other an image loader and the test images to pick from.
     """
+    data = _dataset(data)
     check_matches(stack, data, model_name or "the model")
     frames_asked = min(max_frames - 1, len(snapshots)) if snapshots and max_frames > 1 else 0
     sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
@@ -125,7 +136,7 @@ def explorer_page(stack: DenseStack, data: Dataset, *, model_name: str = "",
     return explorer_pieces(page, title or f"mlplens explorer: {model_name or stack.describe()}")
 
 
-def write_explorer(path: str | os.PathLike[str], stack: DenseStack, data: Dataset,
+def write_explorer(path: str | os.PathLike[str], stack: DenseStack, data: Dataset | Mnist,
                    **options) -> Path:
     """Build the explorer and write it atomically to `path`, a piece at a time."""
     pieces = explorer_page(stack, data, **options)
