@@ -159,3 +159,18 @@ def test_the_explorer_data_names_classes_and_says_how_the_model_takes_pixels(tin
     with pytest.raises(Exception, match=r"test images are \(2, 2\), the model takes \(2, 2, 3\)"):
         explorer_data(colour, {}, digits=np.zeros((1, 2, 2), np.uint8), digit_labels=[0],
                       digit_source="", stats=[], stats_source="", colormaps={})
+
+
+def test_the_circuit_of_a_float_image_is_taken_on_the_models_pixel_scale(tiny_stack, tmp_path):
+    image = np.array([[0.0, 0.5], [1.0, 0.25]], np.float32)  # brightness, as 8x8 digits are
+    scaled = tiny_stack.with_input(pixel_scale=PixelScale(high=16))
+    _, circuit = write_circuit(scaled, image, tmp_path, class_names=NAMES)
+    exact = attribute(scaled, image.astype(np.float64) * 16)
+    assert circuit.attribution.logit == exact.logit
+    np.testing.assert_array_equal(circuit.attribution.logits, exact.logits)
+    assert json.loads((tmp_path / "circuit.json").read_text())["predicted_name"] == \
+        NAMES[exact.target]
+    standard = tiny_stack.with_input(pixel_scale=PixelScale(mean=0.5, std=0.25))
+    _, circuit = write_circuit(standard, (image * 255).round().astype(np.uint8), tmp_path / "u8")
+    expected = attribute(standard, (np.round(image.astype(np.float64) * 255) / 255 - 0.5) / 0.25)
+    np.testing.assert_allclose(circuit.attribution.logits, expected.logits, rtol=0, atol=1e-12)

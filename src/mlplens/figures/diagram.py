@@ -54,21 +54,42 @@ def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[s
                   width: int = 1600, max_nodes: int = 16, top_k: int = 3,
                   stem: str = "circuit", class_names: Sequence[str] | None = None
                   ) -> tuple[list[Path], Circuit]:
-    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W);
-    classes are called by `class_names` (None: their numbers)."""
-    image = np.asarray(image, dtype=np.uint8).reshape(stack.image_shape)
-    circuit = prune(attribute(stack, image.astype(np.float64) / 255), keep)
+    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is brightness, uint8
+    or floats in [0, 1], (H, W) or (H, W, C); classes are called by `class_names` (None: their
+    numbers)."""
+    values, image = _circuit_input(stack, image)
+    circuit = prune(attribute(stack, values), keep)
     spec = circuit_diagram(stack, circuit, max_nodes, top_k, label, class_names)
-    pixels = circuit.attribution.pixels.reshape(1, -1)
-    inputs = [coloured(image[None], "gray")[0],
-              coloured(normalize(pixels, "symmetric").pixels.reshape(image.shape)[None],
-                       NODE_MAP)[0]]
+    rows, columns = stack.image_shape
+    # What each pixel adds, its channels together.
+    pixels = circuit.attribution.pixels.reshape(rows, columns, -1).sum(axis=2).reshape(1, -1)
+    shown = image if image.ndim == 3 else coloured(image[None], "gray")[0]
+    inputs = [shown, coloured(normalize(pixels, "symmetric").pixels.reshape(1, rows, columns),
+                              NODE_MAP)[0]]
     folder = Path(out)
     written = _write(stack, spec, inputs, folder, stem, width)
     written.append(write_json(folder / f"{stem}.json",
                               circuit_record(stack, circuit, label, source, class_names),
                               indent=None))
     return written, circuit
+
+
+def _circuit_input(stack: DenseStack, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The input as the network takes it, in float64 for the exact decomposition (the stack's
+    pixel scale applied to the brightness: uint8 v / 255, or the data's own floats), and the
+    image as uint8 pixels to draw."""
+    image = np.asarray(image).reshape(stack.picture_shape)
+    if image.dtype == np.uint8:
+        values, pixels = image.astype(np.float64) / 255, image
+    else:
+        values = image.astype(np.float64)
+        pixels = np.clip(np.floor(values * 255 + 0.5), 0, 255).astype(np.uint8)
+    scale = stack.pixel_scale
+    if scale.standardised:
+        values = (values - scale.mean) / scale.std
+    elif scale.high != 1.0:
+        values = values * scale.high
+    return values, pixels
 
 
 def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
