@@ -174,3 +174,16 @@ def test_the_circuit_of_a_float_image_is_taken_on_the_models_pixel_scale(tiny_st
     _, circuit = write_circuit(standard, (image * 255).round().astype(np.uint8), tmp_path / "u8")
     expected = attribute(standard, (np.round(image.astype(np.float64) * 255) / 255 - 0.5) / 0.25)
     np.testing.assert_allclose(circuit.attribution.logits, expected.logits, rtol=0, atol=1e-12)
+
+
+def test_float_reference_images_are_drawn_as_their_pixels_and_small_ones_larger(tiny_stack,
+                                                                                 tmp_path):
+    from mlplens.figures.layers import strip_scale
+
+    floats = (IMAGES / np.float32(255)).astype(np.float32)  # brightness as scikit-learn's digits
+    visualize_stack(tiny_stack, tmp_path / "u8", "examples", reference=IMAGES, labels=LABELS, k=2)
+    visualize_stack(tiny_stack, tmp_path / "f4", "examples", reference=floats, labels=LABELS, k=2)
+    for name in ("examples-1.png", "examples-2.png", "nodes.json"):
+        assert (tmp_path / "f4" / name).read_bytes() == (tmp_path / "u8" / name).read_bytes()
+    assert [strip_scale(10, 28), strip_scale(11, 28), strip_scale(10, 8), strip_scale(11, 8),
+            strip_scale(3, 2), strip_scale(3, 64)] == [2, 1, 6, 3, 28, 2]

@@ -13,6 +13,7 @@ from ..core.circuits import Circuit, attribute, prune
 from ..core.classes import class_names_for
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
+from ..core.pixel_scale import as_pixels
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
 from ..output import save_png, write_json, write_text
@@ -79,17 +80,13 @@ def _circuit_input(stack: DenseStack, image: np.ndarray) -> tuple[np.ndarray, np
     pixel scale applied to the brightness: uint8 v / 255, or the data's own floats), and the
     image as uint8 pixels to draw."""
     image = np.asarray(image).reshape(stack.picture_shape)
-    if image.dtype == np.uint8:
-        values, pixels = image.astype(np.float64) / 255, image
-    else:
-        values = image.astype(np.float64)
-        pixels = np.clip(np.floor(values * 255 + 0.5), 0, 255).astype(np.uint8)
+    values = image.astype(np.float64) / 255 if image.dtype == np.uint8 else image.astype(np.float64)
     scale = stack.pixel_scale
     if scale.standardised:
         values = (values - scale.mean) / scale.std
     elif scale.high != 1.0:
         values = values * scale.high
-    return values, pixels
+    return values, as_pixels(image)
 
 
 def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,

@@ -21,6 +21,7 @@ from ..core.classes import class_names_for
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
+from ..core.pixel_scale import as_pixels
 from ..core.projection import Projection, linear_rows
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views, layer_views_bytes
@@ -58,6 +59,13 @@ def default_scale(count: int) -> int:
     return 4 if count <= 16 else 3 if count <= 64 else 2
 
 
+def strip_scale(nodes: int, height: int) -> int:
+    """The example strips' scale: as for MNIST's 28x28 (2 for up to 10 nodes, else 1), times
+    how much smaller the images are, so an 8x8 strip is as wide as a 28x28 one and its caption
+    fits."""
+    return (2 if nodes <= 10 else 1) * max(1, 28 // height)
+
+
 # What drawing loads on the way, whatever the size: fonts, Pillow's and matplotlib's modules.
 DRAWING_BASE = 50 * 10**6
 
@@ -82,7 +90,7 @@ def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
             shown = len(default_nodes(count))
             extras.append(strips_bytes(shown, found.examples, height, width,
                                        strip_columns=2 if shown <= 10 else 4,
-                                       scale=2 if shown <= 10 else 1))
+                                       scale=strip_scale(shown, height)))
     return DRAWING_BASE + max(found.peak, found.held + max(
         layer_views_bytes(stack, found.rows), images + max(mosaics, default=0),
         5 * images + max(extras, default=0)))
@@ -219,7 +227,7 @@ def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out:
                              ) -> list[Path]:
     found: tuple[NodeStatistics, ...] = projection.extras["node_statistics"]
     names = class_names_for(class_names, len(found[0].class_means))
-    images = np.asarray(reference)
+    images = as_pixels(reference)
     paths = []
     for layer in found:
         arrays[f"examples_{layer.layer}"] = layer.top_indices
@@ -230,7 +238,8 @@ def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out:
                     for node in shown]
         picture = example_strips(
             images[layer.top_indices[shown]], captions, colormap_lut("gray"),
-            strip_columns=2 if len(shown) <= 10 else 4, scale=2 if len(shown) <= 10 else 1,
+            strip_columns=2 if len(shown) <= 10 else 4,
+            scale=strip_scale(len(shown), images.shape[1]),
             title=f"Layer {layer.layer}: the {layer.top_indices.shape[1]} reference images that "
                   f"excite each node most" + ("" if len(shown) == len(layer.top_indices)
                                               else f" (nodes 0-{len(shown) - 1})"))

@@ -21,6 +21,7 @@ from ..core.classes import class_names_for
 from ..core.methods import METHODS
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
+from ..core.pixel_scale import as_pixels
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views
 from ..errors import MlplensError
@@ -62,9 +63,8 @@ def _test_images(images: np.ndarray, labels: Sequence[int] | np.ndarray, source:
     if images.dtype == np.uint8:
         block["pixels"] = b64(images, "u1")
     else:
-        brightness = images.astype(np.float32)
-        block["pixels"] = b64(np.clip(np.floor(brightness * 255 + 0.5), 0, 255), "u1")
-        block["brightness"] = b64(brightness, "f4")
+        block["pixels"] = b64(as_pixels(images), "u1")
+        block["brightness"] = b64(images.astype(np.float32), "f4")
     return block
 
 
