@@ -187,3 +187,30 @@ def test_float_reference_images_are_drawn_as_their_pixels_and_small_ones_larger(
         assert (tmp_path / "f4" / name).read_bytes() == (tmp_path / "u8" / name).read_bytes()
     assert [strip_scale(10, 28), strip_scale(11, 28), strip_scale(10, 8), strip_scale(11, 8),
             strip_scale(3, 2), strip_scale(3, 64)] == [2, 1, 6, 3, 28, 2]
+
+
+def test_the_explorer_refuses_a_table_in_one_line(tiny_stack):
+    from mlplens.datasets import Dataset
+    from mlplens.errors import MlplensError
+    from mlplens.report import build_explorer
+
+    rows = np.zeros((2, 4), np.float32)
+    table = Dataset("table", rows, np.array([0, 1]), rows, np.array([0, 1]), NAMES,
+                    feature_names=("a", "b", "c", "d"))
+    tabular = tiny_stack.with_input(input_names=("a", "b", "c", "d"))
+    for stack in (tabular, tiny_stack):
+        with pytest.raises(MlplensError) as raised:
+            build_explorer(stack, table, model_name="net.npz")
+        assert str(raised.value) == ("the explorer takes images; net.npz takes 4 named features "
+                                     "(`mlplens visualize` draws their bar charts)")
+
+
+def test_the_explorer_refuses_data_of_another_shape_naming_both(tiny_stack):
+    from mlplens.datasets import load_dataset
+    from mlplens.errors import MlplensError
+    from mlplens.report import build_explorer
+
+    with pytest.raises(MlplensError) as raised:
+        build_explorer(tiny_stack, load_dataset("sklearn-digits"), model_name="net.npz")
+    assert str(raised.value) == \
+        "scikit-learn digits: the data has 8x8 inputs but net.npz takes 2x2"

@@ -17,6 +17,7 @@ from ..core.views import LayerView, layer_views, layer_views_bytes
 from ..data import Mnist
 from ..datasets import Dataset, check_matches
 from ..datasets.bundled import MNIST_CLASSES
+from ..errors import MlplensError
 from ..memory import require
 from ..output import atomic_path
 from ..snapshots import Snapshots
@@ -113,6 +114,10 @@ def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str =
     the drawing pad, any other an image loader and the test images to pick from.
     """
     data = _dataset(data)
+    if stack.is_tabular or data.is_tabular:
+        raise MlplensError(f"the explorer takes images; {model_name or 'the model'} takes "
+                           f"{stack.n_inputs} named features (`mlplens visualize` draws their "
+                           "bar charts)")
     check_matches(stack, data, model_name or "the model")
     frames_asked = min(max_frames - 1, len(snapshots)) if snapshots and max_frames > 1 else 0
     sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
