@@ -91,12 +91,14 @@ test('argmax takes the first of equal largest values', () => {
 });
 
 test('pixels become the input as Keras sees it: v / 255 in float32', () => {
-  assertNumbers(js('inputsFromPixels')(Uint8Array.of(0, 255, 128)), [0, 1, 0.501960813999176]);
+  assertNumbers(js('inputsFromBrightness')(js('brightnessOf')(Uint8Array.of(0, 255, 128))),
+                [0, 1, 0.501960813999176]);
 });
 
 // Expected values: mlplens.core.pixel_scale.PixelScale(...).to_inputs in NumPy's float32.
 test('inputs follow the model\'s pixel scale, each step in float32 as NumPy computes it', () => {
-  const fromPixels = js('inputsFromPixels'), fromBrightness = js('inputsFromBrightness');
+  const fromBrightness = js('inputsFromBrightness');
+  const fromPixels = (pixels, scale) => fromBrightness(js('brightnessOf')(pixels), scale);
   const pixels = Uint8Array.of(0, 1, 128, 255);
   assertNumbers(fromPixels(pixels, {high: 1, mean: null, std: null}),
                 [0, 0.003921568859368563, 0.501960813999176, 1]);

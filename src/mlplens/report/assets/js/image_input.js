@@ -1,6 +1,7 @@
-// A loaded picture's pixels -> a 28x28 input, in one of two ways: made MNIST-like (the steps of
-// mlplens.digit_image.read_digit) or used as it is (mlplens.core.mnist_like.as_is). Those are
-// the references: the same arithmetic, the same rounding. Needs mnist_like.js.
+// A loaded picture's pixels -> the model's input, in one of two ways: made MNIST-like (the
+// steps of mlplens.digit_image.read_digit) or used as it is, at any size and in colour
+// (mlplens.core.mnist_like.as_is). Those are the references: the same arithmetic, the same
+// rounding. Needs mnist_like.js.
 
 const IMAGE_NOISE = 0.15;  // digit_image.NOISE: fainter ink is paper grain or JPEG ringing
 const IMAGE_MAX_PIXELS = 40000000;  // digit_image.MAX_PIXELS: a bigger picture is no digit
@@ -90,9 +91,4 @@ function resizeAsIs(values, height, width, channels, outH, outW) {
     }
   }
   return out;
-}
-
-// uint8 grey, height x width -> uint8 28x28 by area averaging alone: mnist_like.as_is.
-function asIs(grey, height, width) {
-  return resizeAsIs(grey, height, width, 1, FIELD, FIELD);
 }

@@ -25,10 +25,6 @@ function inputsFromBrightness(brightness, scale) {
   return x;
 }
 
-// What the network gets from uint8 pixels (28x28 grey, or H x W x C interleaved).
-function inputsFromPixels(pixels, scale) {
-  return inputsFromBrightness(brightnessOf(pixels), scale);
-}
 
 function activate(z, activation) {
   const n = z.length;
