@@ -160,6 +160,31 @@ def test_the_pages_forward_pass_takes_the_models_pixel_scale(browser, net, digit
     assert np.abs(got - unscaled).max() > 0.1  # the scale matters: a page ignoring it fails
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 300 steps do
+def test_a_scikit_learn_mlp_on_0_16_pixels_reads_its_digits_as_scikit_learn_does(
+        browser, digits, tmp_path):
+    from sklearn.neural_network import MLPClassifier
+
+    from mlplens import stack_from
+
+    pixels16 = digits.x_train.reshape(len(digits.x_train), -1) * 16  # scikit-learn's own 0-16
+    model = MLPClassifier((24,), max_iter=300, random_state=0).fit(pixels16, digits.y_train)
+    stack = stack_from(model, (8, 8)).with_input(pixel_scale=PixelScale(high=16))
+    path = tmp_path / "mlp.html"
+    write_explorer(path, stack, digits, model_name="mlp")
+    opened = Page(browser, path)
+    got = np.array(opened.js("""() => Array.from({length: 50}, (_, i) => {
+        window.mlplens.loadTestDigit(i);
+        return window.mlplens.probabilities();
+    })"""))
+    opened.close()
+    x16 = digits.x_test[:50].reshape(50, -1) * 16
+    np.testing.assert_allclose(got, predict(stack, as_inputs(stack, digits.x_test[:50])),
+                               atol=PROBABILITY_TOLERANCE, rtol=0)
+    np.testing.assert_allclose(got, model.predict_proba(x16), atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(got.argmax(axis=1), model.predict(x16))
+
+
 def test_a_loaded_picture_is_resized_as_it_is_and_predicted_as_numpy_does(page, net, tmp_path):
     rows, columns = np.mgrid[0:30, 0:22]
     picture = np.zeros((30, 22, 3), np.uint8)
