@@ -160,7 +160,7 @@ def test_the_pages_forward_pass_takes_the_models_pixel_scale(browser, net, digit
     assert np.abs(got - unscaled).max() > 0.1  # the scale matters: a page ignoring it fails
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 300 steps do
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 300 steps: enough
 def test_a_scikit_learn_mlp_on_0_16_pixels_reads_its_digits_as_scikit_learn_does(
         browser, digits, tmp_path):
     from sklearn.neural_network import MLPClassifier
