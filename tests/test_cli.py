@@ -255,10 +255,15 @@ def test_visualize_examples_writes_strips_and_node_statistics(models, tmp_path):
         [(1, n) for n in range(16)] + [(2, n) for n in range(10)]
     lines = (out / "nodes.csv").read_text().splitlines()
     assert lines[0] == ("layer,node,firing_fraction,dead,preferred_class,selectivity,"
-                        "mean_activation,max_activation")
+                        "mean_activation,max_activation,preferred_class_name,"
+                        + ",".join(f"class_mean:{digit}" for digit in range(10)))
     assert len(lines) == 1 + 26
     first = records["nodes"][0]
-    assert lines[1] == ",".join(str(first[key]) for key in first)
+    assert records["class_names"] == [str(digit) for digit in range(10)]
+    assert first["preferred_class_name"] == str(first["preferred_class"])
+    assert list(first["class_means"]) == records["class_names"]
+    assert lines[1] == ",".join([str(first[key]) for key in first if key != "class_means"]
+                                + [str(mean) for mean in first["class_means"].values()])
     with np.load(out / "arrays.npz") as arrays:
         assert arrays["examples_1"].shape == (16, 4)
         assert arrays["examples_2"].max() < 300

@@ -50,7 +50,17 @@ test('layers, digits and colormaps from a data block', () => {
   assertNumbers(digits.pixels, [1, 2, 3, 4, 5, 6]);
   assertNumbers(digits.labels, [0, 1, 2, 255]);
   assert.equal(digits.count, 1);
+  assert.equal(digits.brightness, null);  // uint8 images: the pixels are all there is
   const colormaps = js('decodeColormaps')(data);
   assert.deepEqual(Object.keys(colormaps), ['gray', 'hot']);
   assertNumbers(colormaps.hot, [1, 2, 3]);
+});
+
+test('a colour block knows its channels; float test images bring their brightness', () => {
+  const colour = js('pictureBlock')({shape: [1, 1, 2, 3], pixels: 'AQIDBAUG', legend: []});
+  assert.deepEqual([colour.n, colour.h, colour.w, colour.c], [1, 1, 2, 3]);
+  assert.equal(js('pictureBlock')({shape: [1, 1, 2], pixels: 'AQI=', legend: []}).c, 1);
+  const digits = js('decodeDigits')({digits: {pixels: 'AQI=', labels: 'AA==', count: 1,
+                                               brightness: 'AACAPwAAIMA='}});
+  assertNumbers(digits.brightness, [1, -2.5]);
 });

@@ -91,5 +91,23 @@ test('argmax takes the first of equal largest values', () => {
 });
 
 test('pixels become the input as Keras sees it: v / 255 in float32', () => {
-  assertNumbers(js('inputsFromPixels')(Uint8Array.of(0, 255, 128)), [0, 1, 0.501960813999176]);
+  assertNumbers(js('inputsFromBrightness')(js('brightnessOf')(Uint8Array.of(0, 255, 128))),
+                [0, 1, 0.501960813999176]);
+});
+
+// Expected values: mlplens.core.pixel_scale.PixelScale(...).to_inputs in NumPy's float32.
+test('inputs follow the model\'s pixel scale, each step in float32 as NumPy computes it', () => {
+  const fromBrightness = js('inputsFromBrightness');
+  const fromPixels = (pixels, scale) => fromBrightness(js('brightnessOf')(pixels), scale);
+  const pixels = Uint8Array.of(0, 1, 128, 255);
+  assertNumbers(fromPixels(pixels, {high: 1, mean: null, std: null}),
+                [0, 0.003921568859368563, 0.501960813999176, 1]);
+  assertNumbers(fromPixels(pixels, {high: 16, mean: null, std: null}),
+                [0, 0.062745101749897, 8.031373023986816, 16]);
+  assertNumbers(fromPixels(pixels, {high: 1, mean: 0.1307, std: 0.3081}),
+                [-0.4242129623889923, -0.4114847183227539, 1.2050011157989502,
+                 2.821486711502075]);
+  assertNumbers(fromBrightness(Float32Array.of(0.0625, 0.3), {high: 16, mean: null, std: null}),
+                [1, 4.800000190734863]);
+  assertNumbers(js('brightnessOf')(Uint8Array.of(0, 51, 255)), [0, 0.20000000298023224, 1]);
 });

@@ -27,3 +27,9 @@ test('ink is white, as opaque as the value', () => {
   assertNumbers(colours(js('inkPalette')()),
                 [255, 255, 255, 0, 255, 255, 255, 1, 255, 255, 255, 128, 255, 255, 255, 255]);
 });
+
+test('a colour picture\'s RGB values are drawn as they are, opaque', () => {
+  const rgba = new Uint8ClampedArray(8);
+  js('rgbPixels')(Uint8Array.of(255, 0, 10, 1, 2, 3), rgba);
+  assertNumbers(rgba, [255, 0, 10, 255, 1, 2, 3, 255]);
+});

@@ -80,5 +80,5 @@ def run(args: argparse.Namespace) -> None:
             written = write_diagram(stack, args.out, args.width, args.nodes, args.top_k)
         else:
             written, _ = write_circuit(stack, image, args.out, args.keep, label, source,
-                                       args.width, args.nodes, args.top_k)
+                                       args.width, args.nodes, args.top_k, class_names=mnist.class_names if args.test_index is not None else None)
     print_paths(written)

@@ -15,13 +15,16 @@ from .arguments import (
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     explore = commands.add_parser(
-        "explore", help="one offline HTML page: draw a digit and watch every node",
+        "explore", help="one offline HTML page: draw a digit (or pick an image) and watch every "
+                        "node",
         description="Write a self-contained HTML page (no server, no network) with the model's "
-                    "weights, every node's pictures and statistics, real MNIST test digits and, "
-                    "when the run has them, its training snapshots.")
+                    "weights, every node's pictures and statistics, the data's test images and "
+                    "class names (MNIST's by default) and, when the run has them, its training "
+                    "snapshots. A 28x28 grey model gets a drawing pad; any other the data's "
+                    "test images to click and an image loader.")
     explore.add_argument("model", metavar="MODEL",
                          help="a model file (.keras, .h5, .safetensors, .onnx or .npz) whose "
-                              "input is a 28x28 image")
+                              "input is an image")
     explore.add_argument("-o", "--output", default="explorer.html", metavar="FILE",
                          help="the page to write (default: explorer.html)")
     explore.add_argument("--snapshots", metavar="FILE",

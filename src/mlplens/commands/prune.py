@@ -51,5 +51,5 @@ def run(args: argparse.Namespace) -> None:
     with claimed_folder(args.out, "prune"):
         written, _ = write_pruning(stack, mnist.x_test[:args.reference],
                                    mnist.x_test[args.reference:], mnist.y_test[args.reference:],
-                                   args.out, layers, args.steps, args.seed)
+                                   args.out, layers, args.steps, args.seed, class_names=mnist.class_names)
     print_paths(written)

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> None:
         with claimed_folder(args.out, "visualize"):
             written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
                                       args.scale, top=args.top,
-                                      class_names=data.class_names if data is not None else (),
+                                      class_names=data.class_names if data is not None else None,
                                       **method.accepted(offered))
     except UnsuitableModel as exc:  # a model this method cannot picture: name the file
         raise MlplensError(f"{args.model}: {exc}") from None

@@ -8,11 +8,13 @@ renderers (`render.diagram`, `render.diagram_svg`) receive a `Layout` and only d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .circuits import Circuit
+from .classes import class_names_for
 from .importance import weight_score
 from .stack import DenseStack
 
@@ -125,13 +127,16 @@ def weights_diagram(stack: DenseStack, max_nodes: int = 16, top_k: int = 3) -> D
 
 
 def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
-                    top_k: int = 3, label: int | None = None) -> DiagramSpec:
+                    top_k: int = 3, label: int | None = None,
+                    class_names: Sequence[str] | None = None) -> DiagramSpec:
     """One input's circuit: per hidden layer up to `max_nodes` of its kept nodes (largest
     |contribution| first, then drawn from most positive to most negative), the output layer
-    whole, and the circuit's edges between shown nodes, each node's `top_k` strongest."""
+    whole, and the circuit's edges between shown nodes, each node's `top_k` strongest. Classes
+    are called by `class_names` (None: their numbers)."""
     attribution = circuit.attribution
     count = len(stack.layers)
-    target = attribution.target
+    names = class_names_for(class_names, stack.widths[-1])
+    target = names[attribution.target]
     columns, shown = [], []
     for layer in range(1, count):
         values = attribution.nodes(layer)
@@ -155,9 +160,9 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
     outputs = np.arange(stack.widths[-1])
     columns.append(Column(
         "Output: logits", outputs,
-        tuple(f"{int(n)}: {attribution.logits[n]:+.1f}" for n in outputs),
-        tuple(f"class {int(n)}: logit {attribution.logits[n]:+.3f}" for n in outputs),
-        "", highlight=target))
+        tuple(f"{names[n]}: {attribution.logits[n]:+.1f}" for n in outputs),
+        tuple(f"class {names[n]}: logit {attribution.logits[n]:+.3f}" for n in outputs),
+        "", highlight=attribution.target))
     shown.append(outputs)
     edges: list[Edge] = []
     for layer, (pairs, values) in enumerate(zip(circuit.edges, circuit.edge_values), start=1):
@@ -173,7 +178,7 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
             matrix[s, t] = v
         edges += [Edge(layer, i, j, float(matrix[i, j]))
                   for i, j in _strongest_edges(matrix, top_k)]
-    truth = "" if label is None else f" (true label {label})"
+    truth = "" if label is None else f" (true label {names[label]})"
     pixels = attribution.pixels.sum()
     return DiagramSpec(
         title=f"Why the net says {target}{truth}: its logit {attribution.logit:.2f} = "

@@ -92,12 +92,18 @@ def mnist_like(ink: np.ndarray) -> np.ndarray:
     return place_by_mass(box_weights(height, new_h) @ crop @ box_weights(width, new_w).T)
 
 
-def as_is(grey: np.ndarray) -> np.ndarray:
-    """Greyscale (H, W) in [0, 1] (any size) -> uint8 (28, 28) by area averaging alone;
+def as_is(picture: np.ndarray, shape: tuple[int, int] = (FIELD, FIELD)) -> np.ndarray:
+    """A picture in [0, 1] (any size), greyscale (H, W) or colour (H, W, C) -> uint8 `shape`
+    (28x28 unless told), with the channels kept, by area averaging alone;
     pixels = round_half_up(255 * value)."""
-    grey = np.asarray(grey, dtype=np.float64)
-    height, width = grey.shape
-    small = box_weights(height, FIELD) @ grey @ box_weights(width, FIELD).T
+    picture = np.asarray(picture, dtype=np.float64)
+    height, width = picture.shape[:2]
+    rows, columns = box_weights(height, shape[0]), box_weights(width, shape[1])
+    if picture.ndim == 2:
+        small = rows @ picture @ columns.T
+    else:
+        small = np.stack([rows @ picture[:, :, c] @ columns.T
+                          for c in range(picture.shape[2])], axis=-1)
     return np.clip(np.floor(small * 255 + 0.5), 0, 255).astype(np.uint8)
 
 

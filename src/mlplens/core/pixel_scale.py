@@ -73,6 +73,15 @@ class PixelScale:
 UNIT = PixelScale()
 
 
+def as_pixels(images: np.ndarray) -> np.ndarray:
+    """Images as brightness (uint8, or floats in [0, 1]) -> uint8 pixels to draw: uint8 as they
+    are, floats round_half_up(255 * brightness), clipped."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.clip(np.floor(images.astype(np.float32) * 255 + 0.5), 0, 255).astype(np.uint8)
+
+
 def parse_pixel_scale(text: str) -> PixelScale:
     """'0-1', '0-255', '0-16', 'standardised:0.13,0.31' -> PixelScale; one line when not."""
     text = text.strip().lower()

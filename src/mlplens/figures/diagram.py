@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..core.circuits import Circuit, attribute, prune
+from ..core.classes import class_names_for
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
+from ..core.pixel_scale import as_pixels
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
 from ..output import save_png, write_json, write_text
@@ -50,26 +53,48 @@ def write_diagram(stack: DenseStack, out: str | os.PathLike[str], width: int = 1
 def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[str],
                   keep: float = 0.9, label: int | None = None, source: str = "",
                   width: int = 1600, max_nodes: int = 16, top_k: int = 3,
-                  stem: str = "circuit") -> tuple[list[Path], Circuit]:
-    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W)."""
-    image = np.asarray(image, dtype=np.uint8).reshape(stack.image_shape)
-    circuit = prune(attribute(stack, image.astype(np.float64) / 255), keep)
-    spec = circuit_diagram(stack, circuit, max_nodes, top_k, label)
-    pixels = circuit.attribution.pixels.reshape(1, -1)
-    inputs = [coloured(image[None], "gray")[0],
-              coloured(normalize(pixels, "symmetric").pixels.reshape(image.shape)[None],
-                       NODE_MAP)[0]]
+                  stem: str = "circuit", class_names: Sequence[str] | None = None
+                  ) -> tuple[list[Path], Circuit]:
+    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is brightness, uint8
+    or floats in [0, 1], (H, W) or (H, W, C); classes are called by `class_names` (None: their
+    numbers)."""
+    values, image = _circuit_input(stack, image)
+    circuit = prune(attribute(stack, values), keep)
+    spec = circuit_diagram(stack, circuit, max_nodes, top_k, label, class_names)
+    rows, columns = stack.image_shape
+    # What each pixel adds, its channels together.
+    pixels = circuit.attribution.pixels.reshape(rows, columns, -1).sum(axis=2).reshape(1, -1)
+    shown = image if image.ndim == 3 else coloured(image[None], "gray")[0]
+    inputs = [shown, coloured(normalize(pixels, "symmetric").pixels.reshape(1, rows, columns),
+                              NODE_MAP)[0]]
     folder = Path(out)
     written = _write(stack, spec, inputs, folder, stem, width)
     written.append(write_json(folder / f"{stem}.json",
-                              circuit_record(stack, circuit, label, source), indent=None))
+                              circuit_record(stack, circuit, label, source, class_names),
+                              indent=None))
     return written, circuit
 
 
+def _circuit_input(stack: DenseStack, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The input as the network takes it, in float64 for the exact decomposition (the stack's
+    pixel scale applied to the brightness: uint8 v / 255, or the data's own floats), and the
+    image as uint8 pixels to draw."""
+    image = np.asarray(image).reshape(stack.picture_shape)
+    values = image.astype(np.float64) / 255 if image.dtype == np.uint8 else image.astype(np.float64)
+    scale = stack.pixel_scale
+    if scale.standardised:
+        values = (values - scale.mean) / scale.std
+    elif scale.high != 1.0:
+        values = values * scale.high
+    return values, as_pixels(image)
+
+
 def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
-                   source: str) -> dict:
-    """circuit.json: the logit and its exact decomposition, the kept nodes and edges."""
+                   source: str, class_names: Sequence[str] | None = None) -> dict:
+    """circuit.json: the logit and its exact decomposition, the kept nodes and edges; the
+    classes by number and by name."""
     attribution = circuit.attribution
+    names = class_names_for(class_names, stack.widths[-1])
     count = len(stack.layers)
     biases = [float(attribution.biases(k, stack).sum()) for k in range(1, count + 1)]
     error = attribution.conservation_error(stack)
@@ -99,7 +124,9 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
     return {
         "source": source, "label": label, "predicted": attribution.target,
         "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],
-        "keep": circuit.keep,
+        "keep": circuit.keep, "class_names": list(names),
+        "label_name": None if label is None else names[label],
+        "predicted_name": names[attribution.target],
         "decomposition": {"pixels": float(attribution.pixels.sum()), "biases": biases,
                           "conservation_error": error,
                           "relative_error": error / max(abs(attribution.logit), 1e-12)},

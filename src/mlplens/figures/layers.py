@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 
 from ..core.feature_bars import DEFAULT_TOP, layer_bars
+from ..core.classes import class_names_for
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
+from ..core.pixel_scale import as_pixels
 from ..core.projection import Projection, linear_rows
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views, layer_views_bytes
@@ -45,9 +47,15 @@ class Written:
     projection: Projection | None = None  # what was drawn, for callers that report on it
 
 
-def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None):
-    """One layer's mosaic, titled, labelled and with the legend of its normalisation."""
-    return node_mosaic(view.images, colormap_lut(cmap), labels=view.labels,
+def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None,
+                class_names: Sequence[str] | None = None):
+    """One layer's mosaic, titled, labelled and with the legend of its normalisation; with
+    `class_names` (the output layer's), each tile is labelled with its class's name."""
+    labels = view.labels
+    if class_names is not None:
+        names = class_names_for(class_names, int(view.nodes.max(initial=-1)) + 1)
+        labels = tuple(names[int(node)] for node in view.nodes)
+    return node_mosaic(view.images, colormap_lut(cmap), labels=labels,
                        scale=scale, title=title or view.title, legend=Legend(*view.legend))
 
 
@@ -55,6 +63,13 @@ def default_scale(count: int, side: int = 28) -> int:
     """Big tiles for a few nodes, small ones for hundreds, so every figure stays readable; small
     images (`side`, their longer side, under MNIST's 28) are enlarged to about MNIST's size."""
     return (4 if count <= 16 else 3 if count <= 64 else 2) * max(1, 28 // side)
+
+
+def strip_scale(nodes: int, height: int) -> int:
+    """The example strips' scale: as for MNIST's 28x28 (2 for up to 10 nodes, else 1), times
+    how much smaller the images are, so an 8x8 strip is as wide as a 28x28 one and its caption
+    fits."""
+    return (2 if nodes <= 10 else 1) * max(1, 28 // height)
 
 
 # What drawing loads on the way, whatever the size: fonts, Pillow's and matplotlib's modules.
@@ -82,7 +97,7 @@ def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
             shown = len(default_nodes(count))
             extras.append(strips_bytes(shown, found.examples, height, width,
                                        strip_columns=2 if shown <= 10 else 4,
-                                       scale=2 if shown <= 10 else 1))
+                                       scale=strip_scale(shown, height)))
     return DRAWING_BASE + max(found.peak, found.held + max(
         layer_views_bytes(stack, found.rows), images + max(mosaics, default=0),
         5 * images + max(extras, default=0)))
@@ -102,13 +117,14 @@ def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, 
 
 def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: str = "linear",
                     normalization: str | None = None, cmap: str | None = None,
-                    scale: int | None = None, *, class_names: Sequence[str] = (),
+                    scale: int | None = None, *, class_names: Sequence[str] | None = None,
                     top: int = DEFAULT_TOP, **options: Any) -> Written:
     """Write layer-<k>.png for every computed layer k and arrays.npz into out_dir.
 
-    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`). A tabular
-    stack's layers are bar charts of their `top` features (the output's titled with
-    `class_names`), with layer-<k>.csv beside them.
+    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`);
+    `class_names` label the output layer's tiles, the classes of nodes.json and the captions
+    (None: the class numbers). A tabular stack's layers are bar charts of their `top` features
+    (the output's titled with `class_names`), with layer-<k>.csv beside them.
     """
     out = Path(out_dir)
     normalization = normalization or get_method(method).normalization
@@ -119,12 +135,14 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     with np.errstate(over="ignore", invalid="ignore"):  # layer_views refuses overflowed rows
         projection = project(stack, method, **options)
     if stack.is_tabular:
-        return _tabular_outputs(stack, projection, out, cmap, class_names, top)
+        return _tabular_outputs(stack, projection, out, cmap, class_names or (), top)
     views = layer_views(stack, method, normalization, projection=projection)
     paths = []
     for view in views:
         layer_scale = scale or default_scale(len(view.raw), max(stack.image_shape))
-        paths.append(save_png(render_view(view, cmap, layer_scale), out / f"layer-{view.index}.png"))
+        names = class_names if view.index == len(stack.layers) else None
+        paths.append(save_png(render_view(view, cmap, layer_scale, class_names=names),
+                              out / f"layer-{view.index}.png"))
     arrays: dict[str, np.ndarray] = {}
     for view in views:
         arrays[f"raw_{view.index}"] = view.raw.astype(np.float32)
@@ -133,13 +151,15 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     if "fidelity" in extras:
         paths += _fidelity_figures(stack, projection, out, cmap, arrays)
     if "per_class" in extras:
-        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays))
+        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays,
+                                       class_names))
     if "activations" in extras:  # a method that drew chosen nodes, and what each reached
         for view, reached in zip(views, (a for a in extras["activations"] if a.size)):
             arrays[f"nodes_{view.index}"] = view.nodes
             arrays[f"activation_{view.index}"] = reached
     if "node_statistics" in extras:
-        paths += _node_statistics_outputs(projection, options["reference"], out, arrays)
+        paths += _node_statistics_outputs(projection, options["reference"], out, arrays,
+                                          class_names)
     paths.insert(len(views), save_npz(out / "arrays.npz", arrays))
     constant = {view.index: view.constant_rows.tolist() for view in views if view.constant_rows.size}
     return Written(tuple(paths), constant, projection)
@@ -168,14 +188,17 @@ def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap
 
 
 def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap: str,
-                      arrays: dict[str, np.ndarray]) -> Path:
+                      arrays: dict[str, np.ndarray], class_names: Sequence[str] | None
+                      ) -> Path:
     """per_class: (classes, nodes, H*W), the output maps on the images of each class."""
     height, width = stack.image_shape
     classes, nodes = per_class.shape[:2]
+    names = class_names_for(class_names, max(classes, nodes))
     arrays["per_class"] = per_class
     pixels = normalize(per_class.reshape(classes * nodes, -1), "symmetric").pixels
     picture = node_mosaic(pixels.reshape(-1, height, width), colormap_lut(cmap),
-                          labels=[f"{c}: {j}" for c in range(classes) for j in range(nodes)],
+                          labels=[f"{names[c]}: {names[j]}" for c in range(classes)
+                                  for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
                           legend=Legend("-max |value| of map", "0", "+max |value| of map"))
@@ -191,45 +214,60 @@ NODE_FIELDS = {"firing_fraction": _rounded, "dead": bool, "preferred_class": int
                "selectivity": _rounded, "mean_activation": _rounded, "max_activation": _rounded}
 
 
-def node_records(found: Sequence[NodeStatistics]) -> list[dict[str, Any]]:
-    """One flat record per node: what nodes.json and nodes.csv hold."""
+def node_records(found: Sequence[NodeStatistics], class_names: Sequence[str] | None = None
+                 ) -> list[dict[str, Any]]:
+    """One record per node: what nodes.json holds (nodes.csv flattens its `class_means`). After
+    the numbers of NODE_FIELDS, the preferred class's name and the mean activation over each
+    class's images, by class name."""
     records = []
     for layer in found:
+        names = class_names_for(class_names, len(layer.class_means))
         for node in range(len(layer.firing_fraction)):
             record: dict[str, Any] = {"layer": layer.layer, "node": node}
             for name, convert in NODE_FIELDS.items():
                 record[name] = convert(getattr(layer, name)[node])
+            record["preferred_class_name"] = names[int(layer.preferred_class[node])]
+            record["class_means"] = {name: _rounded(mean)
+                                     for name, mean in zip(names, layer.class_means[:, node])}
             records.append(record)
     return records
 
 
 def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out: Path,
-                             arrays: dict[str, np.ndarray]) -> list[Path]:
+                             arrays: dict[str, np.ndarray], class_names: Sequence[str] | None
+                             ) -> list[Path]:
     found: tuple[NodeStatistics, ...] = projection.extras["node_statistics"]
-    images = np.asarray(reference)
+    names = class_names_for(class_names, len(found[0].class_means))
+    images = as_pixels(reference)
     paths = []
     for layer in found:
         arrays[f"examples_{layer.layer}"] = layer.top_indices
         shown = default_nodes(len(layer.top_indices))
         captions = [f"{node}: fires {layer.firing_fraction[node]:.0%}, class "
-                    f"{layer.preferred_class[node]}" + (" (dead)" if layer.dead[node] else "")
+                    f"{names[layer.preferred_class[node]]}" + (" (dead)" if layer.dead[node]
+                                                               else "")
                     for node in shown]
         picture = example_strips(
             images[layer.top_indices[shown]], captions, colormap_lut("gray"),
-            strip_columns=2 if len(shown) <= 10 else 4, scale=2 if len(shown) <= 10 else 1,
+            strip_columns=2 if len(shown) <= 10 else 4,
+            scale=strip_scale(len(shown), images.shape[1]),
             title=f"Layer {layer.layer}: the {layer.top_indices.shape[1]} reference images that "
                   f"excite each node most" + ("" if len(shown) == len(layer.top_indices)
                                               else f" (nodes 0-{len(shown) - 1})"))
         paths.append(save_png(picture, out / f"examples-{layer.layer}.png"))
-    records = node_records(found)
+    records = node_records(found, names)
     paths.append(write_json(out / "nodes.json", {
-        "reference_size": projection.extras["reference_size"], "nodes": records}, indent=1))
-    table = io.StringIO()
-    writer = csv.DictWriter(table, fieldnames=list(records[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    paths.append(write_text(out / "nodes.csv", table.getvalue()))
+        "reference_size": projection.extras["reference_size"], "class_names": list(names),
+        "nodes": records}, indent=1))
+    paths.append(_write_csv(out / "nodes.csv", _flat(records)))
     return paths
+
+
+def _flat(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """nodes.json's records as CSV rows: one `class_mean:<name>` column per class."""
+    return [{**{key: value for key, value in record.items() if key != "class_means"},
+             **{f"class_mean:{name}": mean for name, mean in record["class_means"].items()}}
+            for record in records]
 
 
 # A tabular layer's PNG draws at most this many nodes' charts (layer-<k>.csv has them all).
@@ -267,10 +305,10 @@ def _tabular_outputs(stack: DenseStack, projection: Projection, out: Path, cmap:
         layers: tuple[NodeStatistics, ...] = extras["node_statistics"]
         for layer in layers:
             arrays[f"examples_{layer.layer}"] = layer.top_indices
-        records = node_records(layers)
+        records = node_records(layers, class_names)
         paths.append(write_json(out / "nodes.json", {
             "reference_size": extras["reference_size"], "nodes": records}, indent=1))
-        paths.append(_write_csv(out / "nodes.csv", records))
+        paths.append(_write_csv(out / "nodes.csv", _flat(records)))
     paths.insert(2 * len(found), save_npz(out / "arrays.npz", arrays))
     return Written(tuple(paths), {}, projection)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.classes import class_names_for
 from ..core.importance import contribution_score, hidden_layer, random_score, weight_score
 from ..core.intervene import pruning_curves, removal_counts
 from ..core.stack import DenseStack
@@ -19,8 +20,9 @@ from ..render.charts import pruning_figure
 
 def pruning_data(stack: DenseStack, score_images: np.ndarray, images: np.ndarray,
                  labels: np.ndarray, layers: Sequence[int], steps: int = 20,
-                 seed: int = 0) -> dict:
-    """Per hidden layer: the fractions removed and each score's accuracies (pruning.json)."""
+                 seed: int = 0, class_names: Sequence[str] | None = None) -> dict:
+    """Per hidden layer: the fractions removed and each score's accuracies (pruning.json),
+    with the names of the classes the accuracy is over."""
     result = []
     for layer in layers:
         hidden_layer(stack, layer)
@@ -35,6 +37,7 @@ def pruning_data(stack: DenseStack, score_images: np.ndarray, images: np.ndarray
                        "accuracy": {name: values.tolist() for name, values in curves.items()}})
     return {"model": stack.describe(), "score_images": len(score_images),
             "test_images": len(images), "seed": seed,
+            "class_names": list(class_names_for(class_names, stack.widths[-1])),
             "scores": {"contribution": "mean |activation x d logit/d activation| (predicted "
                                        "class) over the score images",
                        "weight": "|incoming weights| x |outgoing weights| (L2 norms)",
@@ -45,9 +48,10 @@ def pruning_data(stack: DenseStack, score_images: np.ndarray, images: np.ndarray
 
 def write_pruning(stack: DenseStack, score_images: np.ndarray, images: np.ndarray,
                   labels: np.ndarray, out: str | os.PathLike[str], layers: Sequence[int],
-                  steps: int = 20, seed: int = 0) -> tuple[list[Path], dict]:
+                  steps: int = 20, seed: int = 0, class_names: Sequence[str] | None = None
+                  ) -> tuple[list[Path], dict]:
     """pruning.json and pruning.png."""
-    data = pruning_data(stack, score_images, images, labels, layers, steps, seed)
+    data = pruning_data(stack, score_images, images, labels, layers, steps, seed, class_names)
     panels = [(f"Layer {entry['layer']} ({entry['units']} nodes)",
                np.array(entry["fractions"]),
                {name: np.array(values) for name, values in entry["accuracy"].items()})

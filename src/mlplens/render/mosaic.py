@@ -186,6 +186,16 @@ def _text_width(draw: ImageDraw.ImageDraw, text: str, font) -> int:
     return int(right - left)
 
 
+def _fitted(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
+    """`text`, cut short with an ellipsis if it is wider than `width` (a class name under its
+    tile would otherwise run into the next tile's)."""
+    if _text_width(draw, text, font) <= width:
+        return text
+    while len(text) > 1 and _text_width(draw, text + "…", font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def node_mosaic(
     images: np.ndarray,
     lut: np.ndarray,
@@ -244,6 +254,7 @@ def node_mosaic(
         else:
             font = _font(label_size)
             for (left, top), text in zip(origins, texts):
+                text = _fitted(draw, text, font, tile_w + gap)
                 x = left + (tile_w - _text_width(draw, text, font)) // 2
                 draw.text((x, top - label_h), text, fill=TEXT, font=font)
     if legend:

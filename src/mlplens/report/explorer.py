@@ -1,5 +1,5 @@
-"""The explorer (`mlplens explore`): one self-contained HTML page to draw a digit and watch
-every node."""
+"""The explorer (`mlplens explore`): one self-contained HTML page to draw a digit, or pick or
+load an image, and watch every node."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views, layer_views_bytes
 from ..data import Mnist
+from ..datasets import Dataset, check_matches
+from ..datasets.bundled import MNIST_CLASSES
 from ..errors import MlplensError
 from ..memory import require
 from ..output import atomic_path
@@ -88,50 +90,62 @@ def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
                                  held + text + render_explorer_bytes(text))
 
 
-def build_explorer(stack: DenseStack, mnist: Mnist, **options) -> str:
-    """The explorer's HTML for a stack, with MNIST's first test digits and statistics."""
-    return "".join(explorer_page(stack, mnist, **options))
+def _dataset(data: Dataset | Mnist) -> Dataset:
+    """MNIST as `load_mnist` gives it (the Python API's older way) as the Dataset it is."""
+    if isinstance(data, Dataset):
+        return data
+    return Dataset("MNIST", data.x_train, data.y_train, data.x_test, data.y_test, MNIST_CLASSES,
+                   source=data.source, path=str(data.path))
 
 
-def explorer_page(stack: DenseStack, mnist: Mnist, *, model_name: str = "",
+def build_explorer(stack: DenseStack, data: Dataset | Mnist, **options) -> str:
+    """The explorer's HTML for a stack, with the data's first test images and statistics."""
+    return "".join(explorer_page(stack, data, **options))
+
+
+def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str = "",
                   snapshots: Snapshots | None = None,
                   views: Mapping[str, Sequence[LayerView | None]] | None = None,
                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
                   max_frames: int = 8, title: str | None = None) -> Iterator[str]:
-    """The explorer's HTML in pieces: its data is computed at once, its text as it is taken."""
-    if stack.is_tabular:
+    """The explorer's HTML in pieces: its data is computed at once, its text as it is taken.
+
+    The page shows `data`'s own test images and names its classes; a 28x28 grey model also gets
+    the drawing pad, any other an image loader and the test images to pick from.
+    """
+    data = _dataset(data)
+    if stack.is_tabular or data.is_tabular:
         raise MlplensError(f"{model_name or 'the model'} takes {stack.n_inputs} named features, "
                            "not an image: the explorer draws on and loads images, so it cannot "
                            "show a tabular model (draw its nodes as bar charts with 'mlplens "
                            "visualize')")
-    if stack.image_shape != tuple(mnist.x_test.shape[1:]):
-        raise MlplensError(f"the explorer draws MNIST digits ({mnist.x_test.shape[1]}x"
-                           f"{mnist.x_test.shape[2]}); this model takes "
-                           f"{stack.image_shape[0]}x{stack.image_shape[1]} images")
+    check_matches(stack, data, model_name or "the model")
     frames_asked = min(max_frames - 1, len(snapshots)) if snapshots and max_frames > 1 else 0
     sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
-    require(explorer_bytes(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE],
+    require(explorer_bytes(stack, data.x_test[:REFERENCE], data.y_test[:REFERENCE],
                            frames_asked),
             f"the explorer page of {model_name or 'the model'} ({sizes}"
             f"{f', {frames_asked} training frames' if frames_asked else ''})")
     if views is None:
-        views = all_views(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE])
-    stats = node_statistics(stack, mnist.x_test[:REFERENCE], mnist.y_test[:REFERENCE],
-                            colour_scale=True)
+        views = all_views(stack, data.x_test[:REFERENCE], data.y_test[:REFERENCE])
+    reference, labels = data.x_test[:REFERENCE], data.y_test[:REFERENCE]
+    stats = node_statistics(stack, reference, labels, colour_scale=True,
+                            classes=max(len(data.class_names), int(labels.max(initial=0)) + 1))
     frames = snapshot_frames(snapshots, stack, max_frames=max_frames) if snapshots else None
-    data = explorer_data(
-        stack, views, digits=mnist.x_test[:DIGITS], digit_labels=mnist.y_test[:DIGITS],
-        digit_source=f"MNIST test images 0-{DIGITS - 1}", stats=stats,
-        stats_source=f"the first {REFERENCE} MNIST test images", extra_stats=extra_stats,
-        frames=frames, model_name=model_name,
-        test_accuracy=accuracy(stack, mnist.x_test, mnist.y_test))
-    return explorer_pieces(data, title or f"mlplens explorer: {model_name or stack.describe()}")
+    shown = min(DIGITS, len(data.x_test))
+    page = explorer_data(
+        stack, views, digits=data.x_test[:shown], digit_labels=data.y_test[:shown],
+        digit_source=f"{data.name} test images 0-{shown - 1}", stats=stats,
+        stats_source=f"the first {len(reference)} {data.name} test images",
+        extra_stats=extra_stats, frames=frames, model_name=model_name,
+        test_accuracy=accuracy(stack, data.x_test, data.y_test), class_names=data.class_names)
+    return explorer_pieces(page, title or f"mlplens explorer: {model_name or stack.describe()}")
 
 
-def write_explorer(path: str | os.PathLike[str], stack: DenseStack, mnist: Mnist,
+def write_explorer(path: str | os.PathLike[str], stack: DenseStack, data: Dataset | Mnist,
                    **options) -> Path:
     """Build the explorer and write it atomically to `path`, a piece at a time."""
-    pieces = explorer_page(stack, mnist, **options)
+    pieces = explorer_page(stack, data, **options)
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         handle.writelines(pieces)
     return Path(path)

@@ -1,7 +1,9 @@
 """Everything the explorer page shows, as one JSON-able dict of compact base64 arrays.
 
 Weights are little-endian float32 (the model's own numbers, so the page's forward pass matches
-NumPy's to rounding); pictures and digits are raw uint8. Picture sets come in as a mapping
+NumPy's to rounding); pictures and digits are raw uint8, (n, H, W) or (n, H, W, 3) for colour,
+and test images given as float brightness also travel as float32, so the page computes on the
+very numbers NumPy does. Picture sets come in as a mapping
 method -> per-layer LayerViews, so any method the project grows (gradient, maximize, examples...)
 shows up in the page without changes here; extra per-node numbers come in as name -> per-layer
 arrays.
@@ -15,9 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core.classes import class_names_for
 from ..core.methods import METHODS
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
+from ..core.pixel_scale import as_pixels
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views
 from ..errors import MlplensError
@@ -38,9 +42,30 @@ def b64(array: np.ndarray, dtype: str) -> str:
 
 def data_bytes(stack: DenseStack, pictures: int, digits: int) -> int:
     """The text explorer_data makes: base64 (4 characters for 3 bytes) of every weight in
-    float32, of `pictures` node pictures and `digits` test digits (one byte a pixel each)."""
+    float32, of `pictures` node pictures (one byte a pixel) and `digits` test images (one byte
+    a pixel, and four more when they are float brightness)."""
     weights = sum(layer.kernel.size + layer.bias.size for layer in stack.layers)
-    return 4 * (4 * weights + stack.n_inputs * (pictures + digits)) // 3
+    return 4 * (4 * weights + stack.n_inputs * (pictures + 5 * digits)) // 3
+
+
+def input_kind(stack: DenseStack) -> str:
+    """How the page takes its input: "draw" on the pad for MNIST's 28x28 grey digits, else
+    "images": the data's test images to pick and a loader for the user's own."""
+    return "draw" if stack.picture_shape == (28, 28) and not stack.is_tabular else "images"
+
+
+def _test_images(images: np.ndarray, labels: Sequence[int] | np.ndarray, source: str
+                 ) -> dict[str, Any]:
+    """Test images as uint8 pixels (what is drawn) and, when they are float brightness, also
+    as float32 (what the network is given)."""
+    images = np.asarray(images)
+    block = {"source": source, "count": int(len(images)), "labels": b64(np.asarray(labels), "u1")}
+    if images.dtype == np.uint8:
+        block["pixels"] = b64(images, "u1")
+    else:
+        block["pixels"] = b64(as_pixels(images), "u1")
+        block["brightness"] = b64(images.astype(np.float32), "f4")
+    return block
 
 
 def _pictures(view: LayerView | None) -> dict[str, Any] | None:
@@ -136,12 +161,15 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
                   frames: dict[str, Any] | None = None, model_name: str = "",
                   test_accuracy: float | None = None,
-                  colormaps: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
-    """The page's data: weights, pictures, statistics, test digits and training frames."""
-    digits = np.asarray(digits, dtype=np.uint8)
-    if digits.shape[1:] != stack.image_shape:
-        raise MlplensError(f"test digits are {digits.shape[1:]}, the model takes "
-                           f"{stack.image_shape}")
+                  colormaps: Mapping[str, np.ndarray] | None = None,
+                  class_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The page's data: weights, pictures, statistics, test images and training frames; how
+    the model takes pixels (channels, pixel scale) and what its classes are called (None: their
+    numbers)."""
+    digits = np.asarray(digits)
+    if digits.shape[1:] != stack.picture_shape:
+        raise MlplensError(f"test images are {digits.shape[1:]}, the model takes "
+                           f"{stack.picture_shape}")
     if colormaps is None:
         from ..render import colormap_lut
 
@@ -150,16 +178,18 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
         "version": FORMAT_VERSION,
         "model": {"name": model_name, "describe": stack.describe(),
                   "test_accuracy": test_accuracy},
-        "image_shape": list(stack.image_shape),
+        "image_shape": list(stack.image_shape), "channels": stack.channels,
+        "input": input_kind(stack),
+        "pixel_scale": {"high": stack.pixel_scale.high, "mean": stack.pixel_scale.mean,
+                        "std": stack.pixel_scale.std, "name": stack.pixel_scale.name},
+        "class_names": list(class_names_for(class_names, stack.widths[-1])),
         "pen": PEN, "min_rows": MIN_ROWS, "min_ink": MIN_INK,
         "layers": [{"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
                     "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
                     "bias": b64(layer.bias, "f4")} for layer in stack.layers],
         "methods": picture_sets(stack, views),
         "stats": {"source": stats_source, "layers": _stats_block(stats, extra_stats or {}, stack)},
-        "digits": {"source": digit_source, "count": int(len(digits)),
-                   "pixels": b64(digits, "u1"),
-                   "labels": b64(np.asarray(digit_labels), "u1")},
+        "digits": _test_images(digits, digit_labels, digit_source),
         "frames": frames,
         "colormaps": {name: b64(np.asarray(lut), "u1") for name, lut in colormaps.items()},
         "diverging": [name for name in colormaps if name in DIVERGING],

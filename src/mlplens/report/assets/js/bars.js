@@ -1,8 +1,12 @@
-// The prediction: one bar per class, a button that opens that class's output node.
+// The prediction: one bar per class, under the class's name, a button that opens that class's
+// output node.
 
-function createBars(container, classes, onPick) {
+// classNames: one name per output node.
+function createBars(container, classNames, onPick) {
   const bars = [];
-  for (let c = 0; c < classes; c++) {
+  container.style.gridTemplateColumns = 'repeat(' + classNames.length + ', 1fr)';
+  container.classList.toggle('named', classNames.some((name) => name.length > 2));
+  for (let c = 0; c < classNames.length; c++) {
     const bar = document.createElement('div');
     bar.className = 'bar';
     bar.setAttribute('role', 'button');
@@ -13,7 +17,8 @@ function createBars(container, classes, onPick) {
     fill.className = 'fill';
     const digit = document.createElement('div');
     digit.className = 'digit';
-    digit.textContent = String(c);
+    digit.textContent = classNames[c];
+    digit.title = classNames[c];
     bar.append(value, fill, digit);
     bar.addEventListener('click', () => onPick(c));
     bar.addEventListener('keydown', (event) => {
@@ -34,7 +39,8 @@ function createBars(container, classes, onPick) {
       bars[c].fill.style.height = (Math.max(0, share) * 84).toFixed(1) + 'px';
       bars[c].value.textContent = showsProbability ? (100 * p).toFixed(1) + '%' : fmt(p, 2);
       bars[c].bar.classList.toggle('top', c === predicted);
-      bars[c].bar.setAttribute('aria-label', 'class ' + c + ': ' + bars[c].value.textContent);
+      bars[c].bar.setAttribute('aria-label', 'class ' + classNames[c] + ': ' +
+                               bars[c].value.textContent);
     }
   }
   return {render: render};

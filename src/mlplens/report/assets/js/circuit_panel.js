@@ -28,13 +28,13 @@ function distanceToSegment(px, py, x1, y1, x2, y2) {
 // elements: canvas, tip, note, keep (a <select>), topk (an <input>), clear (a button).
 // picture(k, node): a canvas of the node's picture, or null; select(k, node, follow, stay)
 // opens a node;
-// setTrace(trace or null), setKeep(share), setTraceK(k) change the state.
-function createCircuitPanel({elements, layers, state, picture, select, setTrace, setKeep,
-                             setTraceK}) {
+// setTrace(trace or null), setKeep(share), setTraceK(k) change the state. paintInput(canvas)
+// paints the input shown; classNames: one name per output node.
+function createCircuitPanel({elements, layers, classNames, state, picture, paintInput, select,
+                             setTrace, setKeep, setTraceK}) {
   const L = layers.length, canvas = elements.canvas, tip = elements.tip;
   let hits = {nodes: [], edges: []}, hovered = null;
   const inputCanvas = document.createElement('canvas');
-  const gray = grayPalette();
 
   elements.keep.addEventListener('change', () => setKeep(Number(elements.keep.value)));
   elements.topk.addEventListener('change', () => {
@@ -74,7 +74,7 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
     } else if (!hit) setTrace(null);
   });
 
-  const nodeName = (k, node) => (k < 0 ? 'input' : k === L - 1 ? 'class ' + node
+  const nodeName = (k, node) => (k < 0 ? 'input' : k === L - 1 ? 'class ' + classNames[node]
                                  : 'layer ' + (k + 1) + ' node ' + node);
   function hitText(hit) {
     const result = state.result;
@@ -175,7 +175,7 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
     for (const at of hits.nodes) {
       const {x, y, s, layer: k, node} = at;
       if (k < 0) {
-        paintPixels(inputCanvas, state.pixels, 28, 28, gray);
+        paintInput(inputCanvas);
         ctx.drawImage(inputCanvas, x, y, s, s);
         ctx.strokeStyle = '#34405a';
         ctx.lineWidth = 1;
@@ -192,13 +192,13 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
         : isOut ? (node === circuit.target ? '#ffb23e' : '#34405a') : colour(value, 1);
       ctx.strokeRect(x - 1, y - 1, s + 2, s + 2);
       ctx.fillStyle = isOut && node !== circuit.target ? '#98a2b6' : '#e6e9f0';
-      const text = isOut ? node + '  ' + fmt(value, 2)
+      const text = isOut ? classNames[node] + '  ' + fmt(value, 2)
                          : '#' + node + ' ' + signed(value).replace(/(\.\d\d)\d$/, '$1');
       ctx.fillText(text + (held ? (held.off ? ' off' : ' =' + fmt(held.value, 2)) : ''),
                    x + s + 5, y + s / 2);
     }
     const names = circuit.nodes.map((kept, k) => kept.length + ' of ' + layers[k].units);
-    elements.note.textContent = 'Circuit of “' + circuit.target + '”: ' +
+    elements.note.textContent = 'Circuit of “' + classNames[circuit.target] + '”: ' +
       (names.length ? names.join(' and ') + ' nodes' : 'no hidden nodes') + ' keep ' +
       Math.round(100 * circuit.keep) + '% of each layer\'s |contribution| to its logit, and ' +
       circuit.edges.reduce((n, e) => n + e.length, 0) + ' edges ' +

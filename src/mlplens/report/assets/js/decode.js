@@ -13,13 +13,14 @@ function floatsFromBase64(text) {
   return new Float32Array(raw.buffer, 0, raw.length / 4);
 }
 
-// A picture block {shape: [n, h, w], pixels, legend}, decoded on first use and kept with it:
-// most blocks (every method, layer and training frame) are never looked at.
+// A picture block {shape: [n, h, w] or [n, h, w, 3] (colour), pixels, legend}, decoded on first
+// use and kept with it: most blocks (every method, layer and training frame) are never looked at.
 function pictureBlock(block) {
   if (!block) return null;
   if (!block.decoded) {
     block.decoded = {n: block.shape[0], h: block.shape[1], w: block.shape[2],
-                     pixels: bytesFromBase64(block.pixels), legend: block.legend};
+                     c: block.shape[3] || 1, pixels: bytesFromBase64(block.pixels),
+                     legend: block.legend};
   }
   return block.decoded;
 }
@@ -43,10 +44,13 @@ function decodeLayers(data) {
   });
 }
 
-// The test digits: count pictures of the image shape, one after another, and their labels.
+// The test images: count pictures of the image shape (channels interleaved), one after
+// another, and their labels; brightness (float32), when the data's images are floats, is what
+// the network is given, pixels what is drawn.
 function decodeDigits(data) {
   return {pixels: bytesFromBase64(data.digits.pixels), labels: bytesFromBase64(data.digits.labels),
-          count: data.digits.count};
+          count: data.digits.count,
+          brightness: data.digits.brightness ? floatsFromBase64(data.digits.brightness) : null};
 }
 
 // Each colormap as 256 RGB triples, by name, in the data block's order.

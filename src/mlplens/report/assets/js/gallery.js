@@ -61,7 +61,7 @@ function createGallery({elements, methods, layers, state, pictures, palette, cho
     // Every picture at one pixel per value, one under the other as the block stores them, then
     // each scaled up to its tile without smoothing.
     const sheet = document.createElement('canvas');
-    paintPixels(sheet, block.pixels, block.w, block.h * block.n, palette(method));
+    paintPicture(sheet, block.pixels, block.w, block.h * block.n, block.c, palette(method));
     const ratio = sizeCanvas(canvas, cssW, cssH);
     const context = canvas.getContext('2d');
     context.setTransform(ratio, 0, 0, ratio, 0, 0);

@@ -1,6 +1,7 @@
-// A loaded picture's pixels -> a 28x28 input, in one of two ways: made MNIST-like (the steps of
-// mlplens.digit_image.read_digit) or used as it is (mlplens.core.mnist_like.as_is). Those are
-// the references: the same arithmetic, the same rounding. Needs mnist_like.js.
+// A loaded picture's pixels -> the model's input, in one of two ways: made MNIST-like (the
+// steps of mlplens.digit_image.read_digit) or used as it is, at any size and in colour
+// (mlplens.core.mnist_like.as_is). Those are the references: the same arithmetic, the same
+// rounding. Needs mnist_like.js.
 
 const IMAGE_NOISE = 0.15;  // digit_image.NOISE: fainter ink is paper grain or JPEG ringing
 const IMAGE_MAX_PIXELS = 40000000;  // digit_image.MAX_PIXELS: a bigger picture is no digit
@@ -53,23 +54,40 @@ function inkOf(grey, height, width) {
   return any ? {ink, inverted} : null;
 }
 
-// uint8 grey, height x width -> uint8 28x28 by area averaging alone: mnist_like.as_is.
-function asIs(grey, height, width) {
-  const ay = boxWeights(height, FIELD), ax = boxWeights(width, FIELD);
-  const tall = new Float64Array(FIELD * width);  // ay @ grey
-  for (let i = 0; i < FIELD; i++) {
-    for (let r = 0; r < height; r++) {
-      const weight = ay[i * height + r];
-      if (weight === 0) continue;
-      for (let c = 0; c < width; c++) tall[i * width + c] += weight * (grey[r * width + c] / 255);
-    }
+// RGBA bytes -> interleaved RGB, alpha ignored (as Pillow's convert('RGB') of an opaque picture).
+function rgbOf(rgba) {
+  const rgb = new Uint8Array(rgba.length / 4 * 3);
+  for (let i = 0, n = rgba.length / 4; i < n; i++) {
+    rgb[3 * i] = rgba[4 * i];
+    rgb[3 * i + 1] = rgba[4 * i + 1];
+    rgb[3 * i + 2] = rgba[4 * i + 2];
   }
-  const out = new Uint8Array(FIELD * FIELD);
-  for (let i = 0; i < FIELD; i++) {
-    for (let j = 0; j < FIELD; j++) {
-      let sum = 0;
-      for (let c = 0; c < width; c++) sum += tall[i * width + c] * ax[j * width + c];
-      out[i * FIELD + j] = Math.min(255, Math.max(0, Math.floor(sum * 255 + 0.5)));
+  return rgb;
+}
+
+// uint8 values, height x width x channels (interleaved) -> uint8 outH x outW x channels by area
+// averaging alone, each channel on its own: mnist_like.as_is(picture, (outH, outW)).
+function resizeAsIs(values, height, width, channels, outH, outW) {
+  const ay = boxWeights(height, outH), ax = boxWeights(width, outW);
+  const out = new Uint8Array(outH * outW * channels);
+  const tall = new Float64Array(outH * width);  // ay @ one channel
+  for (let ch = 0; ch < channels; ch++) {
+    tall.fill(0);
+    for (let i = 0; i < outH; i++) {
+      for (let r = 0; r < height; r++) {
+        const weight = ay[i * height + r];
+        if (weight === 0) continue;
+        for (let c = 0; c < width; c++) {
+          tall[i * width + c] += weight * (values[(r * width + c) * channels + ch] / 255);
+        }
+      }
+    }
+    for (let i = 0; i < outH; i++) {
+      for (let j = 0; j < outW; j++) {
+        let sum = 0;
+        for (let c = 0; c < width; c++) sum += tall[i * width + c] * ax[j * width + c];
+        out[(i * outW + j) * channels + ch] = Math.min(255, Math.max(0, Math.floor(sum * 255 + 0.5)));
+      }
     }
   }
   return out;

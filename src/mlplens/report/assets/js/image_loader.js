@@ -2,10 +2,13 @@
 // page or a paste. It is decoded by an <img> from an object URL (the page's policy admits blob:
 // images) and read back from a canvas; the chosen mode turns its pixels into 28x28, which
 // show(pixels, label, picture) hands to the page. Changing the mode redoes the picture shown.
+// target {height, width, channels, asIsOnly}: the model's input. With asIsOnly (any model but
+// MNIST's 28x28 grey) every picture is resized as it is, in colour for a colour model.
 
-function createImageLoader({elements, show, shownPicture}) {
+function createImageLoader({elements, show, shownPicture, target}) {
   const {button, file, mode, message} = elements;
-  let last = null;  // the last picture read: {name, grey, height, width}
+  const {height: H, width: W, channels, asIsOnly} = target;
+  let last = null;  // the last picture read: {name, values (grey, or RGB), height, width}
 
   function say(text) {
     message.textContent = text;
@@ -40,7 +43,8 @@ function createImageLoader({elements, show, shownPicture}) {
     }
     const width = image.naturalWidth, height = image.naturalHeight;
     if (width * height > IMAGE_MAX_PIXELS) {
-      say(name + ' is ' + width + '×' + height + ' pixels, too large for a digit.');
+      say(name + ' is ' + width + '×' + height + ' pixels, too large' +
+          (asIsOnly ? '.' : ' for a digit.'));
       return;
     }
     const canvas = document.createElement('canvas');
@@ -48,15 +52,17 @@ function createImageLoader({elements, show, shownPicture}) {
     canvas.height = height;
     const context = canvas.getContext('2d', {willReadFrequently: true});
     context.drawImage(image, 0, 0);
-    last = {name, grey: greyOf(context.getImageData(0, 0, width, height).data), height, width};
+    const rgba = context.getImageData(0, 0, width, height).data;
+    last = {name, values: channels === 3 ? rgbOf(rgba) : greyOf(rgba), height, width};
     apply(last);
   }
 
   function apply(picture) {
-    const {name, grey, height, width} = picture;
-    if (mode.value === 'as-is') {
+    const {name, values: grey, height, width} = picture;
+    if (asIsOnly || mode.value === 'as-is') {
       say('');
-      show(asIs(grey, height, width), name + ' as it is, area-averaged to 28×28', picture);
+      show(resizeAsIs(grey, height, width, channels, H, W), name + ' as it is, area-averaged to ' +
+           H + '×' + W + (channels === 3 ? ', in colour' : ''), picture);
       return;
     }
     const found = inkOf(grey, height, width);

@@ -6,7 +6,13 @@ function startExplorer() {
   const $ = (id) => document.getElementById(id);
   const data = JSON.parse($('mlplens-data').textContent);
   const [H, W] = data.image_shape;
-  const NPIX = H * W;
+  const C = data.channels || 1;  // colour inputs are interleaved (H, W, 3), as Keras flattens
+  const NPIX = H * W * C;
+  // 'draw': MNIST's 28x28 grey digits, drawn on the pad; 'images': any other model takes the
+  // data's test images (a strip to click) or a loaded picture, resized as it is.
+  const drawing = data.input !== 'images';
+  const classNames = data.class_names;
+  const noun = drawing ? 'test digit' : 'test image';
   const layers = decodeLayers(data);
   const L = layers.length, OUT = layers[L - 1];
   const digits = decodeDigits(data);
@@ -17,7 +23,8 @@ function startExplorer() {
 
   const state = {
     // Undo stack of drawings {base, strokes}; the last is shown. base: null (a blank pad) or
-    // {pixels, label, index} (a test digit) or {pixels, label, picture} (a loaded image).
+    // {pixels, brightness, label, index} (a test image; brightness null unless the data's
+    // images are floats) or {pixels, label, picture} (a loaded image).
     history: [],
     stroke: null,  // the stroke being drawn
     pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), note: '', result: null,
@@ -46,14 +53,15 @@ function startExplorer() {
     (method.signed || !data.diverging.includes(state.cmap) ? state.cmap : 'gray');
   const palette = (method) => palettes[colourmap(method)];
   const pad = createPad($('pad'), [H, W], {start: startStroke, extend: extendStroke, end: endStroke});
-  const bars = createBars($('bars'), OUT.units, (c) => select(L - 1, c));
+  const bars = createBars($('bars'), classNames, (c) => select(L - 1, c));
   const strips = createStrips({container: $('strips'), tooltip: $('tooltip'),
-                               announce: $('announce'), layers, state, select, moveCursor});
+                               announce: $('announce'), layers, classNames, state, select,
+                               moveCursor});
   const nodePanel = createNodePanel({
     elements: {title: $('node-title'), sub: $('node-sub'), pictures: $('node-pictures'),
                stats: $('node-stats'), chart: $('class-chart'), caption: $('class-caption')},
-    layers, methods: data.methods, statsSource: data.stats.source, state, pictures, palette,
-    colourmap});
+    layers, methods: data.methods, statsSource: data.stats.source, classNames, state, pictures,
+    palette, colourmap});
   const gallery = createGallery({
     elements: {canvas: $('gallery'), panel: $('gallery-panel'), title: $('gallery-title'),
                method: $('gallery-method'), note: $('gallery-note')},
@@ -79,8 +87,10 @@ function startExplorer() {
   const circuitPanel = createCircuitPanel({
     elements: {canvas: $('circuit'), tip: $('circuit-tip'), note: $('circuit-note'),
                keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear')},
-    layers, state, picture: nodePicture, select: steady(select), setTrace: steady(setTrace),
-    setKeep, setTraceK});
+    layers, classNames, state, picture: nodePicture, paintInput, select: steady(select),
+    setTrace: steady(setTrace), setKeep, setTraceK});
+  const references = drawing ? null : createReferences({
+    container: $('references'), digits, shape: [H, W, C], classNames, choose: loadTestDigit});
 
   const cmapSelect = $('cmap');
   for (const name of Object.keys(palettes)) {
@@ -97,7 +107,8 @@ function startExplorer() {
   const loader = createImageLoader({
     elements: {button: $('load-image'), file: $('image-file'), mode: $('image-mode'),
                message: $('image-message')},
-    show: loadImage, shownPicture: () => (shownDrawing().base || {}).picture});
+    show: loadImage, shownPicture: () => (shownDrawing().base || {}).picture,
+    target: {height: H, width: W, channels: C, asIsOnly: !drawing}});
   document.addEventListener('keydown', (event) => {
     const target = event.target;
     if (target instanceof HTMLSelectElement || target instanceof HTMLInputElement) return;
@@ -108,7 +119,7 @@ function startExplorer() {
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key.toLowerCase();
-    if (key === 'c') clearPad();
+    if (key === 'c' && drawing) clearPad();
     else if (key === 'u') undo();
     else if (key === 'r') randomDigit();
     else if (key === 'i') loader.open();
@@ -120,10 +131,26 @@ function startExplorer() {
     resizeTimer = setTimeout(() => { strips.layout(); render(); gallery.render(); drawn(); }, 100);
   });
   $('below-training').hidden = $('below-gap').hidden = $('training').hidden;
+  if (!drawing) showImagesInput();
   const model = data.model;
   $('model-line').textContent = [model.name, model.describe,
     model.test_accuracy !== null ? 'test accuracy ' + fmt(model.test_accuracy, 4) : '']
     .filter(Boolean).join(' · ');
+
+  // A model that is not MNIST's: no drawing pad; the data's test images to click, pictures
+  // loaded as they are, and the data's own credits.
+  function showImagesInput() {
+    for (const id of ['pad', 'clear', 'image-mode-label', 'mnist-credit']) $(id).hidden = true;
+    $('references-panel').hidden = false;
+    $('draw-title').textContent = 'Pick or load an image';
+    $('random').textContent = 'Random test image';
+    $('random').title = 'Random test image (R)';
+    $('keys').textContent = 'Keys: R random test image, U undo, I load an image (or drop or ' +
+      'paste one); Tab to a layer, arrows to move, Enter to open a node.';
+    const view = $('input-view'), scale = Math.max(1, Math.floor(112 / Math.max(H, W)));
+    view.style.width = W * scale + 'px';
+    view.style.height = H * scale + 'px';
+  }
 
   // ---- changing the state -------------------------------------------------------------------
   const shownDrawing = () => state.history[state.history.length - 1];
@@ -134,7 +161,10 @@ function startExplorer() {
   }
   function loadTestDigit(index) {
     pushDrawing({base: {pixels: digitPixels(index), index: index,
-                        label: 'test digit #' + index + ', labelled ' + digits.labels[index]},
+                        brightness: digits.brightness &&
+                                    digits.brightness.subarray(index * NPIX, (index + 1) * NPIX),
+                        label: noun + ' #' + index + ', labelled ' +
+                               classNames[digits.labels[index]]},
                  strokes: []});
   }
   function loadImage(pixels, label, picture) {
@@ -165,11 +195,12 @@ function startExplorer() {
     pushDrawing({base: shown.base, strokes: shown.strokes.concat([stroke])});
   }
 
-  // The network's input and everything it computes from it.
-  function setInput(pixels, note) {
+  // The network's input and everything it computes from it: pixels (uint8) as drawn, or the
+  // float brightness of a test image when the data has it; on the model's pixel scale.
+  function setInput(pixels, note, brightness) {
     state.pixels = Uint8Array.from(pixels);
-    state.enough = enoughInk(state.pixels, W, data.min_rows, data.min_ink);
-    state.x = inputsFromPixels(state.pixels);
+    state.enough = !drawing || enoughInk(state.pixels, W, data.min_rows, data.min_ink);
+    state.x = inputsFromBrightness(brightness || brightnessOf(state.pixels), data.pixel_scale);
     state.note = note;
     compute();
     render();
@@ -290,14 +321,17 @@ function startExplorer() {
       const method = data.methods.find((m) => pictures(m, k).block);
       let canvas = null;
       if (method) {
-        const {block} = pictures(method, k), size = block.w * block.h;
         canvas = document.createElement('canvas');
-        paintPixels(canvas, block.pixels.subarray(node * size, (node + 1) * size), block.w,
-                    block.h, palette(method));
+        paintNode(canvas, pictures(method, k).block, node, palette(method));
       }
       pictureCache.set(key, canvas);
     }
     return pictureCache.get(key);
+  }
+
+  // The input shown, as the network sees it (in colour for a colour model).
+  function paintInput(canvas) {
+    paintPicture(canvas, state.pixels, W, H, C, gray);
   }
 
   function digitPixels(index) {
@@ -306,7 +340,7 @@ function startExplorer() {
 
   function refresh() {
     const shown = shownDrawing();
-    pad.paint(shown.base === null ? null : shown.base.pixels,
+    if (drawing) pad.paint(shown.base === null ? null : shown.base.pixels,
               state.stroke ? shown.strokes.concat([state.stroke]) : shown.strokes);
     updateInput();
   }
@@ -321,7 +355,8 @@ function startExplorer() {
       const label = shown.base.label;
       setInput(strokes.length ? strokesOnto(shown.base.pixels, strokes, W / pad.width, data.pen)
                               : shown.base.pixels,
-               strokes.length ? label + ', with your strokes' : label);
+               strokes.length ? label + ', with your strokes' : label,
+               strokes.length ? null : shown.base.brightness);
     } else {
       setInput(strokesLike(strokes, data.pen),
                'your strokes fitted into 20×20 and drawn with MNIST\'s pen width, centred by mass');
@@ -350,12 +385,14 @@ function startExplorer() {
     if (state.follow && state.selected.node !== state.predicted) {
       select(L - 1, state.predicted, true);
     }
-    paintPixels($('input-view'), state.pixels, W, H, gray);
-    $('input-note').textContent = 'What the network sees (' + H + '×' + W + '): ' + state.note + '.';
+    paintInput($('input-view'));
+    if (references) references.mark(shownDrawing().base ? shownDrawing().base.index : -1);
+    $('input-note').textContent = 'What the network sees (' + H + '×' + W + (C > 1 ? '×' + C : '') +
+      '): ' + state.note + '.';
     const softmax = OUT.activation === 'softmax';
     bars.render(state.result.posts[L - 1], softmax, state.enough ? state.predicted : -1);
     $('verdict').textContent = state.enough
-      ? 'It reads ' + state.predicted + (softmax ? ' (' +
+      ? (drawing ? 'It reads ' : 'It says ') + classNames[state.predicted] + (softmax ? ' (' +
         (100 * state.result.posts[L - 1][state.predicted]).toFixed(1) + '%)' : '') + '.'
       : 'Draw a digit: too little ink to read (a dot or a short dash is no digit).';
     $('verdict').classList.toggle('ask', !state.enough);
@@ -368,7 +405,7 @@ function startExplorer() {
     $('about').textContent = 'Forward pass with contributions and circuit ' +
       fmt(state.lastCompute, 2) +
       ' ms' + (last ? ', whole update ' + fmt(last.update, 2) + ' ms' : '') +
-      ', in this browser. Node statistics from ' + data.stats.source + '; test digits are ' +
+      ', in this browser. Node statistics from ' + data.stats.source + '; ' + noun + 's are ' +
       data.digits.source + '.';
     drawn();
   }

@@ -1,12 +1,30 @@
 // The network's forward pass and the contributions of its hidden nodes, in float64 from the
 // float32 weights. Keras Dense: z = a W + b, with W stored (inputs, units) row-major.
 
-// What the network gets from 28x28 uint8 pixels: v / 255 rounded to float32, as Keras sees it.
-function inputsFromPixels(pixels) {
-  const x = new Float64Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) x[i] = Math.fround(pixels[i] / 255);
+// The brightness of uint8 pixels: v / 255 rounded to float32, as NumPy computes it.
+function brightnessOf(pixels) {
+  const b = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) b[i] = pixels[i] / 255;
+  return b;
+}
+
+// What the network gets from float32 brightness on its pixel scale (mlplens.core.pixel_scale:
+// brightness * high, or (brightness - mean) / std), each step rounded to float32 as NumPy's
+// float32 arithmetic is. scale: {high, mean, std}; omitted, the article's 0-1.
+function inputsFromBrightness(brightness, scale) {
+  const x = new Float64Array(brightness.length);
+  const standardised = scale && scale.mean !== null && scale.mean !== undefined;
+  const high = scale ? Math.fround(scale.high) : 1;
+  const mean = standardised ? Math.fround(scale.mean) : 0;
+  const std = standardised ? Math.fround(scale.std) : 1;
+  for (let i = 0; i < brightness.length; i++) {
+    const b = Math.fround(brightness[i]);
+    x[i] = standardised ? Math.fround(Math.fround(b - mean) / std)
+      : high !== 1 ? Math.fround(b * high) : b;
+  }
   return x;
 }
+
 
 function activate(z, activation) {
   const n = z.length;

@@ -3,11 +3,13 @@
 
 // elements: title, sub, pictures, stats (a table), chart, caption. pictures(method, k): the
 // block and its note at the training slider's position; palette(method) and
-// colourmap(method): the colours it is painted with and their name.
-function createNodePanel({elements, layers, methods, statsSource, state, pictures, palette,
-                          colourmap}) {
+// colourmap(method): the colours it is painted with and their name. classNames: one name per
+// output node (and per class of the statistics).
+function createNodePanel({elements, layers, methods, statsSource, classNames, state, pictures,
+                          palette, colourmap}) {
   const L = layers.length;
   const softmaxOut = layers[L - 1].activation === 'softmax';
+  const nameOf = (c) => (c < classNames.length ? classNames[c] : String(c));
 
   function row(body, label, value, tone) {
     const tr = document.createElement('tr');
@@ -24,7 +26,7 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
   function render() {
     const {layer: k, node} = state.selected;
     const layer = layers[k], stats = layer.stats, isOut = k === L - 1;
-    elements.title.textContent = (isOut ? 'Output node ' + node + ' (class ' + node + ')'
+    elements.title.textContent = (isOut ? 'Output node ' + node + ' (class ' + classNames[node] + ')'
                                         : 'Layer ' + (k + 1) + ', node ' + node);
     elements.sub.textContent = 'layer “' + layer.name + '” · ' + layer.units + ' nodes · ' +
       layer.activation;
@@ -39,7 +41,7 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
       row(body, 'activation now', fmt(post), post > 0 ? 'pos' : '');
       if (!isOut) {
         const c = state.contrib[k][node], g = state.grads[k][node];
-        row(body, 'contribution to “' + state.predicted + '” now',
+        row(body, 'contribution to “' + classNames[state.predicted] + '” now',
             signed(c) + '  (' + fmt(post) + ' × ' + fmt(g) + ')', c > 0 ? 'pos' : c < 0 ? 'neg' : '');
         let rank = 1;
         const all = state.contrib[k];
@@ -51,9 +53,10 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
     }
     const classes = stats.classes, means = stats.classMeans.subarray(node * classes, (node + 1) * classes);
     const top = argmax(means);
-    row(body, 'strongest for class', top + ' (mean ' + fmt(means[top]) + ')');
+    row(body, 'strongest for class', nameOf(top) + ' (mean ' + fmt(means[top]) + ')');
     for (const name of Object.keys(stats.extra)) row(body, name, fmt(stats.extra[name][node]));
     elements.chart.replaceChildren();
+    elements.chart.style.gridTemplateColumns = 'repeat(' + classes + ', 1fr)';
     let max = 0;
     for (let c = 0; c < classes; c++) max = Math.max(max, Math.abs(means[c]));
     for (let c = 0; c < classes; c++) {
@@ -61,7 +64,8 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
       bar.style.height = (max > 0 ? 100 * Math.abs(means[c]) / max : 0).toFixed(1) + '%';
       if (c === top) bar.className = 'top';
       const label = document.createElement('span');
-      label.textContent = String(c);
+      label.textContent = nameOf(c);
+      bar.title = nameOf(c) + ': ' + fmt(means[c]);
       bar.append(label);
       elements.chart.append(bar);
     }
@@ -82,9 +86,7 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
       figure.className = 'picture';
       figure.dataset.method = method.name;
       const canvas = document.createElement('canvas');
-      const size = block.w * block.h;
-      paintPixels(canvas, block.pixels.subarray(node * size, (node + 1) * size), block.w, block.h,
-                  palette(method));
+      paintNode(canvas, block, node, palette(method));
       canvas.title = method.description;
       const name = document.createElement('div');
       name.className = 'name';
@@ -93,7 +95,7 @@ function createNodePanel({elements, layers, methods, statsSource, state, picture
       legend.className = 'legend';
       legend.textContent = method.normalization + ': ' + block.legend[0] + ' → ' +
         block.legend[2] + (block.legend[1] ? ', middle = ' + block.legend[1] : '') +
-        (colourmap(method) !== state.cmap ? ' · in ' + colourmap(method) + ': ' + state.cmap +
+        (block.c === 3 ? ' · in its own colours' : colourmap(method) !== state.cmap ? ' · in ' + colourmap(method) + ': ' + state.cmap +
          ' is for signed pictures' : '');
       figure.append(canvas, name, legend);
       elements.pictures.append(figure);

@@ -60,3 +60,33 @@ function paintPixels(canvas, values, width, height, palette) {
   colourPixels(values, palette, image.data);
   canvas.getContext('2d').putImageData(image, 0, 0);
 }
+
+// The RGBA bytes of interleaved RGB values (a colour picture or input): drawn as they are.
+function rgbPixels(values, rgba) {
+  for (let i = 0, n = values.length / 3; i < n; i++) {
+    rgba[4 * i] = values[3 * i];
+    rgba[4 * i + 1] = values[3 * i + 1];
+    rgba[4 * i + 2] = values[3 * i + 2];
+    rgba[4 * i + 3] = 255;
+  }
+}
+
+// paintPixels for a picture of 1 channel (coloured by palette) or 3 (RGB, drawn as it is).
+function paintPicture(canvas, values, width, height, channels, palette) {
+  if (channels !== 3) {
+    paintPixels(canvas, values, width, height, palette);
+    return;
+  }
+  canvas.width = width;
+  canvas.height = height;
+  const image = new ImageData(width, height);
+  rgbPixels(values, image.data);
+  canvas.getContext('2d').putImageData(image, 0, 0);
+}
+
+// Node `node`'s picture of a decoded picture block on canvas.
+function paintNode(canvas, block, node, palette) {
+  const size = block.w * block.h * block.c;
+  paintPicture(canvas, block.pixels.subarray(node * size, (node + 1) * size), block.w, block.h,
+               block.c, palette);
+}

@@ -18,7 +18,9 @@ function cellColour(t) {
 
 // Reads state (result, contrib, predicted, cellMode, selected, cursor); changes it only through
 // select(k, node) and moveCursor(k, node).
-function createStrips({container, tooltip, announce, layers, state, select, moveCursor}) {
+// classNames: one name per output node.
+function createStrips({container, tooltip, announce, layers, classNames, state, select,
+                       moveCursor}) {
   const L = layers.length;
   const softmaxOut = layers[L - 1].activation === 'softmax';
 
@@ -119,10 +121,13 @@ function createStrips({container, tooltip, announce, layers, state, select, move
       context.font = '600 12px system-ui, sans-serif';
       context.textAlign = 'center';
       context.textBaseline = 'middle';
+      // The classes' names when every one fits its cell, else their numbers.
+      const named = classNames.every((name) => context.measureText(name).width <= strip.cell - 2);
       for (let j = 0; j < values.length; j++) {
         const {x, y} = cellBox(strip, j);
         context.fillStyle = values[j] / scale > 0.55 ? '#111' : '#c9d1e0';
-        context.fillText(String(j), x + strip.cell / 2, y + strip.cell / 2 + 1);
+        context.fillText(named ? classNames[j] : String(j), x + strip.cell / 2,
+                         y + strip.cell / 2 + 1);
       }
     }
     const outline = (node, colour, dash) => {
@@ -137,13 +142,13 @@ function createStrips({container, tooltip, announce, layers, state, select, move
     if (state.selected.layer === k) outline(state.selected.node, '#ffffff', false);
     if (state.cursor.layer === k) outline(state.cursor.node, '#5aa7ff', true);
     strip.info.textContent = label === 'contribution'
-      ? 'colour: contribution to "' + state.predicted + '", ±' + fmt(scale)
+      ? 'colour: contribution to "' + classNames[state.predicted] + '", ±' + fmt(scale)
       : (k === L - 1 ? '' : active + ' of ' + values.length + ' active now · ') +
         'colour: ' + label + ' 0 to ' + fmt(scale, 2);
   }
 
   function cellText(k, node) {
-    const parts = [(k === L - 1 ? 'class ' : 'node ') + node];
+    const parts = [k === L - 1 ? 'class ' + classNames[node] : 'node ' + node];
     const post = state.result.posts[k][node];
     if (k === L - 1 && softmaxOut) {
       parts.push('probability ' + fmt(post, 4), 'logit ' + fmt(state.result.pres[k][node]));
