@@ -20,7 +20,7 @@ from mlplens.core.node_statistics import node_statistics
 from mlplens.core.pixel_scale import PixelScale
 from mlplens.core.views import layer_views
 from mlplens.figures.diagram import write_circuit
-from mlplens.figures.layers import render_view, visualize_stack
+from mlplens.figures.layers import default_scale, render_view, visualize_stack
 from mlplens.figures.pruning import pruning_data
 from mlplens.render import Legend, colormap_lut, node_mosaic
 from mlplens.render.mosaic import _fitted, _font, _text_width
@@ -53,7 +53,8 @@ def test_the_output_tiles_are_labelled_with_the_class_names(tiny_stack, tmp_path
     assert (tmp_path / "named" / "layer-1.png").read_bytes() == \
         (tmp_path / "plain" / "layer-1.png").read_bytes()  # hidden nodes keep their numbers
     view = layer_views(tiny_stack, "linear")[1]
-    expected = node_mosaic(view.images, colormap_lut("gray"), labels=NAMES, scale=4,
+    scale = default_scale(3, max(tiny_stack.image_shape))
+    expected = node_mosaic(view.images, colormap_lut("gray"), labels=NAMES, scale=scale,
                            title=view.title, legend=Legend(*view.legend))
     np.testing.assert_array_equal(_png(tmp_path / "named" / "layer-2.png"), np.asarray(expected))
     assert not np.array_equal(_png(tmp_path / "named" / "layer-2.png"),
@@ -201,8 +202,10 @@ def test_the_explorer_refuses_a_table_in_one_line(tiny_stack):
     for stack in (tabular, tiny_stack):
         with pytest.raises(MlplensError) as raised:
             build_explorer(stack, table, model_name="net.npz")
-        assert str(raised.value) == ("the explorer takes images; net.npz takes 4 named features "
-                                     "(`mlplens visualize` draws their bar charts)")
+        assert str(raised.value) == (
+            "net.npz takes 4 named features, not an image: the explorer draws on and loads "
+            "images, so it cannot show a tabular model (draw its nodes as bar charts with "
+            "'mlplens visualize')")
 
 
 def test_the_explorer_refuses_data_of_another_shape_naming_both(tiny_stack):
