@@ -113,13 +113,16 @@ def weights_diagram(stack: DenseStack, max_nodes: int = 16, top_k: int = 3) -> D
         matrix = stack.kernels[layer - 1][np.ix_(shown[layer - 2], shown[layer - 1])]
         edges += [Edge(layer, i, j, float(matrix[i, j]))
                   for i, j in _strongest_edges(matrix, top_k)]
+    colour = stack.channels > 1
+    sign = "each channel's value, mid-grey 0" if colour else "red > 0 > blue"
+    kind, values = ("colour ", "values (3 per pixel)") if colour else ("", "pixels")
     return DiagramSpec(
         title=f"The network {stack.describe()}",
-        subtitle=f"Each node drawn as its linear picture (W1·…·Wk, red > 0 > blue); "
+        subtitle=f"Each node drawn as its linear picture (W1·…·Wk, {sign}); "
                  f"wide layers show their {max_nodes} nodes of largest weight score "
                  f"(|incoming| x |outgoing| weights), each node its {top_k} strongest edges",
-        input_title=f"Input: {stack.image_shape[0]}x{stack.image_shape[1]} pixels",
-        input_captions=(f"{stack.n_inputs} pixels, each to every layer-1 node",),
+        input_title=f"Input: {stack.image_shape[0]}x{stack.image_shape[1]} {kind}pixels",
+        input_captions=(f"{stack.n_inputs} {values}, each to every layer-1 node",),
         columns=tuple(columns), edges=tuple(edges), edge_meaning="weight",
         edge_scales=_scales(edges, count))
 

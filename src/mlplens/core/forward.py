@@ -75,6 +75,16 @@ def brightness(images: np.ndarray) -> np.ndarray:
     return UNIT.to_inputs(images)
 
 
+def brightness_pixels(images: np.ndarray) -> np.ndarray:
+    """Images as uint8 0-255 pixels of the same shape, for drawing them as they look (uint8
+    images are that already)."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    unit = np.clip(brightness(images).reshape(images.shape), 0, 1)
+    return np.floor(unit * 255 + 0.5).astype(np.uint8)
+
+
 def pre_activations(stack: DenseStack, inputs: np.ndarray) -> list[np.ndarray]:
     """z_k = a_{k-1} W_k + b_k for every layer k (a_0 = the inputs), float32."""
     values = np.asarray(inputs, dtype=np.float32)

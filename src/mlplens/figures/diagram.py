@@ -21,11 +21,11 @@ NODE_MAP = "RdBu_r"
 
 
 def _thumbnails(stack: DenseStack, spec: DiagramSpec) -> list[np.ndarray]:
-    """Each shown node's linear picture on its own signed scale, coloured."""
-    height, width = stack.image_shape
+    """Each shown node's linear picture on its own signed scale, coloured (a colour stack's
+    pictures as they are: each channel's value, mid-grey 0)."""
     rows = linear_rows(stack)
     return [coloured(normalize(rows[k][column.nodes], "symmetric").pixels
-                     .reshape(-1, height, width), NODE_MAP)
+                     .reshape(-1, *stack.picture_shape), NODE_MAP)
             for k, column in enumerate(spec.columns)]
 
 
@@ -51,14 +51,17 @@ def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[s
                   keep: float = 0.9, label: int | None = None, source: str = "",
                   width: int = 1600, max_nodes: int = 16, top_k: int = 3,
                   stem: str = "circuit") -> tuple[list[Path], Circuit]:
-    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W)."""
-    image = np.asarray(image, dtype=np.uint8).reshape(stack.image_shape)
+    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W),
+    or (H, W, 3) for a colour stack: its pixels' map then sums each pixel's three channels."""
+    image = np.asarray(image, dtype=np.uint8).reshape(stack.picture_shape)
     circuit = prune(attribute(stack, image.astype(np.float64) / 255), keep)
     spec = circuit_diagram(stack, circuit, max_nodes, top_k, label)
-    pixels = circuit.attribution.pixels.reshape(1, -1)
+    pixels = circuit.attribution.pixels.reshape(stack.picture_shape)
+    if stack.channels > 1:
+        pixels = pixels.sum(axis=2)
     inputs = [coloured(image[None], "gray")[0],
-              coloured(normalize(pixels, "symmetric").pixels.reshape(image.shape)[None],
-                       NODE_MAP)[0]]
+              coloured(normalize(pixels.reshape(1, -1), "symmetric").pixels
+                       .reshape(stack.image_shape)[None], NODE_MAP)[0]]
     folder = Path(out)
     written = _write(stack, spec, inputs, folder, stem, width)
     written.append(write_json(folder / f"{stem}.json",
@@ -107,5 +110,5 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
                    "a_i w_ij d logit/d z_j (edges; 'input' sums a first-layer node's pixels); "
                    "pixels plus biases add up to the logit",
         "layers": layers, "nodes": nodes, "edges": edges,
-        "pixels": np.round(attribution.pixels.reshape(stack.image_shape), 6).tolist(),
+        "pixels": np.round(attribution.pixels.reshape(stack.picture_shape), 6).tolist(),
     }

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from ..core.forward import brightness_pixels
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
 from ..core.projection import Projection, linear_rows
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views, layer_views_bytes
+from ..core.views import LayerView, colour_key, layer_views, layer_views_bytes
 from ..memory import require
 from ..output import save_figure, save_npz, save_png, write_json, write_text
 from ..render import Legend, colormap_lut, node_mosaic
@@ -40,10 +41,25 @@ class Written:
     projection: Projection | None = None  # what was drawn, for callers that report on it
 
 
-def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None):
-    """One layer's mosaic, titled, labelled and with the legend of its normalisation."""
+CHANNELS = ("together", "side-by-side")
+
+
+def view_legend(view: LayerView, channels: str = "together") -> Legend:
+    """The legend of a view's normalisation; for colour pictures, also what the colours mean
+    (drawn together: one ramp per channel from where it adds nothing)."""
+    if not view.colour:
+        return Legend(*view.legend)
+    return Legend(*view.legend, *colour_key(view.normalization, channels == "side-by-side"))
+
+
+def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None,
+                channels: str = "together"):
+    """One layer's mosaic, titled, labelled and with the legend of its normalisation; colour
+    pictures as they are, or each channel through `cmap` side by side."""
     return node_mosaic(view.images, colormap_lut(cmap), labels=view.labels,
-                       scale=scale, title=title or view.title, legend=Legend(*view.legend))
+                       scale=scale, title=title or view.title,
+                       legend=view_legend(view, channels),
+                       side_by_side=view.colour and channels == "side-by-side")
 
 
 def default_scale(count: int) -> int:
@@ -56,24 +72,27 @@ DRAWING_BASE = 50 * 10**6
 
 
 def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
-                    **options: Any) -> int:
+                    channels: str = "together", **options: Any) -> int:
     """visualize_stack's peak, the largest of its steps: the method's own; then, beside what
     the method returns, its views; a layer's mosaic at its scale; or, with the rows' float32
     copies for arrays.npz, the per-class mosaic or a layer's strips of example images."""
     found = footprint(stack, method, **options)
     height, width = stack.image_shape
     images = stack.n_inputs * sum(found.rows)
+    side_by_side = channels == "side-by-side"
     mosaics = [mosaic_bytes(count, height, width, scale or default_scale(count),
-                            title=f"Layer {index}: {count} nodes ({method})")
+                            title=f"Layer {index}: {count} nodes ({method})",
+                            channels=stack.channels, side_by_side=side_by_side)
                for index, count in enumerate(found.rows, start=1) if count]
     extras = []
     if options.get("per_class"):
         extras.append(mosaic_bytes(10 * stack.widths[-1], height, width, 2,
-                                   columns=stack.widths[-1], title=""))
+                                   columns=stack.widths[-1], title="", channels=stack.channels,
+                                   side_by_side=side_by_side))
     if found.examples:
         for count in found.rows:
             shown = len(default_nodes(count))
-            extras.append(strips_bytes(shown, found.examples, height, width,
+            extras.append(strips_bytes(shown, found.examples, height, width * stack.channels,
                                        strip_columns=2 if shown <= 10 else 4,
                                        scale=2 if shown <= 10 else 1))
     return DRAWING_BASE + max(found.peak, found.held + max(
@@ -95,23 +114,30 @@ def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, 
 
 def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: str = "linear",
                     normalization: str | None = None, cmap: str | None = None,
-                    scale: int | None = None, **options: Any) -> Written:
+                    scale: int | None = None, channels: str = "together",
+                    **options: Any) -> Written:
     """Write layer-<k>.png for every computed layer k and arrays.npz into out_dir.
 
-    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`).
+    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`). A colour
+    stack's pictures are drawn in colour (`channels="together"`) or as their R, G and B pictures
+    side by side in the colormap (`"side-by-side"`); arrays.npz is the same either way.
     """
+    if channels not in CHANNELS:
+        raise ValueError(f"channels must be one of {', '.join(CHANNELS)}, got {channels!r}")
     out = Path(out_dir)
     normalization = normalization or get_method(method).normalization
     cmap = cmap or default_cmap(normalization)
     colormap_lut(cmap)  # an unknown colormap fails before any work
-    require(visualize_bytes(stack, method, scale, **options), _work(stack, method, scale, options))
+    require(visualize_bytes(stack, method, scale, channels, **options),
+            _work(stack, method, scale, options))
     with np.errstate(over="ignore", invalid="ignore"):  # layer_views refuses overflowed rows
         projection = project(stack, method, **options)
     views = layer_views(stack, method, normalization, projection=projection)
     paths = []
     for view in views:
         layer_scale = scale or default_scale(len(view.raw))
-        paths.append(save_png(render_view(view, cmap, layer_scale), out / f"layer-{view.index}.png"))
+        paths.append(save_png(render_view(view, cmap, layer_scale, channels=channels),
+                              out / f"layer-{view.index}.png"))
     arrays: dict[str, np.ndarray] = {}
     for view in views:
         arrays[f"raw_{view.index}"] = view.raw.astype(np.float32)
@@ -120,7 +146,7 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     if "fidelity" in extras:
         paths += _fidelity_figures(stack, projection, out, cmap, arrays)
     if "per_class" in extras:
-        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays))
+        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays, channels))
     if "activations" in extras:  # a method that drew chosen nodes, and what each reached
         for view, reached in zip(views, (a for a in extras["activations"] if a.size)):
             arrays[f"nodes_{view.index}"] = view.nodes
@@ -137,14 +163,13 @@ def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap
     from ..render.charts import fidelity_figure
 
     paths = []
-    height, width = stack.image_shape
     linear = linear_rows(stack)
     for index, (scores, rows) in enumerate(zip(projection.extras["fidelity"], projection.layers),
                                            start=1):
         arrays[f"fidelity_{index}"] = scores
         if index == 1:
             continue  # the first layer's gradient is W1 itself: fidelity 1 everywhere
-        shape = (len(rows), height, width)
+        shape = (len(rows), *stack.picture_shape)
         figure = fidelity_figure(
             scores, normalize(linear[index - 1], "symmetric").pixels.reshape(shape),
             normalize(rows, "symmetric").pixels.reshape(shape),
@@ -155,17 +180,20 @@ def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap
 
 
 def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap: str,
-                      arrays: dict[str, np.ndarray]) -> Path:
-    """per_class: (classes, nodes, H*W), the output maps on the images of each class."""
-    height, width = stack.image_shape
+                      arrays: dict[str, np.ndarray], channels: str = "together") -> Path:
+    """per_class: (classes, nodes, H*W*C), the output maps on the images of each class."""
     classes, nodes = per_class.shape[:2]
     arrays["per_class"] = per_class
     pixels = normalize(per_class.reshape(classes * nodes, -1), "symmetric").pixels
-    picture = node_mosaic(pixels.reshape(-1, height, width), colormap_lut(cmap),
+    side_by_side = stack.channels > 1 and channels == "side-by-side"
+    meaning = ("-max |value| of map", "0", "+max |value| of map")
+    legend = Legend(*meaning) if stack.channels == 1 else Legend(
+        *meaning, *colour_key("symmetric", side_by_side))
+    picture = node_mosaic(pixels.reshape(-1, *stack.picture_shape), colormap_lut(cmap),
                           labels=[f"{c}: {j}" for c in range(classes) for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
-                          legend=Legend("-max |value| of map", "0", "+max |value| of map"))
+                          legend=legend, side_by_side=side_by_side)
     return save_png(picture, out / "per-class.png")
 
 
@@ -202,7 +230,7 @@ def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out:
                     f"{layer.preferred_class[node]}" + (" (dead)" if layer.dead[node] else "")
                     for node in shown]
         picture = example_strips(
-            images[layer.top_indices[shown]], captions, colormap_lut("gray"),
+            brightness_pixels(images[layer.top_indices[shown]]), captions, colormap_lut("gray"),
             strip_columns=2 if len(shown) <= 10 else 4, scale=2 if len(shown) <= 10 else 1,
             title=f"Layer {layer.layer}: the {layer.top_indices.shape[1]} reference images that "
                   f"excite each node most" + ("" if len(shown) == len(layer.top_indices)

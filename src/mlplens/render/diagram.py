@@ -40,8 +40,9 @@ def edge_style(value: float, scale: float) -> tuple[tuple[int, int, int], float]
 
 
 def coloured(images: np.ndarray, cmap: str) -> np.ndarray:
-    """uint8 (n, H, W) -> RGB (n, H, W, 3) through a colour map."""
-    return colormap_lut(cmap)[images]
+    """uint8 (n, H, W) -> RGB (n, H, W, 3) through a colour map; colour pictures (n, H, W, 3)
+    are RGB already and stay as they are."""
+    return images if images.ndim == 4 else colormap_lut(cmap)[images]
 
 
 def _paste(canvas: Image.Image, pixels: np.ndarray, x: float, y: float, side: int) -> None:
