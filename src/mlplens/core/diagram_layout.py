@@ -54,6 +54,8 @@ class DiagramSpec:
     # Per column entered (0 = into the first Dense layer): the |value| drawn darkest and widest.
     # Each gap has its own, since 131,072 edges share what 512 do in another.
     edge_scales: tuple[float, ...]
+    # How the node pictures are coloured, for the legend (a colour net's: each channel's value).
+    node_colours: str = "each on its own signed scale: red > 0 > blue"
 
     def scale_of(self, edge: Edge) -> float:
         return self.edge_scales[edge.column - 1]
@@ -85,6 +87,13 @@ def _layer_title(stack: DenseStack, layer: int) -> str:
     units, activation = stack.widths[layer - 1], stack.layers[layer - 1].activation
     name = "Output" if layer == len(stack.layers) else f"Layer {layer}"
     return f"{name}: {units} {activation}"
+
+
+def node_colours(stack: DenseStack) -> str:
+    """What the colours of the diagram's node pictures mean."""
+    if stack.channels > 1:
+        return "each on its own signed scale, each channel's value: mid-grey is 0"
+    return DiagramSpec.node_colours
 
 
 def weights_diagram(stack: DenseStack, max_nodes: int = 16, top_k: int = 3) -> DiagramSpec:
@@ -124,7 +133,7 @@ def weights_diagram(stack: DenseStack, max_nodes: int = 16, top_k: int = 3) -> D
         input_title=f"Input: {stack.image_shape[0]}x{stack.image_shape[1]} {kind}pixels",
         input_captions=(f"{stack.n_inputs} {values}, each to every layer-1 node",),
         columns=tuple(columns), edges=tuple(edges), edge_meaning="weight",
-        edge_scales=_scales(edges, count))
+        edge_scales=_scales(edges, count), node_colours=node_colours(stack))
 
 
 def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
@@ -188,7 +197,8 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
         input_title="Input",
         input_captions=("the digit", f"what each pixel adds to {target}"),
         columns=tuple(columns), edges=tuple(edges),
-        edge_meaning=f"contribution to logit {target}", edge_scales=_scales(edges, count))
+        edge_meaning=f"contribution to logit {target}", edge_scales=_scales(edges, count),
+        node_colours=node_colours(stack))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class Legend:
 
 CHANNEL_LETTERS = "RGB"
 CHANNEL_GAP = 1  # image pixels between a node's channels drawn side by side
-LEGEND_H, RAMP_H, NOTE_H = 44, 5, 16
+LEGEND_H, RAMP_H, NOTE_H = 44, 8, 16
 
 
 def _legend_height(legend: "Legend | bool | None") -> int:
@@ -104,7 +104,9 @@ class Layout:
         title_size = 18
         title_h = title_size + 12 if title else 0
         legend_h = _legend_height(legend)
-        cell_h, cell_w = label_h + tile_h + letters_h + gap, tile_w + gap
+        # Side by side, nodes stand further apart than a node's channels do.
+        cell_h, cell_w = label_h + tile_h + letters_h + gap, tile_w + gap * (2 if side_by_side
+                                                                             else 1)
         title_w = int(_font(title_size).getlength(title)) + 2 * gap if title else 0
         note = legend.note if isinstance(legend, Legend) else ""
         note_w = int(_font(12).getlength(note)) + 2 * gap if note else 0
@@ -348,7 +350,7 @@ def node_mosaic(
         if legend.channel_base is not None:
             small = _font(9)
             for channel, letter in enumerate(CHANNEL_LETTERS):
-                draw.text((bar_left - 10, bar_top + channel * (RAMP_H + 1) - 3), letter,
+                draw.text((bar_left - 10, bar_top + channel * (RAMP_H + 1) - 1), letter,
                           fill=TEXT, font=small)
         if legend.note:
             draw.text((gap, bar_bottom + 4 + NOTE_H), legend.note, fill=TEXT, font=font)

@@ -13,11 +13,13 @@ GAP, STRIP_GAP, CAPTION_H, TITLE_H = 1, 14, 14, 30
 
 
 def _canvas_shape(nodes: int, k: int, height: int, width: int, strip_columns: int, scale: int,
-                  title: bool) -> tuple[int, int]:
+                  title: bool | str) -> tuple[int, int]:
     strip_w = k * (width * scale + GAP) - GAP
     strip_columns = max(1, min(strip_columns, nodes))
     rows = -(-nodes // strip_columns)
-    canvas_w = max(strip_columns * (strip_w + STRIP_GAP) + STRIP_GAP, 320 if title else 0)
+    title_w = int(_font(18).getlength(title)) + 2 * STRIP_GAP if isinstance(title, str) else 0
+    canvas_w = max(strip_columns * (strip_w + STRIP_GAP) + STRIP_GAP, 320 if title else 0,
+                   title_w)
     return (TITLE_H if title else 0) + rows * (CAPTION_H + height * scale + 10) + 6, canvas_w
 
 
@@ -45,7 +47,7 @@ def example_strips(images: np.ndarray, captions: Sequence[str], lut: np.ndarray,
     title_h = TITLE_H if title else 0
     cell_h = CAPTION_H + tile_h + 10
     canvas = np.full((*_canvas_shape(nodes, k, height, width, strip_columns, scale,
-                                     bool(title)), 3), BACKGROUND, np.uint8)
+                                     title or False), 3), BACKGROUND, np.uint8)
     coloured = images if colour else lut[images]
     if scale > 1:
         coloured = coloured.repeat(scale, axis=2).repeat(scale, axis=3)
