@@ -6,20 +6,26 @@ in the right places."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from mlplens import DenseStack, visualize_stack
+from mlplens import DenseStack, save_stack, visualize_stack
+from mlplens.core.diagram_layout import weights_diagram
 from mlplens.core.maximize import _blur, maximize
 from mlplens.core.node_statistics import node_statistics
 from mlplens.core.similarity import ssim
 from mlplens.core.views import layer_views
 from mlplens.datasets import Dataset
 from mlplens.displays import NodeGrid
+from mlplens.figures.diagram import _thumbnails, write_circuit
 from mlplens.figures.layers import render_view
 from mlplens.render import colormap_lut, node_mosaic
 from mlplens.render.mosaic import Layout
+
+from .helpers import run_cli
 
 # One node of a 2x2x3 input, as Keras flattens (H, W, C): pixel (0,0) is red 3, (0,1) green 2,
 # (1,0) is -1 in red and green and +1 in blue, (1,1) is 1 in every channel.
@@ -138,6 +144,48 @@ def test_node_grid_of_a_colour_stack_draws_colour_tiles():
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+
+
+def test_diagram_and_circuit_of_a_colour_stack(tmp_path):
+    rng = np.random.default_rng(1)
+    stack = DenseStack.from_arrays([rng.normal(size=(12, 4)).astype(np.float32),
+                                    rng.normal(size=(4, 2)).astype(np.float32)],
+                                   image_shape=(2, 2), channels=3)
+    spec = weights_diagram(stack)
+    assert spec.node_colours == ("each on its own signed scale, each channel's value: mid-grey "
+                                 "is 0")
+    assert spec.input_title == "Input: 2x2 colour pixels"
+    thumbnails = _thumbnails(stack, spec)
+    np.testing.assert_array_equal(thumbnails[0],
+                                  layer_views(stack, "linear", "symmetric")[0].images)
+    image = rng.integers(0, 256, (2, 2, 3)).astype(np.uint8)
+    _, circuit = write_circuit(stack, image, tmp_path)
+    record = json.loads((tmp_path / "circuit.json").read_text())
+    assert np.asarray(record["pixels"]).shape == (2, 2, 3)
+    # What each input value adds to the logit: its value times the logit's gradient.
+    np.testing.assert_allclose(circuit.attribution.pixels.sum(),
+                               record["decomposition"]["pixels"], rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_visualize_channels_option_leaves_grey_models_as_they_are(tmp_path):
+    """--channels only changes colour pictures: a grey model's PNGs are the same bytes."""
+    rng = np.random.default_rng(0)
+    stack = DenseStack.from_arrays([rng.normal(size=(16, 5)).astype(np.float32),
+                                    rng.normal(size=(5, 3)).astype(np.float32)])
+    save_stack(stack, tmp_path / "grey.npz")
+    for channels in ("together", "side-by-side"):
+        result = run_cli("visualize", str(tmp_path / "grey.npz"), "--channels", channels,
+                         "--out", str(tmp_path / channels))
+        assert result.returncode == 0, result.stderr
+    for name in ("layer-1.png", "layer-2.png", "arrays.npz"):
+        assert (tmp_path / "together" / name).read_bytes() == \
+            (tmp_path / "side-by-side" / name).read_bytes()
+    result = run_cli("visualize", str(tmp_path / "grey.npz"), "--channels", "apart",
+                     "--out", str(tmp_path / "bad"))
+    assert result.returncode == 2
+    assert "argument --channels: invalid choice: 'apart'" in result.stderr
+    assert not (tmp_path / "bad").exists()
 
 
 # The colour dataset: 12x12x3 low noise, a bright blob of one channel in one region per class.
