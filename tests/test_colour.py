@@ -21,9 +21,11 @@ from mlplens.core.views import layer_views
 from mlplens.datasets import Dataset
 from mlplens.displays import NodeGrid
 from mlplens.figures.diagram import _thumbnails, write_circuit
+from mlplens.figures.evolution import output_frame
 from mlplens.figures.layers import render_view
 from mlplens.render import colormap_lut, node_mosaic
 from mlplens.render.mosaic import Layout
+from mlplens.snapshots import Snapshots, load_snapshots, save_snapshots
 
 from .helpers import run_cli
 
@@ -165,6 +167,21 @@ def test_diagram_and_circuit_of_a_colour_stack(tmp_path):
     # What each input value adds to the logit: its value times the logit's gradient.
     np.testing.assert_allclose(circuit.attribution.pixels.sum(),
                                record["decomposition"]["pixels"], rtol=1e-9)
+
+
+def test_snapshots_of_a_colour_net_keep_its_channels(tmp_path):
+    stack = hand_made()
+    snapshots = Snapshots.from_stacks([0, 8], [0.5, 0.9], [stack, stack])
+    save_snapshots(snapshots, tmp_path / "colour.npz")
+    loaded = load_snapshots(tmp_path / "colour.npz")
+    assert loaded.channels == 3 and loaded.stack(1).picture_shape == (2, 2, 3)
+    frame = np.asarray(output_frame(loaded, 1, "linear", "gray", 8))
+    assert (frame == MINMAX[0, 0]).all(axis=2).any()  # node 0's red pixel, drawn in colour
+    grey = hand_made().with_input(channels=1, image_shape=(2, 6))
+    save_snapshots(Snapshots.from_stacks([0], [0.5], [grey]), tmp_path / "grey.npz")
+    with np.load(tmp_path / "grey.npz") as archive:
+        assert "channels" not in archive.files
+    assert load_snapshots(tmp_path / "grey.npz").channels == 1
 
 
 @pytest.mark.slow
