@@ -95,6 +95,8 @@ class Layout:
     def of(cls, count: int, height: int, width: int, scale: int, columns: int | None,
            labelled: bool, title: str | None, legend: "Legend | bool | None",
            channels: int = 1, side_by_side: bool = False) -> "Layout":
+        if side_by_side and columns is None and count > 10:  # tiles a node's channels wide
+            columns = grid_shape(count)[1] // 2
         rows, columns = grid_shape(count, columns)
         tile_h, tile_w = height * scale, picture_width(width, channels, side_by_side) * scale
         gap = max(2, scale * 2)
