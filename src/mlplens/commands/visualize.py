@@ -45,7 +45,8 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
                                 "otherwise)")
     visualize.add_argument("--cmap", default=None,
                            help="any matplotlib colormap (default: gray for minmax, RdBu_r "
-                                "for signed views; viridis is the article's look)")
+                                "for signed views; viridis is the article's look; colour "
+                                "pictures drawn together need none)")
     visualize.add_argument("--channels", choices=("together", "side-by-side"),
                            default="together",
                            help="colour models: together draws each node as one colour "
