@@ -1,4 +1,5 @@
-"""Pillow mosaics: every node of a layer as one labelled picture, fast enough for 512 nodes."""
+"""Pillow mosaics: every node of a layer as one labelled picture, fast enough for 512 nodes; grey
+pictures through a colormap, colour ones as they are or channel by channel side by side."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ CHANNEL_GAP = 1  # image pixels between a node's channels drawn side by side
 LEGEND_H, RAMP_H, NOTE_H = 44, 8, 16
 
 
-def _legend_height(legend: "Legend | bool | None") -> int:
+def _legend_height(legend: Legend | bool | None) -> int:
     if not legend:
         return 0
     if not isinstance(legend, Legend):
@@ -88,12 +89,11 @@ class Layout:
     cell_w: int
     canvas_h: int
     canvas_w: int
-
     letters_h: int = 0  # the band of channel letters under each tile (channels side by side)
 
     @classmethod
     def of(cls, count: int, height: int, width: int, scale: int, columns: int | None,
-           labelled: bool, title: str | None, legend: "Legend | bool | None",
+           labelled: bool, title: str | None, legend: Legend | bool | None,
            channels: int = 1, side_by_side: bool = False) -> "Layout":
         if side_by_side and columns is None and count > 10:  # tiles a node's channels wide
             columns = grid_shape(count)[1] // 2
@@ -120,7 +120,7 @@ class Layout:
 
 def mosaic_bytes(count: int, height: int, width: int, scale: int, columns: int | None = None,
                  labelled: bool = True, title: str | None = None,
-                 legend: "Legend | bool | None" = True, channels: int = 1,
+                 legend: Legend | bool | None = True, channels: int = 1,
                  side_by_side: bool = False) -> int:
     """The memory `node_mosaic` and saving its PNG take at their peak, from the layout alone."""
     layout = Layout.of(count, height, width, scale, columns, labelled, title, legend, channels,
