@@ -22,8 +22,8 @@ from mlplens.datasets import Dataset
 from mlplens.displays import NodeGrid
 from mlplens.figures.diagram import _thumbnails, write_circuit
 from mlplens.figures.evolution import output_frame
-from mlplens.figures.layers import render_view
-from mlplens.render import colormap_lut, node_mosaic
+from mlplens.figures.layers import render_view, view_legend
+from mlplens.render import Legend, colormap_lut, node_mosaic
 from mlplens.render.mosaic import Layout
 from mlplens.snapshots import Snapshots, load_snapshots, save_snapshots
 
@@ -99,6 +99,28 @@ def test_side_by_side_draws_each_channel_through_the_colormap_lettered_rgb():
         node_mosaic(images[..., 0], lut, side_by_side=True)
 
 
+LEGENDS = {
+    "minmax": Legend("node's min", "", "node's max", 0, "R, G, B: each channel's value, the "
+                     "three on one min-max scale per node (black: the node's min)"),
+    "symmetric": Legend("-max |value| of node", "0", "+max |value| of node", 128,
+                        "R, G, B: each channel's value, the three on one signed scale per "
+                        "node; mid-grey is 0 in every channel"),
+    "layer": Legend("-6", "0", "+6", 128, "R, G, B: each channel's value, the three on one "
+                    "signed scale for the whole layer; mid-grey is 0 in every channel")}
+
+
+@pytest.mark.parametrize("mode", list(LEGENDS))
+def test_each_normalisation_says_what_the_colours_mean(mode):
+    view = layer_views(hand_made(), "linear", mode)[0]
+    assert view_legend(view) == LEGENDS[mode]
+    side = view_legend(view, "side-by-side")
+    assert side.channel_base is None
+    assert side.note == ("R, G, B: each channel drawn alone, the three on one "
+                         + ("min-max scale per node" if mode == "minmax" else
+                            "signed scale for the whole layer" if mode == "layer" else
+                            "signed scale per node"))
+
+
 @pytest.mark.parametrize("mode, ends", [
     ("minmax", [(255, 0, 0), (0, 255, 0), (0, 0, 255), (0, 0, 0)]),
     ("symmetric", [(255, 128, 128), (128, 255, 128), (128, 128, 255), (0, 128, 128)])])
@@ -106,7 +128,7 @@ def test_the_colour_legend_is_a_ramp_per_channel_and_says_what_colours_mean(mode
     view = layer_views(hand_made(), "linear", mode)[0]
     picture = render_view(view, "gray", 4)
     canvas = np.asarray(picture)
-    colours = {tuple(int(v) for v in pixel) for pixel in canvas[-70:].reshape(-1, 3)}
+    colours = {tuple(int(v) for v in pixel) for pixel in canvas[-80:].reshape(-1, 3)}
     assert set(ends) <= colours
     grey = render_view(layer_views(hand_made().with_input(channels=1, image_shape=(2, 6)),
                                    "linear", mode)[0], "gray", 4)
