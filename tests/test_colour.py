@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from mlplens import DenseStack, save_stack, visualize_stack
-from mlplens.core.diagram_layout import weights_diagram
+from mlplens.core.diagram_layout import circuit_diagram, weights_diagram
 from mlplens.core.maximize import _blur, maximize
 from mlplens.core.node_statistics import node_statistics
 from mlplens.core.similarity import ssim
@@ -184,6 +184,8 @@ def test_diagram_and_circuit_of_a_colour_stack(tmp_path):
                                   layer_views(stack, "linear", "symmetric")[0].images)
     image = rng.integers(0, 256, (2, 2, 3)).astype(np.uint8)
     _, circuit = write_circuit(stack, image, tmp_path)
+    assert circuit_diagram(stack, circuit).input_captions == (
+        "the image", f"what each pixel (its 3 channels) adds to {circuit.attribution.target}")
     record = json.loads((tmp_path / "circuit.json").read_text())
     assert np.asarray(record["pixels"]).shape == (2, 2, 3)
     # What each input value adds to the logit: its value times the logit's gradient.

@@ -195,7 +195,8 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
                  f"towards {target}, blue against); up to {max_nodes} nodes a layer and each "
                  f"node's {top_k} strongest edges drawn",
         input_title="Input",
-        input_captions=("the digit", f"what each pixel adds to {target}"),
+        input_captions=("the image", f"what each pixel (its 3 channels) adds to {target}")
+        if stack.channels > 1 else ("the digit", f"what each pixel adds to {target}"),
         columns=tuple(columns), edges=tuple(edges),
         edge_meaning=f"contribution to logit {target}", edge_scales=_scales(edges, count),
         node_colours=node_colours(stack))
