@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .core.stack import DenseStack
-from .core.views import layer_views
+from .core.views import colour_key, layer_views
 from .render.display import PictureGrid
 
 
 class NodeGrid(PictureGrid):
-    """All nodes of one layer as a labelled grid of pictures."""
+    """All nodes of one layer as a labelled grid of pictures (a colour stack's in colour)."""
 
     @classmethod
     def from_stack(cls, stack: DenseStack, layer: int = -1, method: str = "linear",
@@ -23,7 +23,8 @@ class NodeGrid(PictureGrid):
         """Compute layer `layer` (1-based; -1 = output) of a stack with a method and normalisation."""
         views = layer_views(stack, method, normalize)
         view = views[layer if layer < 0 else layer - 1]
-        return cls(view.images, view.labels, view.title, view.legend)
+        legend = (*view.legend, *colour_key(view.normalization)) if view.colour else view.legend
+        return cls(view.images, view.labels, view.title, legend)
 
 
 class DigitGrid(PictureGrid):

@@ -7,6 +7,7 @@ Layout (float16 weights, zip-compressed; a 784-512-256-10 net is about 1 MB a sn
   bias_<k>       float16 (S, n_k)
   activations    str (L,)              e.g. ['relu', 'relu', 'softmax']
   image_shape    int64 (2,)
+  channels       int64 ()              only for colour nets: 3 (inputs interleaved as (H, W, C))
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Snapshots:
     biases: tuple[np.ndarray, ...]  # per layer (S, n_out)
     activations: tuple[str, ...]
     image_shape: tuple[int, int]
+    channels: int = 1
 
     def __len__(self) -> int:
         return int(self.steps.size)
@@ -43,7 +45,8 @@ class Snapshots:
         """The network as it was at snapshot `index`."""
         return DenseStack.from_arrays([k[index] for k in self.kernels],
                                       [b[index] for b in self.biases],
-                                      self.activations, self.image_shape)
+                                      self.activations, self.image_shape,
+                                      channels=self.channels)
 
     @classmethod
     def from_stacks(cls, steps: list[int], accuracies: list[float],
@@ -55,7 +58,8 @@ class Snapshots:
                          for k in range(count)),
                    tuple(np.stack([s.layers[k].bias for s in stacks]).astype(np.float16)
                          for k in range(count)),
-                   tuple(layer.activation for layer in first.layers), first.image_shape)
+                   tuple(layer.activation for layer in first.layers), first.image_shape,
+                   first.channels)
 
 
 def spread_frames(steps: np.ndarray, limit: int) -> list[int]:
@@ -76,6 +80,8 @@ def save_snapshots(snapshots: Snapshots, path: str | os.PathLike[str]) -> Path:
                                      "test_accuracy": snapshots.test_accuracy,
                                      "activations": np.array(snapshots.activations),
                                      "image_shape": np.array(snapshots.image_shape, np.int64)}
+    if snapshots.channels != 1:  # a grey net's file stays as it was
+        arrays["channels"] = np.array(snapshots.channels, np.int64)
     for index, (kernel, bias) in enumerate(zip(snapshots.kernels, snapshots.biases), start=1):
         arrays[f"kernel_{index}"] = kernel
         arrays[f"bias_{index}"] = bias
@@ -98,7 +104,8 @@ def load_snapshots(path: str | os.PathLike[str]) -> Snapshots:
                 tuple(archive[f"kernel_{k}"] for k in range(1, count + 1)),
                 tuple(archive[f"bias_{k}"] for k in range(1, count + 1)),
                 tuple(str(a) for a in archive["activations"]),
-                tuple(int(s) for s in archive["image_shape"]))  # type: ignore[arg-type]
+                tuple(int(s) for s in archive["image_shape"]),  # type: ignore[arg-type]
+                int(archive["channels"]) if "channels" in archive.files else 1)
     except (OSError, ValueError, KeyError) as exc:
         raise MlplensError(f"{path}: not a readable snapshot file ({exc})") from None
     if count == 0 or len(snapshots) == 0:

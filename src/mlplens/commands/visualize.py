@@ -47,7 +47,14 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
                                 "otherwise)")
     visualize.add_argument("--cmap", default=None,
                            help="any matplotlib colormap (default: gray for minmax, RdBu_r "
-                                "for signed views; viridis is the article's look)")
+                                "for signed views; viridis is the article's look; colour "
+                                "pictures drawn together need none)")
+    visualize.add_argument("--channels", choices=("together", "side-by-side"),
+                           default="together",
+                           help="colour models: together draws each node as one colour "
+                                "picture (its three channels on one scale, each channel's "
+                                "value its intensity); side-by-side draws its R, G and B "
+                                "pictures next to each other in --cmap (default: together)")
     visualize.add_argument("--scale", type=positive, default=None,
                            help="pixels per image pixel (default: 2-4 by layer size)")
     add_image_shape_option(visualize)
@@ -109,7 +116,7 @@ def run(args: argparse.Namespace) -> None:
     try:
         with claimed_folder(args.out, "visualize"):
             written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
-                                      args.scale, top=args.top,
+                                      args.scale, channels=args.channels, top=args.top,
                                       class_names=data.class_names if data is not None else None,
                                       **method.accepted(offered))
     except UnsuitableModel as exc:  # a model this method cannot picture: name the file

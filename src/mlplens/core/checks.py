@@ -122,13 +122,13 @@ def _similarity_verdict(spearman: float, structure: float,
             "verdict": FLAGGED if similar > thresholds.similar else PASS}
 
 
-def _pictures(rows: np.ndarray, normalization: str, shape: tuple[int, int]) -> np.ndarray:
+def _pictures(rows: np.ndarray, normalization: str, shape: tuple[int, ...]) -> np.ndarray:
     """Rows as the user sees them, scaled to [0, 1], for SSIM."""
     return normalize(rows, normalization).pixels.reshape(-1, *shape) / 255.0
 
 
 def similarity(a: Projection, b: Projection, normalization: str,
-               shape: tuple[int, int]) -> Similarity:
+               shape: tuple[int, ...]) -> Similarity:
     """How alike two projections of one method are, per layer both drew (median over nodes;
     a constant picture, which has no ranking, is left out)."""
     spearman, structure = {}, {}
@@ -156,7 +156,7 @@ def model_randomization(stack: DenseStack, method: Method, draw: Draw, trained: 
         found.steps.append(step)
         found.redrawn.append(redrawn)
         found.similarity.append(similarity(trained, redrawn, method.normalization,
-                                           stack.image_shape))
+                                           stack.picture_shape))
         if progress:
             progress(done, len(steps))
     return found

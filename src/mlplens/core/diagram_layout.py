@@ -56,6 +56,8 @@ class DiagramSpec:
     # Per column entered (0 = into the first Dense layer): the |value| drawn darkest and widest.
     # Each gap has its own, since 131,072 edges share what 512 do in another.
     edge_scales: tuple[float, ...]
+    # How the node pictures are coloured, for the legend (a colour net's: each channel's value).
+    node_colours: str = "each on its own signed scale: red > 0 > blue"
 
     def scale_of(self, edge: Edge) -> float:
         return self.edge_scales[edge.column - 1]
@@ -89,6 +91,13 @@ def _layer_title(stack: DenseStack, layer: int) -> str:
     return f"{name}: {units} {activation}"
 
 
+def node_colours(stack: DenseStack) -> str:
+    """What the colours of the diagram's node pictures mean."""
+    if stack.channels > 1:
+        return "each on its own signed scale, each channel's value: mid-grey is 0"
+    return DiagramSpec.node_colours
+
+
 def weights_diagram(stack: DenseStack, max_nodes: int = 16, top_k: int = 3) -> DiagramSpec:
     """The network itself: per hidden layer its `max_nodes` nodes of highest weight score
     (|incoming| x |outgoing| weights, `importance.weight_score`), all output nodes, and per node
@@ -115,15 +124,18 @@ def weights_diagram(stack: DenseStack, max_nodes: int = 16, top_k: int = 3) -> D
         matrix = stack.kernels[layer - 1][np.ix_(shown[layer - 2], shown[layer - 1])]
         edges += [Edge(layer, i, j, float(matrix[i, j]))
                   for i, j in _strongest_edges(matrix, top_k)]
+    colour = stack.channels > 1
+    sign = "each channel's value, mid-grey 0" if colour else "red > 0 > blue"
+    kind, values = ("colour ", "values (3 per pixel)") if colour else ("", "pixels")
     return DiagramSpec(
         title=f"The network {stack.describe()}",
-        subtitle=f"Each node drawn as its linear picture (W1·…·Wk, red > 0 > blue); "
+        subtitle=f"Each node drawn as its linear picture (W1·…·Wk, {sign}); "
                  f"wide layers show their {max_nodes} nodes of largest weight score "
                  f"(|incoming| x |outgoing| weights), each node its {top_k} strongest edges",
-        input_title=f"Input: {stack.image_shape[0]}x{stack.image_shape[1]} pixels",
-        input_captions=(f"{stack.n_inputs} pixels, each to every layer-1 node",),
+        input_title=f"Input: {stack.image_shape[0]}x{stack.image_shape[1]} {kind}pixels",
+        input_captions=(f"{stack.n_inputs} {values}, each to every layer-1 node",),
         columns=tuple(columns), edges=tuple(edges), edge_meaning="weight",
-        edge_scales=_scales(edges, count))
+        edge_scales=_scales(edges, count), node_colours=node_colours(stack))
 
 
 def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
@@ -188,9 +200,11 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
                  f"towards {target}, blue against); up to {max_nodes} nodes a layer and each "
                  f"node's {top_k} strongest edges drawn",
         input_title="Input",
-        input_captions=("the digit", f"what each pixel adds to {target}"),
+        input_captions=("the image", f"what each pixel (its 3 channels) adds to {target}")
+        if stack.channels > 1 else ("the digit", f"what each pixel adds to {target}"),
         columns=tuple(columns), edges=tuple(edges),
-        edge_meaning=f"contribution to logit {target}", edge_scales=_scales(edges, count))
+        edge_meaning=f"contribution to logit {target}", edge_scales=_scales(edges, count),
+        node_colours=node_colours(stack))
 
 
 @dataclass(frozen=True)

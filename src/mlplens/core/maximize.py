@@ -1,8 +1,9 @@
-"""Activation maximisation: the input in [0, 1]^(H*W) that a node responds to most.
+"""Activation maximisation: the input in [0, 1]^(H*W*C) that a node responds to most.
 
 Gradient ascent on z_k,j(x) / s - l2 * ||x||^2 from mid-grey (s: the largest entry of the node's
 gradient at each step, so l2 weighs the same for every node), every node of a chunk at once, with a
-light blur every few steps and seeded jitter so the pictures are smooth and reproducible.
+light blur every few steps and seeded jitter so the pictures are smooth and reproducible. A colour
+image is blurred and shifted channel by channel (each channel a picture of its own).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .stack import DenseStack
 @dataclass(frozen=True)
 class Maximized:
     nodes: np.ndarray  # int (m,)
-    images: np.ndarray  # float32 (m, H*W) in [0, 1]
+    images: np.ndarray  # float32 (m, H*W*C) in [0, 1]
     activations: np.ndarray  # float32 (m,): z_k,j at the image found
 
 
@@ -38,13 +39,14 @@ def node_gradients(stack: DenseStack, inputs: np.ndarray, layer: int,
     return grad, pre[layer - 1][rows, nodes]
 
 
-def _blur(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """A separable [1, 2, 1] / 4 blur with edge padding: the 'light blur'."""
-    height, width = shape
-    grid = images.reshape(-1, height, width)
-    padded = np.pad(grid, ((0, 0), (1, 1), (0, 0)), mode="edge")
+def _blur(images: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A separable [1, 2, 1] / 4 blur with edge padding over height and width (each channel of
+    a (H, W, C) `shape` alone): the 'light blur'."""
+    grid = images.reshape(-1, *shape)
+    channels = ((0, 0),) * (len(shape) - 2)
+    padded = np.pad(grid, ((0, 0), (1, 1), (0, 0), *channels), mode="edge")
     grid = (padded[:, :-2] + 2 * padded[:, 1:-1] + padded[:, 2:]) / 4
-    padded = np.pad(grid, ((0, 0), (0, 0), (1, 1)), mode="edge")
+    padded = np.pad(grid, ((0, 0), (0, 0), (1, 1), *channels), mode="edge")
     grid = (padded[:, :, :-2] + 2 * padded[:, :, 1:-1] + padded[:, :, 2:]) / 4
     return grid.reshape(images.shape).astype(np.float32)
 
@@ -61,7 +63,7 @@ def maximize(stack: DenseStack, layer: int, nodes: Sequence[int] | None = None,
     if chosen.size == 0 or chosen.min() < 0 or chosen.max() >= width:
         raise MlplensError(f"--nodes must be within 0-{width - 1} for layer {layer}")
     rng = np.random.default_rng(seed)
-    height, image_width = stack.image_shape
+    shape = stack.picture_shape
     images = np.empty((chosen.size, stack.n_inputs), dtype=np.float32)
     reached = np.empty(chosen.size, dtype=np.float32)
     for start in range(0, chosen.size, chunk):
@@ -69,9 +71,9 @@ def maximize(stack: DenseStack, layer: int, nodes: Sequence[int] | None = None,
         x = np.full((part.size, stack.n_inputs), 0.5, dtype=np.float32)
         for step in range(steps):
             dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
-            shifted = np.roll(x.reshape(-1, height, image_width), (dy, dx), axis=(1, 2))
+            shifted = np.roll(x.reshape(-1, *shape), (dy, dx), axis=(1, 2))
             grad, _ = node_gradients(stack, shifted.reshape(x.shape), layer, part)
-            grad = np.roll(grad.reshape(-1, height, image_width), (-dy, -dx), axis=(1, 2))
+            grad = np.roll(grad.reshape(-1, *shape), (-dy, -dx), axis=(1, 2))
             grad = grad.reshape(x.shape)
             # Normalising the node's gradient first makes l2 mean the same for every node,
             # whatever the scale of its weights.
@@ -79,7 +81,7 @@ def maximize(stack: DenseStack, layer: int, nodes: Sequence[int] | None = None,
             ascent = grad / np.where(scale == 0, 1, scale) - 2 * l2 * x
             x = np.clip(x + step_size * ascent, 0, 1)
             if blur_every and (step + 1) % blur_every == 0 and step + 1 < steps:
-                x = _blur(x, stack.image_shape)
+                x = _blur(x, shape)
         _, values = node_gradients(stack, x, layer, part)
         images[start:start + part.size] = x
         reached[start:start + part.size] = values

@@ -166,8 +166,8 @@ def _reference_inputs(method: str, stack: DenseStack, reference: np.ndarray | No
     inputs = np.asarray(reference)
     inputs = inputs.reshape(len(inputs), -1)
     if inputs.shape[1:] != (stack.n_inputs,):
-        height, width = stack.image_shape
-        raise MlplensError(f"the {method} method needs reference images of {height}x{width} "
+        shape = "x".join(str(size) for size in stack.picture_shape)
+        raise MlplensError(f"the {method} method needs reference images of {shape} "
                            f"pixels like the model's input, got {tuple(reference.shape[1:])}")
     return inputs
 

@@ -71,7 +71,7 @@ def check_methods(stack: DenseStack, offered: dict[str, Any], deletion: Deletion
         if shuffled is not None:
             checks.shuffled = draw(shuffled)
             checks.data_similarity = similarity(trained, checks.shuffled, method.normalization,
-                                                stack.image_shape)
+                                                stack.picture_shape)
         if deletion is not None:
             checks.deletion = deletion_check(stack, trained.layers[-1], deletion)
         found.checks.append(checks)

@@ -55,12 +55,18 @@ def _window_means(images: np.ndarray, size: int) -> np.ndarray:
 
 
 def ssim(a: np.ndarray, b: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """Per picture, the mean SSIM of two stacks of pictures (n, H, W) with values in [0, 1].
+    """Per picture, the mean SSIM of two stacks of pictures (n, H, W) with values in [0, 1];
+    of colour pictures (n, H, W, C), the mean over channels of each channel's SSIM.
 
     Local means, variances and covariance over a uniform window (population statistics), the
     standard constants C1 = (0.01)^2 and C2 = (0.03)^2 for a data range of 1.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim == 4 and a.shape == b.shape:
+        count, height, width, channels = a.shape
+        per_channel = ssim(*(np.moveaxis(x, 3, 1).reshape(-1, height, width) for x in (a, b)),
+                           window=window)
+        return per_channel.reshape(count, channels).mean(axis=1)
     if a.shape != b.shape or a.ndim != 3:
         raise ValueError(f"SSIM compares two stacks of pictures (n, H, W) of one shape, got "
                          f"{a.shape} and {b.shape}")

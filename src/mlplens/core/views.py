@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import UnsuitableModel
 from .methods import get_method, project
-from .normalization import NORMALIZE_BYTES_PER_VALUE, normalize
+from .normalization import MID_GREY, NORMALIZE_BYTES_PER_VALUE, normalize
 from .projection import Projection
 from .stack import DenseStack
 
@@ -29,13 +29,37 @@ class LayerView:
     index: int  # 1 = first Dense layer, L = output layer
     method: str
     normalization: str
-    raw: np.ndarray  # float32 (n, H*W), before display normalisation
-    images: np.ndarray  # uint8 (n, H, W)
+    raw: np.ndarray  # float32 (n, H*W*C), before display normalisation
+    images: np.ndarray  # uint8 (n, H, W), or (n, H, W, 3) for colour: each channel its value
     labels: tuple[str, ...]
     title: str
     legend: tuple[str, str, str]  # what pixel values 0, 128 and 255 stand for
     constant_rows: np.ndarray  # nodes drawn flat because their row was constant
     nodes: np.ndarray  # which node each row is
+
+    @property
+    def colour(self) -> bool:
+        """Whether the pictures are colour ones: (n, H, W, 3), drawn as they are."""
+        return self.images.ndim == 4
+
+
+def colour_key(normalization: str, side_by_side: bool = False) -> tuple[int | None, str]:
+    """What the colours of a colour picture mean, for its legend: the pixel value at which a
+    channel adds nothing when the channels are drawn together (0 for min-max, mid-grey where 0
+    is mid-grey; None side by side, where the colormap's own bar says it) and one sentence.
+
+    A node's three channels are normalised together (one scale for all its values), so a
+    channel's brightness compares across channels: red where the node weighs red most.
+    """
+    scope = "for the whole layer" if normalization == "layer" else "per node"
+    if side_by_side:
+        scale = "one min-max scale" if normalization == "minmax" else "one signed scale"
+        return None, f"R, G, B: each channel drawn alone, the three on {scale} {scope}"
+    if normalization == "minmax":
+        return 0, ("R, G, B: each channel's value, the three on one min-max scale per node "
+                   "(black: the node's min)")
+    return MID_GREY, (f"R, G, B: each channel's value, the three on one signed scale {scope}; "
+                      "mid-grey is 0 in every channel")
 
 
 def _legend(mode: str, raw: np.ndarray) -> tuple[str, str, str]:
@@ -58,7 +82,7 @@ def layer_views(stack: DenseStack, method: str = "linear", normalization: str | 
     if projection is None:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked for below
             projection = project(stack, method, **options)
-    height, width = stack.image_shape
+    shape = stack.picture_shape
     count = len(stack.layers)
     views = []
     for index, (raw, nodes) in enumerate(zip(projection.layers, projection.nodes), start=1):
@@ -79,7 +103,7 @@ def layer_views(stack: DenseStack, method: str = "linear", normalization: str | 
         constant = np.union1d(result.constant_rows, projection.chain_constant_rows[index - 1])
         views.append(LayerView(
             index=index, method=method, normalization=normalization, raw=raw,
-            images=result.pixels.reshape(len(raw), height, width),
+            images=result.pixels.reshape(len(raw), *shape),
             labels=tuple(str(int(node)) for node in nodes), title=title,
             legend=_legend(normalization, raw), constant_rows=nodes[constant.astype(np.intp)],
             nodes=np.asarray(nodes)))

@@ -20,8 +20,9 @@ from ..core.views import layer_views
 from ..data import Mnist
 from ..output import save_figure, save_png, write_json, write_text
 from ..progress import stderr_progress
-from ..render import Legend, colormap_lut, node_mosaic, stacked
+from ..render import colormap_lut, node_mosaic, stacked
 from ..render.colors import default_cmap
+from .layers import view_legend
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _output_view(stack: DenseStack, method: str, projection: Any, title: str = "
     view = layer_views(stack, method, projection=projection)[-1]
     return node_mosaic(view.images, colormap_lut(default_cmap(view.normalization)),
                        labels=view.labels, scale=2, title=title or None,
-                       legend=Legend(*view.legend) if legend else None)
+                       legend=view_legend(view) if legend else None)
 
 
 def _randomization_rows(checks: MethodChecks, stack: DenseStack) -> Any:

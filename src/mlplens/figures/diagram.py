@@ -24,11 +24,11 @@ NODE_MAP = "RdBu_r"
 
 
 def _thumbnails(stack: DenseStack, spec: DiagramSpec) -> list[np.ndarray]:
-    """Each shown node's linear picture on its own signed scale, coloured."""
-    height, width = stack.image_shape
+    """Each shown node's linear picture on its own signed scale, coloured (a colour stack's
+    pictures as they are: each channel's value, mid-grey 0)."""
     rows = linear_rows(stack)
     return [coloured(normalize(rows[k][column.nodes], "symmetric").pixels
-                     .reshape(-1, height, width), NODE_MAP)
+                     .reshape(-1, *stack.picture_shape), NODE_MAP)
             for k, column in enumerate(spec.columns)]
 
 
@@ -134,5 +134,5 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
                    "a_i w_ij d logit/d z_j (edges; 'input' sums a first-layer node's pixels); "
                    "pixels plus biases add up to the logit",
         "layers": layers, "nodes": nodes, "edges": edges,
-        "pixels": np.round(attribution.pixels.reshape(stack.image_shape), 6).tolist(),
+        "pixels": np.round(attribution.pixels.reshape(stack.picture_shape), 6).tolist(),
     }

@@ -10,8 +10,9 @@ from PIL import Image
 
 from ..core.views import layer_views
 from ..output import save_gif
-from ..render import Legend, colormap_lut, node_mosaic, side_by_side
+from ..render import colormap_lut, node_mosaic, side_by_side
 from ..snapshots import Snapshots, load_snapshots, spread_frames
+from .layers import view_legend
 
 
 def output_frame(snapshots: Snapshots, index: int, method: str, cmap: str, scale: int,
@@ -21,7 +22,7 @@ def output_frame(snapshots: Snapshots, index: int, method: str, cmap: str, scale
     title = (f"{heading}step {int(snapshots.steps[index])}, "
              f"test accuracy {float(snapshots.test_accuracy[index]):.3f}")
     return node_mosaic(view.images, colormap_lut(cmap), labels=view.labels, scale=scale,
-                       title=title, legend=Legend(*view.legend))
+                       title=title, legend=view_legend(view))
 
 
 def save_animation(frames: Sequence[Image.Image], path: str | os.PathLike[str],

@@ -22,6 +22,7 @@ from ..core.feature_pictures import feature_statistics, linear_features, mean_fe
 from ..core.maximize import maximize
 from ..core.node_statistics import NodeStatistics, node_statistics
 from ..core.normalization import normalize
+from ..core.pixel_scale import as_pixels
 from ..core.polysemanticity import Polysemanticity, polysemanticity
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
@@ -97,7 +98,7 @@ def shown_features(metrics: DictionaryMetrics, statistics: NodeStatistics,
     return _class_order(statistics, picked)
 
 
-def _pictures(rows: np.ndarray, mode: str, shape: tuple[int, int]) -> np.ndarray:
+def _pictures(rows: np.ndarray, mode: str, shape: tuple[int, ...]) -> np.ndarray:
     return normalize(rows, mode).pixels.reshape(len(rows), *shape)
 
 
@@ -115,7 +116,7 @@ def draw_features(stack: DenseStack, dictionary: SparseDictionary, mnist: Mnist,
     `training` (how the dictionary was trained) goes into features.json as it is.
     """
     images, labels = mnist.x_test, mnist.y_test
-    shape = stack.image_shape
+    shape = stack.picture_shape
     layer = dictionary.layer
     started = time.perf_counter()
     metrics = dictionary_metrics(stack, dictionary, images, labels)
@@ -174,8 +175,8 @@ def _examples_figure(report: FeatureReport, images: np.ndarray, out: Path) -> Pa
     captions = [f"{f}: fires {statistics.firing_fraction[f]:.1%}, class "
                 f"{statistics.preferred_class[f]} ({statistics.selectivity[f]:.2f})"
                 for f in shown]
-    picture = example_strips(images[statistics.top_indices[shown]], captions,
-                             colormap_lut("gray"), strip_columns=4,
+    picture = example_strips(as_pixels(images[statistics.top_indices[shown]]),
+                             captions, colormap_lut("gray"), strip_columns=4,
                              title=f"Layer {report.layer}: the {TOP_K} test images that excite "
                                    "each shown feature most (class, selectivity)")
     return save_png(picture, out / "features-examples.png")
@@ -196,7 +197,7 @@ def _polysemantic_figure(stack: DenseStack, dictionary: SparseDictionary,
         blanks = FEATURES_PER_NODE - len(users)
         rows += [np.zeros(stack.n_inputs, np.float32)] * blanks
         labels += [""] * blanks
-    pixels = _pictures(np.asarray(rows), "minmax", stack.image_shape)
+    pixels = _pictures(np.asarray(rows), "minmax", stack.picture_shape)
     pixels[[i for i, label in enumerate(labels) if not label]] = 255
     picture = node_mosaic(pixels, colormap_lut("gray"), labels=labels,
                           columns=1 + FEATURES_PER_NODE, scale=3,

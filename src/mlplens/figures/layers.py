@@ -21,15 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from ..core.feature_bars import DEFAULT_TOP, layer_bars
 from ..core.classes import class_names_for
+from ..core.feature_bars import DEFAULT_TOP, layer_bars
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
 from ..core.projection import Projection, linear_rows
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views, layer_views_bytes
+from ..core.views import LayerView, colour_key, layer_views, layer_views_bytes
 from ..memory import require
 from ..output import save_figure, save_npz, save_png, write_json, write_text
 from ..render import Legend, colormap_lut, node_mosaic
@@ -47,16 +47,30 @@ class Written:
     projection: Projection | None = None  # what was drawn, for callers that report on it
 
 
+CHANNELS = ("together", "side-by-side")
+
+
+def view_legend(view: LayerView, channels: str = "together") -> Legend:
+    """The legend of a view's normalisation; for colour pictures, also what the colours mean
+    (drawn together: one ramp per channel from where it adds nothing)."""
+    if not view.colour:
+        return Legend(*view.legend)
+    return Legend(*view.legend, *colour_key(view.normalization, channels == "side-by-side"))
+
+
 def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None,
-                class_names: Sequence[str] | None = None):
+                class_names: Sequence[str] | None = None, channels: str = "together"):
     """One layer's mosaic, titled, labelled and with the legend of its normalisation; with
-    `class_names` (the output layer's), each tile is labelled with its class's name."""
+    `class_names` (the output layer's), each tile is labelled with its class's name; colour
+    pictures as they are, or each channel through `cmap` side by side."""
     labels = view.labels
     if class_names is not None:
         names = class_names_for(class_names, int(view.nodes.max(initial=-1)) + 1)
         labels = tuple(names[int(node)] for node in view.nodes)
     return node_mosaic(view.images, colormap_lut(cmap), labels=labels,
-                       scale=scale, title=title or view.title, legend=Legend(*view.legend))
+                       scale=scale, title=title or view.title,
+                       legend=view_legend(view, channels),
+                       side_by_side=view.colour and channels == "side-by-side")
 
 
 def default_scale(count: int, side: int = 28) -> int:
@@ -77,25 +91,27 @@ DRAWING_BASE = 50 * 10**6
 
 
 def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
-                    **options: Any) -> int:
+                    channels: str = "together", **options: Any) -> int:
     """visualize_stack's peak, the largest of its steps: the method's own; then, beside what
     the method returns, its views; a layer's mosaic at its scale; or, with the rows' float32
     copies for arrays.npz, the per-class mosaic or a layer's strips of example images."""
     found = footprint(stack, method, **options)
     height, width = stack.image_shape
     images = stack.n_inputs * sum(found.rows)
-    side = max(height, width)
+    side, side_by_side = max(height, width), channels == "side-by-side"
     mosaics = [mosaic_bytes(count, height, width, scale or default_scale(count, side),
-                            title=f"Layer {index}: {count} nodes ({method})")
+                            title=f"Layer {index}: {count} nodes ({method})",
+                            channels=stack.channels, side_by_side=side_by_side)
                for index, count in enumerate(found.rows, start=1) if count]
     extras = []
     if options.get("per_class"):
         extras.append(mosaic_bytes(10 * stack.widths[-1], height, width, 2,
-                                   columns=stack.widths[-1], title=""))
+                                   columns=stack.widths[-1], title="", channels=stack.channels,
+                                   side_by_side=side_by_side))
     if found.examples:
         for count in found.rows:
             shown = len(default_nodes(count))
-            extras.append(strips_bytes(shown, found.examples, height, width,
+            extras.append(strips_bytes(shown, found.examples, height, width * stack.channels,
                                        strip_columns=2 if shown <= 10 else 4,
                                        scale=strip_scale(shown, height)))
     return DRAWING_BASE + max(found.peak, found.held + max(
@@ -117,21 +133,28 @@ def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, 
 
 def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: str = "linear",
                     normalization: str | None = None, cmap: str | None = None,
-                    scale: int | None = None, *, class_names: Sequence[str] | None = None,
-                    top: int = DEFAULT_TOP, **options: Any) -> Written:
+                    scale: int | None = None, *, channels: str = "together",
+                    class_names: Sequence[str] | None = None, top: int = DEFAULT_TOP,
+                    **options: Any) -> Written:
     """Write layer-<k>.png for every computed layer k and arrays.npz into out_dir.
 
     `options` go to the method (see `mlplens.core.methods.METHODS[method].options`);
     `class_names` label the output layer's tiles, the classes of nodes.json and the captions
-    (None: the class numbers). A tabular stack's layers are bar charts of their `top` features
-    (the output's titled with `class_names`), with layer-<k>.csv beside them.
+    (None: the class numbers). A colour stack's pictures are drawn in colour
+    (`channels="together"`) or as their R, G and B pictures side by side in the colormap
+    (`"side-by-side"`); arrays.npz is the same either way. A tabular stack's layers are bar
+    charts of their `top` features (the output's titled with `class_names`), with layer-<k>.csv
+    beside them.
     """
+    if channels not in CHANNELS:
+        raise ValueError(f"channels must be one of {', '.join(CHANNELS)}, got {channels!r}")
     out = Path(out_dir)
     normalization = normalization or get_method(method).normalization
     # A tabular node's bars always carry a sign: a diverging map (blue < 0 < red).
     cmap = cmap or default_cmap("symmetric" if stack.is_tabular else normalization)
     colormap_lut(cmap)  # an unknown colormap fails before any work
-    require(visualize_bytes(stack, method, scale, **options), _work(stack, method, scale, options))
+    require(visualize_bytes(stack, method, scale, channels, **options),
+            _work(stack, method, scale, options))
     with np.errstate(over="ignore", invalid="ignore"):  # layer_views refuses overflowed rows
         projection = project(stack, method, **options)
     if stack.is_tabular:
@@ -141,7 +164,8 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     for view in views:
         layer_scale = scale or default_scale(len(view.raw), max(stack.image_shape))
         names = class_names if view.index == len(stack.layers) else None
-        paths.append(save_png(render_view(view, cmap, layer_scale, class_names=names),
+        paths.append(save_png(render_view(view, cmap, layer_scale, class_names=names,
+                                          channels=channels),
                               out / f"layer-{view.index}.png"))
     arrays: dict[str, np.ndarray] = {}
     for view in views:
@@ -152,7 +176,7 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
         paths += _fidelity_figures(stack, projection, out, cmap, arrays)
     if "per_class" in extras:
         paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays,
-                                       class_names))
+                                       class_names, channels))
     if "activations" in extras:  # a method that drew chosen nodes, and what each reached
         for view, reached in zip(views, (a for a in extras["activations"] if a.size)):
             arrays[f"nodes_{view.index}"] = view.nodes
@@ -170,14 +194,13 @@ def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap
     from ..render.charts import fidelity_figure
 
     paths = []
-    height, width = stack.image_shape
     linear = linear_rows(stack)
     for index, (scores, rows) in enumerate(zip(projection.extras["fidelity"], projection.layers),
                                            start=1):
         arrays[f"fidelity_{index}"] = scores
         if index == 1:
             continue  # the first layer's gradient is W1 itself: fidelity 1 everywhere
-        shape = (len(rows), height, width)
+        shape = (len(rows), *stack.picture_shape)
         figure = fidelity_figure(
             scores, normalize(linear[index - 1], "symmetric").pixels.reshape(shape),
             normalize(rows, "symmetric").pixels.reshape(shape),
@@ -188,20 +211,23 @@ def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap
 
 
 def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap: str,
-                      arrays: dict[str, np.ndarray], class_names: Sequence[str] | None
-                      ) -> Path:
-    """per_class: (classes, nodes, H*W), the output maps on the images of each class."""
-    height, width = stack.image_shape
+                      arrays: dict[str, np.ndarray], class_names: Sequence[str] | None,
+                      channels: str = "together") -> Path:
+    """per_class: (classes, nodes, H*W*C), the output maps on the images of each class."""
     classes, nodes = per_class.shape[:2]
     names = class_names_for(class_names, max(classes, nodes))
     arrays["per_class"] = per_class
     pixels = normalize(per_class.reshape(classes * nodes, -1), "symmetric").pixels
-    picture = node_mosaic(pixels.reshape(-1, height, width), colormap_lut(cmap),
+    side_by_side = stack.channels > 1 and channels == "side-by-side"
+    meaning = ("-max |value| of map", "0", "+max |value| of map")
+    legend = Legend(*meaning) if stack.channels == 1 else Legend(
+        *meaning, *colour_key("symmetric", side_by_side))
+    picture = node_mosaic(pixels.reshape(-1, *stack.picture_shape), colormap_lut(cmap),
                           labels=[f"{names[c]}: {names[j]}" for c in range(classes)
                                   for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
-                          legend=Legend("-max |value| of map", "0", "+max |value| of map"))
+                          legend=legend, side_by_side=side_by_side)
     return save_png(picture, out / "per-class.png")
 
 

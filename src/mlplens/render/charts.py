@@ -12,7 +12,8 @@ def fidelity_figure(fidelity: np.ndarray, linear_images: np.ndarray, gradient_im
     """Nodes sorted by fidelity (cosine of the article's and the exact picture), with the
     `count` most and least faithful drawn as pairs: article's picture | exact picture.
 
-    Images are uint8 (n, H, W), already normalised by the caller.
+    Images are uint8 (n, H, W) drawn with `cmap`, or colour (n, H, W, 3) drawn as they are,
+    already normalised by the caller.
     """
     import matplotlib
 

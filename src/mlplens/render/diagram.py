@@ -40,8 +40,9 @@ def edge_style(value: float, scale: float) -> tuple[tuple[int, int, int], float]
 
 
 def coloured(images: np.ndarray, cmap: str) -> np.ndarray:
-    """uint8 (n, H, W) -> RGB (n, H, W, 3) through a colour map."""
-    return colormap_lut(cmap)[images]
+    """uint8 (n, H, W) -> RGB (n, H, W, 3) through a colour map; colour pictures (n, H, W, 3)
+    are RGB already and stay as they are."""
+    return images if images.ndim == 4 else colormap_lut(cmap)[images]
 
 
 def _paste(canvas: Image.Image, pixels: np.ndarray, x: float, y: float, side: int) -> None:
@@ -101,8 +102,6 @@ def _draw_edge(draw: ImageDraw.ImageDraw, layout: Any, edge: Any, scale: float) 
     draw.line((x0 * s, y0 * s, x1 * s, y1 * s), fill=colour, width=max(1, round(width * s)))
 
 
-NODE_NOTE = ("Node pictures: what the node looks for (linear method, each on its own signed "
-             "scale: red > 0 > blue)")
 LEGEND_SAMPLES = (-1.0, -0.75, -0.5, -0.25, 0.25, 0.5, 0.75, 1.0)
 
 
@@ -111,7 +110,8 @@ def legend_lines(spec: Any) -> tuple[str, str]:
     gaps = ", ".join(f"into {column.title.split(':')[0].lower()} {scale:.3g}"
                      for column, scale in zip(spec.columns, spec.edge_scales))
     return (f"Edge colour and width: {spec.edge_meaning}, as a share of the strongest edge "
-            "drawn in its gap", f"Strongest edge drawn: {gaps}. {NODE_NOTE}")
+            "drawn in its gap", f"Strongest edge drawn: {gaps}. Node pictures: what the node "
+            f"looks for (linear method, {spec.node_colours})")
 
 
 def _draw_legend(draw: ImageDraw.ImageDraw, layout: Any, spec: Any,

@@ -11,10 +11,12 @@ from .mosaic import grid_shape
 
 
 def _tile(images: np.ndarray, columns: int, gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Lay images on one float canvas with NaN gaps (drawn as background); return tile origins."""
-    count, height, width = images.shape
+    """Lay images (n, H, W) or colour (n, H, W, 3) on one float canvas with NaN gaps (drawn as
+    background); return tile origins."""
+    count, height, width = images.shape[:3]
     rows, columns = grid_shape(count, columns)
-    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), np.nan)
+    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap,
+                      *images.shape[3:]), np.nan)
     origins = []
     for index in range(count):
         row, column = divmod(index, columns)
@@ -25,10 +27,12 @@ def _tile(images: np.ndarray, columns: int, gap: int) -> tuple[np.ndarray, list[
 
 
 class PictureGrid:
-    """Pictures (n, H, W) uint8 with a label each, a title and a three-point colour legend."""
+    """Pictures (n, H, W) uint8, or colour ones (n, H, W, 3) drawn as they are, with a label
+    each, a title and a three-point colour legend (for colour pictures also the `Legend`'s
+    channel base and note: what the colours mean)."""
 
     def __init__(self, images: np.ndarray, labels: tuple[str, ...] | list[str],
-                 title: str = "", legend: tuple[str, str, str] | None = None) -> None:
+                 title: str = "", legend: tuple[Any, ...] | None = None) -> None:
         self.images = np.asarray(images)
         self.labels = tuple(labels)
         self.title = title
@@ -63,9 +67,13 @@ class PictureGrid:
         if ax is None:
             _, ax = plt.subplots(figsize=(min(1.1 * columns, 20), min(1.25 * rows, 30) + 0.6))
         canvas, origins = _tile(self.images.astype(float), columns, gap)
-        colours = plt.get_cmap(cmap).with_extremes(bad="white")
-        self.image_ = ax.imshow(np.ma.masked_invalid(canvas), cmap=colours, vmin=0, vmax=255,
-                                interpolation="nearest")
+        if canvas.ndim == 3:  # colour pictures: RGB as they are, white between them
+            self.image_ = ax.imshow(np.nan_to_num(canvas, nan=255).astype(np.uint8),
+                                    interpolation="nearest")
+        else:
+            colours = plt.get_cmap(cmap).with_extremes(bad="white")
+            self.image_ = ax.imshow(np.ma.masked_invalid(canvas), cmap=colours, vmin=0,
+                                    vmax=255, interpolation="nearest")
         width = self.images.shape[2]
         fontsize = 9 if columns <= 10 else 6
         for (left, top), label in zip(origins, self.labels):
@@ -74,9 +82,12 @@ class PictureGrid:
         ax.set_axis_off()
         if self.title:
             ax.set_title(self.title, pad=12)
-        if colorbar and self.legend:
+        if colorbar and self.legend and canvas.ndim == 2:
             bar = ax.figure.colorbar(self.image_, ax=ax, ticks=[0, 128, 255], shrink=0.6)
-            bar.ax.set_yticklabels(list(self.legend))
+            bar.ax.set_yticklabels(list(self.legend[:3]))
+        elif self.legend and len(self.legend) > 4:  # colour: say what the colours mean
+            ax.text(0.5, -0.02, self.legend[4], transform=ax.transAxes, ha="center",
+                    va="top", fontsize=8)
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

@@ -1,4 +1,5 @@
-"""Pillow mosaics: every node of a layer as one labelled picture, fast enough for 512 nodes."""
+"""Pillow mosaics: every node of a layer as one labelled picture, fast enough for 512 nodes; grey
+pictures through a colormap, colour ones as they are or channel by channel side by side."""
 
 from __future__ import annotations
 
@@ -16,11 +17,37 @@ TEXT = (20, 20, 20)
 
 @dataclass(frozen=True)
 class Legend:
-    """A colour bar under the mosaic: what pixel 0, 128 and 255 mean, e.g. ('-0.42', '0', '+0.42')."""
+    """A colour bar under the mosaic: what pixel 0, 128 and 255 mean, e.g. ('-0.42', '0', '+0.42').
+
+    For colour pictures drawn as they are, `channel_base` makes the bar three ramps, one per
+    channel, the other two channels held at that pixel value (0, or 128 where mid-grey is 0);
+    `note` is a line under the bar saying what the colours mean.
+    """
 
     low: str
     middle: str
     high: str
+    channel_base: int | None = None
+    note: str = ""
+
+
+CHANNEL_LETTERS = "RGB"
+CHANNEL_GAP = 1  # image pixels between a node's channels drawn side by side
+LEGEND_H, RAMP_H, NOTE_H = 44, 8, 16
+
+
+def _legend_height(legend: Legend | bool | None) -> int:
+    if not legend:
+        return 0
+    if not isinstance(legend, Legend):
+        return LEGEND_H
+    ramps = 3 * (RAMP_H + 1) - 12 if legend.channel_base is not None else 0
+    return LEGEND_H + ramps + (NOTE_H if legend.note else 0)
+
+
+def picture_width(width: int, channels: int, side_by_side: bool) -> int:
+    """A tile's width in image pixels: the picture's, or its channels' side by side."""
+    return channels * width + (channels - 1) * CHANNEL_GAP if side_by_side else width
 
 
 @lru_cache(maxsize=None)
@@ -62,34 +89,46 @@ class Layout:
     cell_w: int
     canvas_h: int
     canvas_w: int
+    letters_h: int = 0  # the band of channel letters under each tile (channels side by side)
 
     @classmethod
     def of(cls, count: int, height: int, width: int, scale: int, columns: int | None,
-           labelled: bool, title: str | None, legend: bool) -> "Layout":
+           labelled: bool, title: str | None, legend: Legend | bool | None,
+           channels: int = 1, side_by_side: bool = False) -> "Layout":
+        if side_by_side and columns is None and count > 10:  # tiles a node's channels wide
+            columns = grid_shape(count)[1] // 2
         rows, columns = grid_shape(count, columns)
-        tile_h, tile_w = height * scale, width * scale
+        tile_h, tile_w = height * scale, picture_width(width, channels, side_by_side) * scale
         gap = max(2, scale * 2)
         label_size = max(9, min(16, 4 + 3 * scale)) if labelled else 0
         label_h = label_size + 3 if labelled else 0
+        letters_h = max(9, min(16, 4 + 3 * scale)) + 2 if side_by_side else 0
         title_size = 18
         title_h = title_size + 12 if title else 0
-        legend_h = 44 if legend else 0
-        cell_h, cell_w = label_h + tile_h + gap, tile_w + gap
+        legend_h = _legend_height(legend)
+        # Side by side, nodes stand further apart than a node's channels do.
+        cell_h, cell_w = label_h + tile_h + letters_h + gap, tile_w + gap * (2 if side_by_side
+                                                                             else 1)
         title_w = int(_font(title_size).getlength(title)) + 2 * gap if title else 0
-        canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0, title_w)
+        note = legend.note if isinstance(legend, Legend) else ""
+        note_w = int(_font(12).getlength(note)) + 2 * gap if note else 0
+        canvas_w = max(columns * cell_w + gap, 320 if (title or legend) else 0, title_w, note_w)
         canvas_h = title_h + rows * cell_h + gap + legend_h
         return cls(rows, columns, tile_w, gap, label_size, label_h, title_size, title_h, legend_h,
-                   cell_h, cell_w, canvas_h, canvas_w)
+                   cell_h, cell_w, canvas_h, canvas_w, letters_h)
 
 
 def mosaic_bytes(count: int, height: int, width: int, scale: int, columns: int | None = None,
-                 labelled: bool = True, title: str | None = None, legend: bool = True) -> int:
+                 labelled: bool = True, title: str | None = None,
+                 legend: Legend | bool | None = True, channels: int = 1,
+                 side_by_side: bool = False) -> int:
     """The memory `node_mosaic` and saving its PNG take at their peak, from the layout alone."""
-    layout = Layout.of(count, height, width, scale, columns, labelled, title, legend)
+    layout = Layout.of(count, height, width, scale, columns, labelled, title, legend, channels,
+                       side_by_side)
     return BYTES_PER_PIXEL * layout.canvas_h * layout.canvas_w
 
 
-def _blank(shape: tuple[int, int, int], colour: tuple[int, int, int]) -> np.ndarray:
+def _blank(shape: tuple[int, ...], colour: tuple[int, int, int]) -> np.ndarray:
     """A canvas of one colour; a grey one (e.g. white) is a single fast fill."""
     if len(set(colour)) == 1:
         return np.full(shape, colour[0], dtype=np.uint8)
@@ -196,6 +235,48 @@ def _fitted(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
     return text + "…"
 
 
+def coloured_tiles(images: np.ndarray, lut: np.ndarray, side_by_side: bool = False) -> np.ndarray:
+    """(n, H, W', 3) RGB tiles: grey images (n, H, W) through the colour table; colour images
+    (n, H, W, C) as they are or, side by side, each channel through the table next to the
+    others with CHANNEL_GAP background pixels between them."""
+    if images.ndim == 3:
+        return lut[images]
+    if not side_by_side:
+        return images
+    count, height, width, channels = images.shape
+    tiles = _blank((count, height, channels, width + CHANNEL_GAP, 3), BACKGROUND)
+    tiles[:, :, :, :width] = lut[images.transpose(0, 1, 3, 2)]
+    return tiles.reshape(count, height, -1, 3)[:, :, :picture_width(width, channels, True)]
+
+
+def _channel_letters(layout: Layout, width: int, channels: int, scale: int) -> np.ndarray:
+    """The band under a side-by-side tile: R, G, B centred under each channel's picture."""
+    band = Image.new("RGB", (layout.tile_w, layout.letters_h), BACKGROUND)
+    draw = ImageDraw.Draw(band)
+    font = _font(layout.letters_h - 2)
+    for channel, letter in zip(range(channels), CHANNEL_LETTERS):
+        centre = (channel * (width + CHANNEL_GAP) * scale) + width * scale // 2
+        draw.text((centre - _text_width(draw, letter, font) // 2, 0), letter, fill=TEXT,
+                  font=font)
+    return np.asarray(band)
+
+
+def _legend_bar(canvas: np.ndarray, lut: np.ndarray, legend: Legend, top: int, left: int,
+                width: int) -> int:
+    """Draw the legend's bar; returns the row under it. Through the colour table, or for colour
+    pictures one ramp per channel, the other channels held at `legend.channel_base`."""
+    ramp = np.linspace(0, 255, width).round().astype(np.uint8)
+    if legend.channel_base is None:
+        canvas[top:top + 12, left:left + width] = lut[ramp][None, :, :]
+        return top + 12
+    for channel in range(3):
+        colours = np.full((width, 3), legend.channel_base, np.uint8)
+        colours[:, channel] = ramp
+        row = top + channel * (RAMP_H + 1)
+        canvas[row:row + RAMP_H, left:left + width] = colours[None, :, :]
+    return top + 3 * (RAMP_H + 1)
+
+
 def node_mosaic(
     images: np.ndarray,
     lut: np.ndarray,
@@ -204,16 +285,26 @@ def node_mosaic(
     scale: int = 2,
     title: str | None = None,
     legend: Legend | None = None,
+    side_by_side: bool = False,
 ) -> Image.Image:
-    """Tile uint8 images (n, H, W) through a (256, 3) colour table, each under its label."""
+    """Tile uint8 images (n, H, W) through a (256, 3) colour table, each under its label.
+
+    Colour images (n, H, W, 3) are drawn as they are, or with `side_by_side` each channel
+    through the table next to the others, lettered R, G, B underneath.
+    """
     images = np.asarray(images)
-    if images.ndim != 3 or images.dtype != np.uint8:
-        raise ValueError(f"images must be uint8 (n, H, W), got {images.dtype} {images.shape}")
+    colour = images.ndim == 4 and images.shape[3] == 3
+    if not (images.ndim == 3 or colour) or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 (n, H, W) or (n, H, W, 3), got {images.dtype} "
+                         f"{images.shape}")
+    if side_by_side and not colour:
+        raise ValueError("only colour images (n, H, W, 3) have channels to draw side by side")
     if scale < 1:
         raise ValueError(f"scale must be at least 1, got {scale}")
-    count, height, width = images.shape
+    count, height, width = images.shape[:3]
+    channels = 3 if colour else 1
     layout = Layout.of(count, height, width, scale, columns, labels is not None, title,
-                       legend is not None)
+                       legend, channels, side_by_side)
     columns, tile_w, gap = layout.columns, layout.tile_w, layout.gap
     label_size, label_h, title_h = layout.label_size, layout.label_h, layout.title_h
     cell_h, cell_w = layout.cell_h, layout.cell_w
@@ -223,7 +314,8 @@ def node_mosaic(
     # Colour with one table lookup for the layer and widen each row by the scale, then write
     # every tile through one strided view of the canvas that repeats each row `scale` times:
     # no per-tile loop, and each copied run is a whole tile row.
-    coloured = lut[images].repeat(scale, axis=2).reshape(count, height, tile_w * 3)
+    coloured = coloured_tiles(images, lut, side_by_side).repeat(scale, axis=2).reshape(
+        count, height, tile_w * 3)
     top, left = title_h + gap + label_h, gap
     full_rows, rest = divmod(count, columns)
     for first_row, row_count, column_count in ((0, full_rows, columns), (full_rows, 1, rest)):
@@ -235,12 +327,16 @@ def node_mosaic(
                 row_count, column_count, height, 1, tile_w * 3)
     origins = [(left + (index % columns) * cell_w, top + (index // columns) * cell_h)
                for index in range(count)]
+    if side_by_side:
+        letters = _channel_letters(layout, width, channels, scale)
+        below = height * scale
+        for x, y in origins:
+            canvas[y + below:y + below + layout.letters_h, x:x + tile_w] = letters
 
     if legend:
         bar_top, bar_left = canvas_h - legend_h + 6, gap + 40
         bar_w = min(256 * 2, canvas_w - 2 * bar_left)
-        ramp = lut[np.linspace(0, 255, bar_w).round().astype(np.uint8)]
-        canvas[bar_top:bar_top + 12, bar_left:bar_left + bar_w] = ramp[None, :, :]
+        bar_bottom = _legend_bar(canvas, lut, legend, bar_top, bar_left, bar_w)
 
     picture = Image.fromarray(canvas, "RGB")
     draw = ImageDraw.Draw(picture)
@@ -263,7 +359,14 @@ def node_mosaic(
             text_w = _text_width(draw, text, font)
             x = bar_left + int(fraction * (bar_w - 1)) - text_w // 2
             x = max(2, min(x, canvas_w - text_w - 2))  # keep end labels inside the picture
-            draw.text((x, bar_top + 16), text, fill=TEXT, font=font)
+            draw.text((x, bar_bottom + 4), text, fill=TEXT, font=font)
+        if legend.channel_base is not None:
+            small = _font(9)
+            for channel, letter in enumerate(CHANNEL_LETTERS):
+                draw.text((bar_left - 10, bar_top + channel * (RAMP_H + 1) - 1), letter,
+                          fill=TEXT, font=small)
+        if legend.note:
+            draw.text((gap, bar_bottom + 4 + NOTE_H), legend.note, fill=TEXT, font=font)
     return picture
 
 
