@@ -22,7 +22,7 @@ from mlplens.datasets import Dataset
 from mlplens.displays import NodeGrid
 from mlplens.figures.diagram import _thumbnails, write_circuit
 from mlplens.figures.evolution import output_frame
-from mlplens.figures.layers import render_view, view_legend
+from mlplens.figures.layers import default_scale, render_view, view_legend
 from mlplens.render import Legend, colormap_lut, node_mosaic
 from mlplens.render.mosaic import Layout
 from mlplens.snapshots import Snapshots, load_snapshots, save_snapshots
@@ -303,10 +303,11 @@ def test_colour_blobs_output_and_first_layer_pictures_are_red_blue_green_in_plac
 
     # The PNG visualize writes: each output node's tile is its picture, colours as they are.
     written = visualize_stack(stack, tmp_path / "together", "linear")
+    scale = default_scale(3, SIDE)  # small images are drawn enlarged
     png = np.asarray(Image.open(tmp_path / "together" / "layer-2.png").convert("RGB"))
-    layout = Layout.of(3, SIDE, SIDE, 4, None, True, output.title, True, 3, False)
+    layout = Layout.of(3, SIDE, SIDE, scale, None, True, output.title, True, 3, False)
     for label in range(3):
-        drawn = tile(png, layout, label, 4)
+        drawn = tile(png, layout, label, scale)
         np.testing.assert_array_equal(drawn, output.images[label])
         assert dominant(drawn, label)
     assert len(written.paths) == 3
@@ -315,9 +316,9 @@ def test_colour_blobs_output_and_first_layer_pictures_are_red_blue_green_in_plac
     # and blue ones dark; class 1's blue picture bright over its own.
     visualize_stack(stack, tmp_path / "side", "linear", channels="side-by-side")
     png = np.asarray(Image.open(tmp_path / "side" / "layer-2.png").convert("L"))
-    layout = Layout.of(3, SIDE, SIDE, 4, None, True, output.title, True, 3, True)
+    layout = Layout.of(3, SIDE, SIDE, scale, None, True, output.title, True, 3, True)
     for label in (0, 1):
-        strip = tile(png, layout, label, 4)
+        strip = tile(png, layout, label, scale)
         channels = [strip[:, c * (SIDE + 1):c * (SIDE + 1) + SIDE] for c in range(3)]
         (rows, columns), own = BLOBS[label]
         blob = [float(picture[rows, columns].mean()) for picture in channels]
