@@ -2,11 +2,13 @@
 
 Layout (float16 weights, zip-compressed; a 784-512-256-10 net is about 1 MB a snapshot):
   steps          int64 (S,)            optimizer steps taken when the snapshot was made (0 first)
-  test_accuracy  float32 (S,)          accuracy on the MNIST test set at that step
+  test_accuracy  float32 (S,)          accuracy on the test set (MNIST, or the --data trained on)
   kernel_<k>     float16 (S, n_in, n_k)  for k = 1..L
   bias_<k>       float16 (S, n_k)
   activations    str (L,)              e.g. ['relu', 'relu', 'softmax']
   image_shape    int64 (2,)
+  channels       int64 ()              1 or 3 (absent in older files: 1)
+  pixel_scale    str ()                e.g. '0-1', as core.pixel_scale names it (absent: 0-1)
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .core.pixel_scale import UNIT, PixelScale, parse_pixel_scale
 from .core.stack import DenseStack
 from .errors import MlplensError
 from .input_files import checked_input
@@ -35,6 +38,8 @@ class Snapshots:
     biases: tuple[np.ndarray, ...]  # per layer (S, n_out)
     activations: tuple[str, ...]
     image_shape: tuple[int, int]
+    channels: int = 1
+    pixel_scale: PixelScale = UNIT
 
     def __len__(self) -> int:
         return int(self.steps.size)
@@ -43,7 +48,8 @@ class Snapshots:
         """The network as it was at snapshot `index`."""
         return DenseStack.from_arrays([k[index] for k in self.kernels],
                                       [b[index] for b in self.biases],
-                                      self.activations, self.image_shape)
+                                      self.activations, self.image_shape,
+                                      channels=self.channels, pixel_scale=self.pixel_scale)
 
     @classmethod
     def from_stacks(cls, steps: list[int], accuracies: list[float],
@@ -55,7 +61,8 @@ class Snapshots:
                          for k in range(count)),
                    tuple(np.stack([s.layers[k].bias for s in stacks]).astype(np.float16)
                          for k in range(count)),
-                   tuple(layer.activation for layer in first.layers), first.image_shape)
+                   tuple(layer.activation for layer in first.layers), first.image_shape,
+                   first.channels, first.pixel_scale)
 
 
 def spread_frames(steps: np.ndarray, limit: int) -> list[int]:
@@ -75,7 +82,9 @@ def save_snapshots(snapshots: Snapshots, path: str | os.PathLike[str]) -> Path:
     arrays: dict[str, np.ndarray] = {"steps": snapshots.steps,
                                      "test_accuracy": snapshots.test_accuracy,
                                      "activations": np.array(snapshots.activations),
-                                     "image_shape": np.array(snapshots.image_shape, np.int64)}
+                                     "image_shape": np.array(snapshots.image_shape, np.int64),
+                                     "channels": np.array(snapshots.channels, np.int64),
+                                     "pixel_scale": np.array(snapshots.pixel_scale.name)}
     for index, (kernel, bias) in enumerate(zip(snapshots.kernels, snapshots.biases), start=1):
         arrays[f"kernel_{index}"] = kernel
         arrays[f"bias_{index}"] = bias
@@ -98,8 +107,11 @@ def load_snapshots(path: str | os.PathLike[str]) -> Snapshots:
                 tuple(archive[f"kernel_{k}"] for k in range(1, count + 1)),
                 tuple(archive[f"bias_{k}"] for k in range(1, count + 1)),
                 tuple(str(a) for a in archive["activations"]),
-                tuple(int(s) for s in archive["image_shape"]))  # type: ignore[arg-type]
-    except (OSError, ValueError, KeyError) as exc:
+                tuple(int(s) for s in archive["image_shape"]),  # type: ignore[arg-type]
+                int(archive["channels"]) if "channels" in archive.files else 1,
+                parse_pixel_scale(str(archive["pixel_scale"])) if "pixel_scale" in archive.files
+                else UNIT)
+    except (OSError, ValueError, KeyError, MlplensError) as exc:
         raise MlplensError(f"{path}: not a readable snapshot file ({exc})") from None
     if count == 0 or len(snapshots) == 0:
         raise MlplensError(f"{path}: the snapshot file holds no weights")
