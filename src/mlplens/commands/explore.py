@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, add_image_shape_option, positive, print_paths
+from .arguments import (add_data_option, add_image_shape_option, open_model_from, positive,
+                        print_paths)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     explore = commands.add_parser(
         "explore", help="one offline HTML page: draw a digit and watch every node",
         description="Write a self-contained HTML page (no server, no network) with the model's "
-                    "weights, every node's pictures and statistics, real MNIST test digits and, "
+                    "weights, every node's pictures and statistics, real test images of --data "
+                    "(MNIST by default) and, "
                     "when the run has them, its training snapshots.")
     explore.add_argument("model", metavar="MODEL",
-                         help="a model file (.keras, .h5, .safetensors, .onnx or .npz) whose "
-                              "input is a 28x28 image")
+                         help="a model file (.keras, .h5, .safetensors, .onnx or .npz)")
     explore.add_argument("-o", "--output", default="explorer.html", metavar="FILE",
                          help="the page to write (default: explorer.html)")
     explore.add_argument("--snapshots", metavar="FILE",
@@ -31,21 +32,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..datasets import load_dataset
     from ..destination import check_file
-    from ..formats import load_stack
     from ..report import write_explorer
     from ..snapshots import SNAPSHOT_FILE, load_snapshots
 
     check_file(args.output)
     model = Path(args.model)
-    stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None)
+    opened = open_model_from(args)
     if args.snapshots:
         snapshots = load_snapshots(args.snapshots)
     elif (model.parent / SNAPSHOT_FILE).is_file():
         snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
     else:
         snapshots = None
-    mnist = load_dataset(args.data)
-    print_paths([write_explorer(args.output, stack, mnist, model_name=model.name,
+    print_paths([write_explorer(args.output, opened.stack, opened.data, model_name=opened.name,
                                 snapshots=snapshots, max_frames=args.frames)])

@@ -8,8 +8,10 @@ from .arguments import (
     add_activations_option,
     add_data_option,
     add_image_shape_option,
+    count_of,
     node_list,
     note,
+    open_model_from,
     positive,
     print_paths,
 )
@@ -51,11 +53,11 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
     add_image_shape_option(visualize)
     add_activations_option(visualize)
     data_methods = ", ".join(method.name for method in METHODS.values() if method.needs_data)
-    visualize.add_argument("--reference", type=positive, default=1000, metavar="N",
-                           help=f"{data_methods}: the first N MNIST test images "
-                                "(default: 1000)")
+    visualize.add_argument("--reference", type=positive, metavar="N",
+                           help=f"{data_methods}: the first N test images of --data "
+                                "(default: 1000, or all if fewer)")
     visualize.add_argument("--per-class", action="store_true",
-                           help="gradient: also one map per digit class for the output layer")
+                           help="gradient: also one map per class for the output layer")
     visualize.add_argument("--nodes", type=node_list, metavar="LIST",
                            help="maximize: which hidden nodes, e.g. 0-15 (default: all of a "
                                 "layer up to 256 nodes, else the first 64); output layers are "
@@ -74,7 +76,6 @@ def run(args: argparse.Namespace) -> None:
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError, UnsuitableModel
     from ..figures.layers import visualize_stack
-    from ..formats import load_stack
     from ..progress import stderr_progress
     from ..render import colormap_lut
 
@@ -82,19 +83,17 @@ def run(args: argparse.Namespace) -> None:
     if args.cmap:
         colormap_lut(args.cmap)  # fail on a typo before loading anything
     method = get_method(args.method)
-    stack = load_stack(args.model, args.image_shape, args.activations)
+    opened = open_model_from(args, needs_data=method.needs_data)
+    stack = opened.stack
     # Every option the command line has, by the name methods give it; each method takes its own.
     offered: dict[str, object] = {
         "per_class": args.per_class, "nodes": args.nodes, "layers": args.layers,
         "k": args.top_k, "seed": args.seed, "progress": stderr_progress(f"{method.name}:")}
     if method.needs_data:
-        from ..datasets import load_dataset
-
-        mnist = load_dataset(args.data)
-        if args.reference > len(mnist.x_test):
-            raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
-        offered.update(reference=mnist.x_test[:args.reference],
-                       labels=mnist.y_test[:args.reference])
+        data = opened.data
+        count = count_of(args.reference, 1000, len(data.x_test), "--reference",
+                         f"test images of {data.name}")
+        offered.update(reference=data.x_test[:count], labels=data.y_test[:count])
     try:
         with claimed_folder(args.out, "visualize"):
             written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,

@@ -75,6 +75,15 @@ def brightness(images: np.ndarray) -> np.ndarray:
     return UNIT.to_inputs(images)
 
 
+def brightness_pixels(images: np.ndarray) -> np.ndarray:
+    """Images as uint8 0-255 pictures, shape kept: uint8 as they are, brightness floats in
+    [0, 1] rounded (so a dataset of floats draws like one of bytes)."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.clip(np.floor(images.astype(np.float32) * 255 + 0.5), 0, 255).astype(np.uint8)
+
+
 def pre_activations(stack: DenseStack, inputs: np.ndarray) -> list[np.ndarray]:
     """z_k = a_{k-1} W_k + b_k for every layer k (a_0 = the inputs), float32."""
     values = np.asarray(inputs, dtype=np.float32)

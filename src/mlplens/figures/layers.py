@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.forward import brightness_pixels
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
@@ -202,7 +203,7 @@ def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out:
                     f"{layer.preferred_class[node]}" + (" (dead)" if layer.dead[node] else "")
                     for node in shown]
         picture = example_strips(
-            images[layer.top_indices[shown]], captions, colormap_lut("gray"),
+            brightness_pixels(images[layer.top_indices[shown]]), captions, colormap_lut("gray"),
             strip_columns=2 if len(shown) <= 10 else 4, scale=2 if len(shown) <= 10 else 1,
             title=f"Layer {layer.layer}: the {layer.top_indices.shape[1]} reference images that "
                   f"excite each node most" + ("" if len(shown) == len(layer.top_indices)

@@ -1,0 +1,116 @@
+"""A model read for a run on data: the stack on the right pixel scale, the data checked against
+it, and the class names, decided once here for every command and for the Python API.
+
+- Data: what the caller names (`datasets.load_dataset`), else MNIST for a model that takes 28x28
+  grey images, else a refusal saying what images the model takes and to pass `--data`.
+- Pixel scale: the one given (`--pixel-scale`), else what the model file records, else, on
+  MNIST, the article's 0-1; else the data's own scale (0-1 brightness for images), assumed with
+  a note, never silently.
+- Class names: the data's (explicitly named), else the model file's, else "0".."K-1".
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.pixel_scale import SCALE_HELP, PixelScale, parse_pixel_scale
+from ..core.stack import DenseStack
+from ..datasets import Dataset, check_matches, load_dataset
+from ..errors import MlplensError
+from .metadata import NOTHING, Recorded
+
+MNIST_NAME = "MNIST"  # `datasets.load_dataset()`'s name for the default data
+MNIST_SHAPE = (28, 28)
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """What every command needs about a model and its data."""
+
+    name: str  # the model as messages and figures name it (its file's name)
+    stack: DenseStack  # on the pixel scale chosen
+    data: Dataset | None  # None only when the caller needs no data and named none
+    class_names: tuple[str, ...]  # one per output
+    notes: tuple[str, ...] = ()  # what was assumed, one line each, for the user to read
+
+
+def takes_mnist(stack: DenseStack) -> bool:
+    """Whether MNIST's digits fit the model: 28x28 single-channel images."""
+    return not stack.is_tabular and stack.image_shape == MNIST_SHAPE and stack.channels == 1
+
+
+def describe_input(stack: DenseStack) -> str:
+    """E.g. '8x8 grey images', '32x32 colour images' or '30 features'."""
+    if stack.is_tabular:
+        return f"{stack.n_inputs} features"
+    height, width = stack.image_shape
+    return f"{height}x{width} {'colour' if stack.channels == 3 else 'grey'} images"
+
+
+def open_model(model: str | os.PathLike[str] | DenseStack | Any,
+               data: Dataset | str | os.PathLike[str] | None = None, *,
+               needs_data: bool = True, image_shape: tuple[int, int] | None = None,
+               activations: str | None = None,
+               pixel_scale: PixelScale | str | None = None) -> ModelData:
+    """Read `model` (a file, a DenseStack or a live scikit-learn/Keras model) for a run on
+    `data` (a Dataset or what `load_dataset` takes). With `needs_data` False and no data named,
+    none is loaded (pictures from the weights alone)."""
+    from . import ModelFile, read_model, stack_from
+
+    if isinstance(model, (str, os.PathLike)):
+        found: ModelFile = read_model(model, image_shape, activations)
+        name, stack, recorded = Path(model).name, found.stack, found.recorded
+    else:  # a DenseStack knows its scale; a live model records nothing
+        stack = stack_from(model, image_shape, activations)
+        recorded = Recorded(pixel_scale=stack.pixel_scale) if isinstance(model, DenseStack) \
+            else NOTHING
+        name = "the model"
+    named = data is not None
+    if isinstance(data, Dataset):
+        dataset: Dataset | None = data
+    elif named:
+        dataset = load_dataset(data)
+    elif needs_data and not takes_mnist(stack):
+        raise MlplensError(f"{name} takes {describe_input(stack)}, not MNIST's 28x28 digits: "
+                           "pass --data with images it takes (a file or folder, or "
+                           "sklearn-digits for scikit-learn's 8x8 digits)")
+    else:
+        dataset = load_dataset() if needs_data else None
+    if dataset is not None:
+        check_matches(stack, dataset, name)
+    scale, notes = _pixel_scale(name, stack, recorded, dataset, pixel_scale)
+    stack = stack.with_input(pixel_scale=scale)
+    return ModelData(name, stack, dataset,
+                     _class_names(stack, recorded, dataset if named else None), notes)
+
+
+def _pixel_scale(name: str, stack: DenseStack, recorded: Recorded, data: Dataset | None,
+                 given: PixelScale | str | None) -> tuple[PixelScale, tuple[str, ...]]:
+    """The scale the model takes, and a note when it is assumed on data that is not MNIST."""
+    if given is not None:
+        return (parse_pixel_scale(given) if isinstance(given, str) else given), ()
+    if recorded.pixel_scale is not None:
+        return recorded.pixel_scale, ()
+    if data is None or data.is_tabular or data.name == MNIST_NAME:
+        return stack.pixel_scale, ()
+    assumed = data.pixel_scale
+    return assumed, (f"{name} does not record the pixel scale it was trained on; assuming "
+                     f"{assumed.name} (the {data.name} pixels as brightness); if it took other "
+                     f"numbers, pass --pixel-scale: {SCALE_HELP}",)
+
+
+def _class_names(stack: DenseStack, recorded: Recorded,
+                 data: Dataset | None) -> tuple[str, ...]:
+    """The data's names (padded with numbers if it has fewer classes than the model has
+    outputs), else the model file's, else "0".."K-1"."""
+    outputs = stack.widths[-1]
+    if data is not None:
+        names = tuple(data.class_names)
+    elif recorded.class_names:
+        names = recorded.class_names
+    else:
+        names = ()
+    return names + tuple(str(index) for index in range(len(names), outputs))
