@@ -10,7 +10,9 @@ import numpy as np
 
 from ..core.circuits import Circuit, attribute, prune
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
+from ..core.forward import as_inputs, brightness_pixels
 from ..core.normalization import normalize
+from ..core.pixel_scale import UNIT
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
 from ..output import save_png, write_json, write_text
@@ -51,9 +53,15 @@ def write_circuit(stack: DenseStack, image: np.ndarray, out: str | os.PathLike[s
                   keep: float = 0.9, label: int | None = None, source: str = "",
                   width: int = 1600, max_nodes: int = 16, top_k: int = 3,
                   stem: str = "circuit") -> tuple[list[Path], Circuit]:
-    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` is uint8 (H, W)."""
-    image = np.asarray(image, dtype=np.uint8).reshape(stack.image_shape)
-    circuit = prune(attribute(stack, image.astype(np.float64) / 255), keep)
+    """One input's circuit: <stem>.png, <stem>.svg and <stem>.json. `image` (H, W) is
+    brightness: uint8 0-255 or floats in [0, 1]; the circuit is of the inputs the model takes
+    for it (its pixel scale)."""
+    image = np.asarray(image).reshape(stack.image_shape)
+    brightness = image.astype(np.float64) / (255 if image.dtype == np.uint8 else 1)
+    inputs = brightness if stack.pixel_scale == UNIT else \
+        as_inputs(stack, image[None])[0].astype(np.float64)
+    circuit = prune(attribute(stack, inputs), keep)
+    image = brightness_pixels(image)
     spec = circuit_diagram(stack, circuit, max_nodes, top_k, label)
     pixels = circuit.attribution.pixels.reshape(1, -1)
     inputs = [coloured(image[None], "gray")[0],
