@@ -194,6 +194,7 @@ def test_raw_pixels_with_pixel_scale_predict_as_scikit_learn(raw_model, independ
     assert assumed.notes == (NO_SCALE_NOTE.format(name="raw.npz")[len("mlplens: note: "):],)
 
 
+@pytest.mark.slow
 def test_without_pixel_scale_the_command_says_what_it_assumed(raw_model, tmp_path):
     _, path = raw_model
     assumed = run_cli("visualize", str(path), "--method", "examples", "--data", "sklearn-digits",
@@ -233,6 +234,7 @@ def test_data_of_another_shape_is_refused_naming_both(unit_model, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_prune_and_diagram_run_on_the_digits(unit_model, tmp_path, independent_test_part):
     clf, path = unit_model
     images, labels = independent_test_part
@@ -267,3 +269,31 @@ def test_snapshots_keep_channels_and_scale(tmp_path):
     again = load_snapshots(path).stack(0)
     assert again.channels == 3 and again.pixel_scale == PixelScale(high=255)
     assert again.picture_shape == (4, 4, 3)
+
+
+@pytest.mark.slow
+def test_train_on_the_digits_records_what_the_model_takes(tmp_path, digits):
+    """`mlplens train --data` on raw 0-16 pixels: the .keras it writes says so, and every
+    command reads it back as trained (the accuracy mlplens measures is Keras')."""
+    run = tmp_path / "run"
+    trained = run_cli("train", "--data", "sklearn-digits", "--pixel-scale", "0-16", "--hidden",
+                      "16", "--epochs", "3", "--out", str(run))
+    assert trained.returncode == 0, trained.stderr
+    assert trained.stdout.splitlines() == [str(run / "model.keras"), str(run / "metrics.json")]
+    with zipfile.ZipFile(run / "model.keras") as archive:
+        recorded = json.loads(archive.read("mlplens.json"))
+    assert recorded == {"mlplens.activations": "relu,softmax", "mlplens.image_shape": "8,8",
+                        "mlplens.channels": "1", "mlplens.pixel_scale": "0-16",
+                        "mlplens.class_names": json.dumps([str(c) for c in range(10)])}
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["train_samples"] == 1438 and metrics["input"]["pixel_scale"] == "0-16"
+    found = read_model(run / "model.keras")
+    assert found.stack.pixel_scale == PixelScale(high=16) and found.stack.image_shape == (8, 8)
+    assert found.recorded.class_names == tuple(str(c) for c in range(10))
+    right = predict(found.stack, as_inputs(found.stack, digits.x_test)).argmax(axis=1) \
+        == digits.y_test
+    assert int(right.sum()) == round(metrics["test_accuracy"] * 359)
+    out = tmp_path / "examples"
+    drawn = run_cli("visualize", str(run / "model.keras"), "--method", "examples", "--data",
+                    "sklearn-digits", "--out", str(out))
+    assert drawn.returncode == 0 and "note:" not in drawn.stderr, drawn.stderr
