@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mlplens import DenseStack, Mnist, load_mnist
+from mlplens import DenseStack
+from mlplens.datasets import Dataset, load_dataset
 
 from .helpers import tiny_net
 
@@ -17,9 +18,9 @@ def tiny_stack() -> DenseStack:
 
 
 @pytest.fixture(scope="session")
-def mnist() -> Mnist:
-    """The real, verified MNIST."""
-    return load_mnist()
+def mnist() -> Dataset:
+    """The real, verified MNIST, as the Dataset every command and `train` take."""
+    return load_dataset()
 
 
 @pytest.fixture(scope="session")
