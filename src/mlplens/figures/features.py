@@ -19,6 +19,7 @@ import numpy as np
 from ..core.dictionary import SparseDictionary, feature_stack
 from ..core.dictionary_metrics import DENSE_ABOVE, DictionaryMetrics, dictionary_metrics
 from ..core.feature_pictures import feature_statistics, linear_features, mean_feature_gradients
+from ..core.forward import brightness_pixels
 from ..core.maximize import maximize
 from ..core.node_statistics import NodeStatistics, node_statistics
 from ..core.normalization import normalize
@@ -174,7 +175,7 @@ def _examples_figure(report: FeatureReport, images: np.ndarray, out: Path) -> Pa
     captions = [f"{f}: fires {statistics.firing_fraction[f]:.1%}, class "
                 f"{statistics.preferred_class[f]} ({statistics.selectivity[f]:.2f})"
                 for f in shown]
-    picture = example_strips(images[statistics.top_indices[shown]], captions,
+    picture = example_strips(brightness_pixels(images[statistics.top_indices[shown]]), captions,
                              colormap_lut("gray"), strip_columns=4,
                              title=f"Layer {report.layer}: the {TOP_K} test images that excite "
                                    "each shown feature most (class, selectivity)")
