@@ -297,3 +297,22 @@ def test_train_on_the_digits_records_what_the_model_takes(tmp_path, digits):
     drawn = run_cli("visualize", str(run / "model.keras"), "--method", "examples", "--data",
                     "sklearn-digits", "--out", str(out))
     assert drawn.returncode == 0 and "note:" not in drawn.stderr, drawn.stderr
+
+
+def test_a_table_makes_the_model_tabular(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "table.npz"
+    np.savez(path, W1=rng.normal(size=(30, 8)), W2=rng.normal(size=(8, 2)))
+    opened = open_model(path, "breast-cancer", image_shape=(5, 6))
+    assert opened.stack.is_tabular and opened.stack.image_shape == (1, 30)
+    assert opened.stack.input_names == load_dataset("breast-cancer").feature_names
+    assert opened.class_names == ("malignant", "benign") and opened.notes == ()
+
+
+def test_a_bad_pixel_scale_is_one_line_before_any_work(unit_model, tmp_path):
+    _, path = unit_model
+    result = run_cli("visualize", str(path), "--method", "examples", "--data", "sklearn-digits",
+                     "--pixel-scale", "0-sixteen", "--out", str(tmp_path / "out"))
+    assert_one_error_line(result, "mlplens: error: unknown pixel scale '0-sixteen'; expected "
+                                  f"{SCALE_HELP}")
+    assert not (tmp_path / "out").exists()

@@ -60,6 +60,12 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
     none is loaded (pictures from the weights alone)."""
     from . import ModelFile, read_model, stack_from
 
+    if isinstance(pixel_scale, str):  # a typo fails before anything is read
+        pixel_scale = parse_pixel_scale(pixel_scale)
+    named = data is not None
+    # Data named is read first: what it is (a table's feature names) can tell how to read the
+    # model.
+    dataset = data if isinstance(data, Dataset) or data is None else load_dataset(data)
     if isinstance(model, (str, os.PathLike)):
         found: ModelFile = read_model(model, image_shape, activations)
         name, stack, recorded = Path(model).name, found.stack, found.recorded
@@ -68,19 +74,16 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
         recorded = Recorded(pixel_scale=stack.pixel_scale) if isinstance(model, DenseStack) \
             else NOTHING
         name = "the model"
-    named = data is not None
-    if isinstance(data, Dataset):
-        dataset: Dataset | None = data
-    elif named:
-        dataset = load_dataset(data)
-    elif needs_data and not takes_mnist(stack):
-        raise MlplensError(f"{name} takes {describe_input(stack)}, not MNIST's 28x28 digits: "
-                           "pass --data with images it takes (a file or folder, or "
-                           "sklearn-digits for scikit-learn's 8x8 digits)")
-    else:
-        dataset = load_dataset() if needs_data else None
+    if not named and needs_data:
+        if not takes_mnist(stack):
+            raise MlplensError(f"{name} takes {describe_input(stack)}, not MNIST's 28x28 "
+                               "digits: pass --data with images it takes (a file or folder, or "
+                               "sklearn-digits for scikit-learn's 8x8 digits)")
+        dataset = load_dataset()
     if dataset is not None:
         check_matches(stack, dataset, name)
+        if dataset.is_tabular and not stack.is_tabular:  # the table's columns are the inputs
+            stack = stack.with_input(input_names=dataset.feature_names)
     scale, notes = _pixel_scale(name, stack, recorded, dataset, pixel_scale)
     stack = stack.with_input(pixel_scale=scale)
     return ModelData(name, stack, dataset,
@@ -88,10 +91,10 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
 
 
 def _pixel_scale(name: str, stack: DenseStack, recorded: Recorded, data: Dataset | None,
-                 given: PixelScale | str | None) -> tuple[PixelScale, tuple[str, ...]]:
+                 given: PixelScale | None) -> tuple[PixelScale, tuple[str, ...]]:
     """The scale the model takes, and a note when it is assumed on data that is not MNIST."""
     if given is not None:
-        return (parse_pixel_scale(given) if isinstance(given, str) else given), ()
+        return given, ()
     if recorded.pixel_scale is not None:
         return recorded.pixel_scale, ()
     if data is None or data.is_tabular or data.name == MNIST_NAME:
