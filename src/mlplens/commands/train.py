@@ -30,7 +30,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                        help="also keep the weights every N steps in DIR/snapshots.npz "
                             "(for 'mlplens evolve')")
     train.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    add_data_option(train)
+    add_data_option(train, trains=True)
 
 
 def run(args: argparse.Namespace) -> None:
