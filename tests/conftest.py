@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlplens import DenseStack
-from mlplens.datasets import Dataset, load_dataset
+from mlplens import DenseStack, Mnist, load_mnist
 
 from .helpers import tiny_net
 
@@ -18,9 +17,9 @@ def tiny_stack() -> DenseStack:
 
 
 @pytest.fixture(scope="session")
-def mnist() -> Dataset:
-    """The real, verified MNIST, as the Dataset every command and `train` take."""
-    return load_dataset()
+def mnist() -> Mnist:
+    """The real, verified MNIST."""
+    return load_mnist()
 
 
 @pytest.fixture(scope="session")

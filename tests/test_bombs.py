@@ -133,8 +133,7 @@ def model(path: Path, *sizes: int) -> Path:
 def mnist_npz(tmp_path_factory, mnist) -> Path:
     """The real MNIST as an npz for --data: no command depends on the cache's state."""
     path = tmp_path_factory.mktemp("mnist") / "mnist.npz"
-    np.savez(path, x_train=mnist.x_train, y_train=mnist.y_train, x_test=mnist.x_test,
-             y_test=mnist.y_test)
+    np.savez(path, **mnist.arrays())
     return path
 
 

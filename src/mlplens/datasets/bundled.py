@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.pixel_scale import PixelScale
-from ..data import load_mnist
+from ..data import Mnist, load_mnist
 from .dataset import Dataset
 
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
@@ -17,7 +17,12 @@ SPLIT_SEED = 0
 
 
 def mnist(path: str | None = None) -> Dataset:
-    found = load_mnist(path)
+    return from_mnist(load_mnist(path))
+
+
+def from_mnist(found: Mnist) -> Dataset:
+    """`mlplens.load_mnist()`'s arrays as the Dataset `train` and every command take, so code
+    written for the older API keeps working."""
     return Dataset("MNIST", found.x_train, found.y_train, found.x_test, found.y_test,
                    MNIST_CLASSES, source=found.source, path=str(found.path))
 

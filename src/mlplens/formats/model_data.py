@@ -18,7 +18,9 @@ from typing import Any
 
 from ..core.pixel_scale import SCALE_HELP, PixelScale, parse_pixel_scale
 from ..core.stack import DenseStack
+from ..data import Mnist
 from ..datasets import Dataset, check_matches, load_dataset
+from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
 from .metadata import NOTHING, Recorded
 
@@ -51,7 +53,7 @@ def describe_input(stack: DenseStack) -> str:
 
 
 def open_model(model: str | os.PathLike[str] | DenseStack | Any,
-               data: Dataset | str | os.PathLike[str] | None = None, *,
+               data: Dataset | Mnist | str | os.PathLike[str] | None = None, *,
                needs_data: bool = True, image_shape: tuple[int, int] | None = None,
                activations: str | None = None,
                pixel_scale: PixelScale | str | None = None) -> ModelData:
@@ -65,6 +67,8 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
     named = data is not None
     # Data named is read first: what it is (a table's feature names) can tell how to read the
     # model.
+    if isinstance(data, Mnist):
+        data = from_mnist(data)
     dataset = data if isinstance(data, Dataset) or data is None else load_dataset(data)
     if isinstance(model, (str, os.PathLike)):
         found: ModelFile = read_model(model, image_shape, activations)

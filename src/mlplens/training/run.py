@@ -18,8 +18,9 @@ import numpy as np
 
 from ..core.forward import accuracy
 from ..core.stack import DenseStack
-from ..data import subset
+from ..data import Mnist, subset
 from ..datasets import Dataset, load_dataset
+from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
 from ..formats.keras_model import stack_from_keras
 from ..formats.metadata import KERAS_MEMBER, metadata_text
@@ -132,7 +133,7 @@ def train(
     batch_size: int = 128,
     optimizer: str = "rmsprop",
     seed: int = 0,
-    data: Dataset | None = None,
+    data: Dataset | Mnist | None = None,
     stratified: bool = False,
     verbose: int | str = "auto",
     snapshot_every: int | None = None,
@@ -153,6 +154,8 @@ def train(
         raise MlplensError(f"--snapshot-every must be at least 1, got {snapshot_every}")
     if any(units < 1 for units in hidden):
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
+    if isinstance(data, Mnist):
+        data = from_mnist(data)
     mnist = data if data is not None else load_dataset()
     classes = len(mnist.class_names)
     x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
