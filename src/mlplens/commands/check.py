@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_activations_option, add_data_option, positive, print_paths
+from .arguments import (add_activations_option, add_data_option, count_of, open_model_from,
+                        positive, print_paths)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -17,19 +18,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                     "class's picture ranks them, against a random and the mean image's order; "
                     "compare with the same net trained on shuffled labels. Writes checks.json, "
                     "checks.md (one row per method, a verdict per check) and the figures into "
-                    "--out. The model must take 28x28 MNIST images to 10 classes.")
+                    "--out. The images are the test (and, for the shuffled-label net, "
+                    "training) images of --data.")
     check.add_argument("model", metavar="MODEL",
                        help="a model file: Keras .keras or .h5, .safetensors, .onnx or .npz")
     check.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_activations_option(check)
-    check.add_argument("--reference", type=positive, default=500, metavar="N",
-                       help="test images for the methods that look at data (default: 500)")
+    check.add_argument("--reference", type=positive, metavar="N",
+                       help="test images of --data for the methods that look at data "
+                            "(default: 500, or all if fewer)")
     check.add_argument("--images-per-class", type=positive, default=10, metavar="N",
                        help="test images of each class for deletion and insertion (default: 10)")
     check.add_argument("--maximize-steps", type=positive, default=100, metavar="N",
                        help="gradient-ascent steps of the maximize method (default: 100)")
-    check.add_argument("--shuffled-images", type=positive, default=5000, metavar="N",
-                       help="training images of the shuffled-label net (default: 5000)")
+    check.add_argument("--shuffled-images", type=positive, metavar="N",
+                       help="training images of the shuffled-label net (default: 5000, or all "
+                            "if fewer)")
     check.add_argument("--shuffled-epochs", type=positive, default=5, metavar="N",
                        help="epochs of the shuffled-label net (default: 5)")
     check.add_argument("--seed", type=int, default=0,
@@ -40,24 +44,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..datasets import load_dataset
     from ..destination import check_folder, claimed_folder
-    from ..errors import MlplensError
     from ..figures.checks import CheckSettings, check_net
-    from ..formats import load_stack
 
     check_folder(args.out)
-    stack = load_stack(args.model, None, args.activations)
-    if stack.image_shape != (28, 28) or stack.widths[-1] != 10:
-        raise MlplensError(f"{args.model}: the checks run on MNIST test images, so the model "
-                           f"must take 28x28 images to 10 classes; it is {stack.describe()}")
-    mnist = load_dataset(args.data)
-    if args.reference > len(mnist.x_test):
-        raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
-    if args.shuffled_images > len(mnist.x_train):
-        raise MlplensError(f"--shuffled-images must be at most {len(mnist.x_train)}")
-    settings = CheckSettings(args.reference, args.images_per_class, args.maximize_steps,
-                             args.shuffled_images, args.shuffled_epochs, args.seed)
+    opened = open_model_from(args)
+    data = opened.data
+    reference = count_of(args.reference, 500, len(data.x_test), "--reference",
+                         f"test images of {data.name}")
+    shuffled = count_of(args.shuffled_images, 5000, len(data.x_train), "--shuffled-images",
+                        f"training images of {data.name}")
+    settings = CheckSettings(reference, args.images_per_class, args.maximize_steps, shuffled,
+                             args.shuffled_epochs, args.seed)
     with claimed_folder(args.out, "check"):
-        written = check_net(Path(args.model).name, stack, mnist, Path(args.out), settings)
+        written = check_net(opened.name, opened.stack, data, Path(args.out), settings)
     print_paths(written.paths)

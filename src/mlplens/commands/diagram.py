@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_data_option, add_image_shape_option, positive, print_paths
+from .arguments import (add_data_option, add_image_shape_option, open_model_from, positive,
+                        print_paths)
 
 
 def share(text: str) -> float:
@@ -34,7 +35,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     which.add_argument("--image", metavar="FILE",
                        help="a PNG or JPEG of a digit (dark on light is inverted), made "
                             "MNIST-like: fitted into 20x20 and centred in 28x28")
-    which.add_argument("--test-index", type=int, metavar="N", help="MNIST test image N")
+    which.add_argument("--test-index", type=int, metavar="N",
+                       help="test image N of --data (MNIST by default)")
     diagram.add_argument("--keep", type=share, default=0.9, metavar="SHARE",
                          help="share of each layer's total |contribution| the circuit keeps "
                               "(default: 0.9)")
@@ -52,7 +54,6 @@ def run(args: argparse.Namespace) -> None:
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.diagram import write_circuit, write_diagram
-    from ..formats import load_stack
 
     check_folder(args.out)
     if args.width < 400:
@@ -62,23 +63,24 @@ def run(args: argparse.Namespace) -> None:
         from ..digit_image import read_digit
 
         image, source = read_digit(args.image), args.image
-    stack = load_stack(args.model, args.image_shape)
+    opened = open_model_from(args, needs_data=args.test_index is not None)
+    stack = opened.stack
     if args.test_index is not None:
-        from ..datasets import load_dataset
-
-        mnist = load_dataset(args.data)
-        if not 0 <= args.test_index < len(mnist.x_test):
-            raise MlplensError(f"--test-index must be in 0-{len(mnist.x_test) - 1}, got "
+        data = opened.data
+        if not 0 <= args.test_index < len(data.x_test):
+            raise MlplensError(f"--test-index must be in 0-{len(data.x_test) - 1}, got "
                                f"{args.test_index}")
-        image, label = mnist.x_test[args.test_index], int(mnist.y_test[args.test_index])
-        source = f"MNIST test image {args.test_index}"
-    if image is not None and stack.image_shape != image.shape:
-        raise MlplensError(f"{args.model}: takes {stack.image_shape[0]}x{stack.image_shape[1]} "
-                           f"images, not the 28x28 digits --image and --test-index give")
+        image, label = data.x_test[args.test_index], int(data.y_test[args.test_index])
+        source = f"{data.name} test image {args.test_index}"
+    elif image is not None and stack.picture_shape != image.shape:
+        height, width = stack.image_shape
+        raise MlplensError(f"{args.model}: takes {height}x{width} images, not the 28x28 "
+                           "MNIST-like digit --image makes; pass --test-index with --data")
     with claimed_folder(args.out, "diagram"):
         if image is None:
             written = write_diagram(stack, args.out, args.width, args.nodes, args.top_k)
         else:
             written, _ = write_circuit(stack, image, args.out, args.keep, label, source,
-                                       args.width, args.nodes, args.top_k, class_names=mnist.class_names if args.test_index is not None else None)
+                                       args.width, args.nodes, args.top_k,
+                                       class_names=opened.class_names)
     print_paths(written)

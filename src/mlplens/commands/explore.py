@@ -8,6 +8,7 @@ from .arguments import (
     add_data_option,
     add_feature_names_option,
     add_image_shape_option,
+    open_model_from,
     positive,
     print_paths,
 )
@@ -41,22 +42,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..datasets import load_dataset
     from ..destination import check_file
-    from ..formats import load_stack
     from ..report import write_explorer
     from ..snapshots import SNAPSHOT_FILE, load_snapshots
 
     check_file(args.output)
     model = Path(args.model)
-    mnist = load_dataset(args.data)
-    stack = load_stack(model, tuple(args.image_shape) if args.image_shape else None,
-                       input_names=args.feature_names or mnist.feature_names)
+    opened = open_model_from(args)
     if args.snapshots:
         snapshots = load_snapshots(args.snapshots)
     elif (model.parent / SNAPSHOT_FILE).is_file():
         snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
     else:
         snapshots = None
-    print_paths([write_explorer(args.output, stack, mnist, model_name=model.name,
+    print_paths([write_explorer(args.output, opened.stack, opened.data, model_name=opened.name,
                                 snapshots=snapshots, max_frames=args.frames)])

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .arguments import add_data_option, positive, print_paths
+from .arguments import add_data_option, count_of, open_model_from, positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     features = commands.add_parser(
         "features", help="learn a sparse dictionary of a hidden layer and draw its features",
         description="Train a top-k sparse autoencoder on hidden layer K's activations over the "
-                    "MNIST training images, then draw each feature like a node (linear "
+                    "training images of --data (MNIST by default), then draw each feature like "
+                    "a node (linear "
                     "picture, mean input-gradient, strongest test images, activation "
                     "maximisation) and the most polysemantic nodes beside the features they "
                     "mix. Writes dictionary.safetensors, features-*.png, "
@@ -33,9 +34,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     features.add_argument("--show", type=positive, default=64, metavar="N",
                           help="features drawn with examples and maximisation: the N most "
                                "frequent that are neither dead nor dense (default: 64)")
-    features.add_argument("--reference", type=positive, default=1000, metavar="N",
-                          help="mean input-gradients over the first N test images "
-                               "(default: 1000)")
+    features.add_argument("--reference", type=positive, metavar="N",
+                          help="mean input-gradients over the first N test images of --data "
+                               "(default: 1000, or all if fewer)")
     features.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     features.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_data_option(features)
@@ -46,18 +47,17 @@ def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..core.dictionary import check_layer
-    from ..datasets import load_dataset
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.features import draw_features
-    from ..formats import load_stack
     from ..formats.dictionary_file import save_dictionary
     from ..progress import stderr_progress
     from ..training import enable_compilation_cache
     from ..training.sparse_autoencoder import Schedule, learn_features
 
     check_folder(args.out)
-    stack = load_stack(args.model)
+    opened = open_model_from(args)
+    stack, data = opened.stack, opened.data
     try:
         check_layer(stack, args.layer)
     except MlplensError as exc:
@@ -67,23 +67,22 @@ def run(args: argparse.Namespace) -> None:
         raise MlplensError(f"--k ({args.k}) must be at most --size ({size})")
     if not args.learning_rate > 0:
         raise MlplensError(f"--learning-rate must be above 0, got {args.learning_rate}")
-    mnist = load_dataset(args.data)
-    if args.reference > len(mnist.x_test):
-        raise MlplensError(f"--reference must be at most {len(mnist.x_test)}")
+    reference = count_of(args.reference, 1000, len(data.x_test), "--reference",
+                         f"test images of {data.name}")
     enable_compilation_cache()
     schedule = Schedule(args.steps, args.batch_size, args.learning_rate, args.seed)
     out = Path(args.out)
     with claimed_folder(out, "features"):
         started = time.perf_counter()
-        dictionary = learn_features(stack, args.layer, mnist.x_train, size, args.k, schedule,
+        dictionary = learn_features(stack, args.layer, data.x_train, size, args.k, schedule,
                                     stderr_progress(f"layer {args.layer} dictionary, step"))
         training = {"model": str(args.model), "size": size, "k": args.k, "steps": args.steps,
                     "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-                    "seed": args.seed, "training_images": len(mnist.x_train),
+                    "seed": args.seed, "training_images": len(data.x_train),
                     "seconds": round(time.perf_counter() - started, 2)}
         paths = [save_dictionary(dictionary, out / "dictionary.safetensors", training)]
-        report = draw_features(stack, dictionary, mnist, out, show=args.show,
-                               reference=args.reference, seed=args.seed, training=training,
+        report = draw_features(stack, dictionary, data, out, show=args.show,
+                               reference=reference, seed=args.seed, training=training,
                                log=lambda message: print(f"mlplens: {message}",
                                                          file=sys.stderr))
     print_paths(paths + report.paths)

@@ -9,8 +9,10 @@ from .arguments import (
     add_data_option,
     add_feature_names_option,
     add_image_shape_option,
+    count_of,
     node_list,
     note,
+    open_model_from,
     positive,
     print_paths,
 )
@@ -60,11 +62,11 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
     add_image_shape_option(visualize)
     add_activations_option(visualize)
     data_methods = ", ".join(method.name for method in METHODS.values() if method.needs_data)
-    visualize.add_argument("--reference", type=positive, default=None, metavar="N",
+    visualize.add_argument("--reference", type=positive, metavar="N",
                            help=f"{data_methods}: the first N test images (or rows) of --data "
                                 "(default: 1000, or all if fewer)")
     visualize.add_argument("--per-class", action="store_true",
-                           help="gradient: also one map per digit class for the output layer")
+                           help="gradient: also one map per class for the output layer")
     visualize.add_argument("--nodes", type=node_list, metavar="LIST",
                            help="maximize: which hidden nodes, e.g. 0-15 (default: all of a "
                                 "layer up to 256 nodes, else the first 64); output layers are "
@@ -87,7 +89,6 @@ def run(args: argparse.Namespace) -> None:
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError, UnsuitableModel
     from ..figures.layers import visualize_stack
-    from ..formats import load_stack
     from ..progress import stderr_progress
     from ..render import colormap_lut
 
@@ -95,29 +96,22 @@ def run(args: argparse.Namespace) -> None:
     if args.cmap:
         colormap_lut(args.cmap)  # fail on a typo before loading anything
     method = get_method(args.method)
-    data = None
-    if method.needs_data or args.data is not None:  # data may also name a table's features
-        from ..datasets import check_matches, load_dataset
-
-        data = load_dataset(args.data)
-    names = args.feature_names or (data.feature_names if data is not None else ())
-    stack = load_stack(args.model, args.image_shape, args.activations, input_names=names)
-    if data is not None and (method.needs_data or stack.is_tabular):
-        check_matches(stack, data, args.model)
+    opened = open_model_from(args, needs_data=method.needs_data)
+    stack = opened.stack
     # Every option the command line has, by the name methods give it; each method takes its own.
     offered: dict[str, object] = {
         "per_class": args.per_class, "nodes": args.nodes, "layers": args.layers,
         "k": args.top_k, "seed": args.seed, "progress": stderr_progress(f"{method.name}:")}
-    if data is not None and method.needs_data:
-        count = args.reference or min(1000, len(data.x_test))
-        if count > len(data.x_test):
-            raise MlplensError(f"--reference must be at most {len(data.x_test)}")
+    if method.needs_data:
+        data = opened.data
+        count = count_of(args.reference, 1000, len(data.x_test), "--reference",
+                         f"test images of {data.name}")
         offered.update(reference=data.x_test[:count], labels=data.y_test[:count])
     try:
         with claimed_folder(args.out, "visualize"):
             written = visualize_stack(stack, args.out, method.name, args.normalize, args.cmap,
                                       args.scale, channels=args.channels, top=args.top,
-                                      class_names=data.class_names if data is not None else None,
+                                      class_names=opened.class_names,
                                       **method.accepted(offered))
     except UnsuitableModel as exc:  # a model this method cannot picture: name the file
         raise MlplensError(f"{args.model}: {exc}") from None

@@ -9,12 +9,15 @@ mlplens trains, read where a format stores it, or given by the user; never guess
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import MlplensError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # NumPy is imported where pixels are converted: `mlplens --help` reads
+    import numpy as np  # SCALE_HELP, and must not pay NumPy's import
 
 SCALE_HELP = ("0-1 (brightness, the article's), 0-255, 0-N for any N (e.g. 0-16 for "
               "scikit-learn's 8x8 digits), or standardised:MEAN,STD")
@@ -30,11 +33,11 @@ class PixelScale:
 
     def __post_init__(self) -> None:
         if self.standardised:
-            if not (self.std is not None and np.isfinite(self.std) and self.std > 0
-                    and np.isfinite(self.mean)):
+            if not (self.std is not None and math.isfinite(self.std) and self.std > 0
+                    and math.isfinite(self.mean)):
                 raise MlplensError(f"a standardised pixel scale needs a finite mean and a "
                                    f"positive std, got mean {self.mean}, std {self.std}")
-        elif not (np.isfinite(self.high) and self.high > 0):
+        elif not (math.isfinite(self.high) and self.high > 0):
             raise MlplensError(f"a pixel scale 0-N needs N > 0, got {self.high}")
 
     @property
@@ -50,6 +53,8 @@ class PixelScale:
 
     def to_inputs(self, images: np.ndarray) -> np.ndarray:
         """Images (n, ...) as brightness -> float32 rows (n, pixels) the model takes."""
+        import numpy as np
+
         images = np.asarray(images)
         flat = images.reshape(len(images), -1)
         if images.dtype == np.uint8:
@@ -62,13 +67,6 @@ class PixelScale:
             return brightness * np.float32(self.high)
         return brightness
 
-    def to_brightness(self, inputs: np.ndarray) -> np.ndarray:
-        """The inverse of `to_inputs` for float inputs: model inputs back to brightness."""
-        inputs = np.asarray(inputs, dtype=np.float32)
-        if self.standardised:
-            return inputs * np.float32(self.std) + np.float32(self.mean)
-        return inputs / np.float32(self.high) if self.high != 1.0 else inputs
-
 
 UNIT = PixelScale()
 
@@ -76,6 +74,8 @@ UNIT = PixelScale()
 def as_pixels(images: np.ndarray) -> np.ndarray:
     """Images as brightness (uint8, or floats in [0, 1]) -> uint8 pixels to draw: uint8 as they
     are, floats round_half_up(255 * brightness), clipped."""
+    import numpy as np
+
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images

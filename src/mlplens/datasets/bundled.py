@@ -21,7 +21,8 @@ def mnist(path: str | None = None) -> Dataset:
 
 
 def from_mnist(found: Mnist) -> Dataset:
-    """Verified MNIST (`mlplens.data.Mnist`) as a Dataset, so code written for it keeps working."""
+    """`mlplens.load_mnist()`'s arrays as the Dataset `train` and every command take, so code
+    written for the older API keeps working."""
     return Dataset("MNIST", found.x_train, found.y_train, found.x_test, found.y_test,
                    MNIST_CLASSES, source=found.source, path=str(found.path))
 

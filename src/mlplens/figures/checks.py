@@ -17,7 +17,7 @@ from ..core.checks import THRESHOLDS, MethodChecks, deletion_set, table
 from ..core.run_checks import ChecksRun, check_methods
 from ..core.stack import DenseStack
 from ..core.views import layer_views
-from ..data import Mnist
+from ..datasets import Dataset
 from ..output import save_figure, save_png, write_json, write_text
 from ..progress import stderr_progress
 from ..render import colormap_lut, node_mosaic, stacked
@@ -58,17 +58,19 @@ def _stderr(message: str) -> None:
     print(f"mlplens: {message}", flush=True, file=sys.stderr)
 
 
-def shuffled_net_reason(stack: DenseStack) -> str | None:
-    """Why the article's recipe cannot train a shuffled-label twin of `stack`, or None."""
-    if stack.n_inputs != 784 or stack.widths[-1] != 10:
-        return "the net does not take 28x28 MNIST images to 10 classes"
+def shuffled_net_reason(stack: DenseStack, data: Dataset) -> str | None:
+    """Why the article's recipe cannot train a shuffled-label twin of `stack` on `data`, or
+    None."""
+    if len(data.class_names) != stack.widths[-1]:
+        return (f"the net has {stack.widths[-1]} outputs but {data.name} has "
+                f"{len(data.class_names)} classes")
     activations = [layer.activation for layer in stack.layers]
     if activations != ["relu"] * (len(activations) - 1) + ["softmax"]:
         return "the article's recipe trains relu hidden layers and a softmax output only"
     return None
 
 
-def train_shuffled(stack: DenseStack, mnist: Mnist, settings: CheckSettings) -> DenseStack:
+def train_shuffled(stack: DenseStack, mnist: Dataset, settings: CheckSettings) -> DenseStack:
     """The same architecture trained on shuffled labels: what memorising noise looks like.
 
     Seeded with seed + 1: a net started from the same weights as the trained one would share
@@ -80,14 +82,14 @@ def train_shuffled(stack: DenseStack, mnist: Mnist, settings: CheckSettings) -> 
                  seed=settings.seed + 1, data=mnist, verbose=0, shuffle_labels=True).stack
 
 
-def check_net(name: str, stack: DenseStack, mnist: Mnist, out: Path,
+def check_net(name: str, stack: DenseStack, mnist: Dataset, out: Path,
               settings: CheckSettings = CheckSettings(),
               log: Callable[[str], None] = _stderr) -> ChecksWritten:
     """Run every check of every method on `stack` and write them into `out`."""
     started = time.perf_counter()
     notes = []
     shuffled = None
-    reason = shuffled_net_reason(stack)
+    reason = shuffled_net_reason(stack, mnist)
     if reason:
         notes.append(f"Data randomisation skipped: {reason}.")
     else:

@@ -1,6 +1,7 @@
 """Every model format mlplens reads, each ending in the same DenseStack.
 
-One small module per format, each a function `read(path, image_shape, activations)`; frameworks
+One small module per format, each a function `read(path, image_shape, activations)` returning
+the stack and what the file records beyond its weights (`metadata.Recorded`); frameworks
 (h5py, safetensors, onnx, Keras) are imported inside the readers, so `mlplens --help` stays fast.
 `load_stack` picks the reader by suffix, or by the file's first bytes when the suffix is unknown,
 and turns every failure into one `MlplensError` line that names the file.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ..core.stack import DenseStack
 from ..errors import MlplensError
 from ..input_files import checked_input
 from .common import parse_activations
+from .metadata import Recorded
 
 # suffix -> (module, what the file is called in messages)
 READERS = {
@@ -55,6 +58,16 @@ def sniff(path: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file read: its DenseStack (with the channels and pixel scale the file records)
+    and what the file recorded, so a caller can tell a recorded scale from an assumed one."""
+
+    path: Path
+    stack: DenseStack
+    recorded: Recorded
+
+
 def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None = None,
                activations: str | Sequence[str] | None = None, *,
                input_names: Sequence[str] = ()) -> DenseStack:
@@ -62,9 +75,18 @@ def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None =
 
     `image_shape` (H, W) is needed when the input size is not a square and the file does not
     record it; `activations` (one per Dense layer, e.g. "relu,relu,softmax") replace whatever the
-    file records, for formats such as safetensors that may record none. `input_names` (one per
-    input) read the model as tabular: its inputs are named features, not pixels.
+    file records, for formats such as safetensors that may record none. The stack takes the
+    channels and pixel scale the file records (`formats.metadata`); `read_model` also tells what
+    was recorded (class names among it). `input_names` (one per input) read the model as
+    tabular: its inputs are named features, not pixels.
     """
+    return read_model(path, image_shape, activations, input_names=input_names).stack
+
+
+def read_model(path: str | os.PathLike[str], image_shape: Sequence[int] | None = None,
+               activations: str | Sequence[str] | None = None, *,
+               input_names: Sequence[str] = ()) -> ModelFile:
+    """`load_stack`, and what the file records beyond its weights (see `formats.metadata`)."""
     chosen = parse_activations(activations)
     shape = None if image_shape is None else (int(image_shape[0]), int(image_shape[1]))
     path = checked_input(path)
@@ -80,7 +102,11 @@ def load_stack(path: str | os.PathLike[str], image_shape: Sequence[int] | None =
     module, what = READERS[suffix]
     reader = importlib.import_module(f".{module}", __name__).read
     try:
-        return reader(path, shape, chosen, input_names=tuple(input_names))
+        stack, found = reader(path, shape, chosen, input_names=tuple(input_names))
+        if found.class_names and len(found.class_names) != stack.widths[-1]:
+            raise MlplensError(f"its metadata names {len(found.class_names)} classes but the "
+                               f"model has {stack.widths[-1]} outputs")
+        return ModelFile(path, stack, found)
     except MlplensError as exc:
         raise MlplensError(f"{path}: {exc}") from None
     except Exception as exc:  # a damaged file makes each library fail in its own way

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.pixel_scale import UNIT, PixelScale
 from ..core.stack import ACTIVATIONS, DenseStack
 from ..errors import MlplensError
 from ..input_files import MAX_INFLATION, inflates_too_much
@@ -123,7 +124,7 @@ class Chain:
 
     def stack(self, image_shape: tuple[int, int] | None = None,
               activations: Sequence[str] | None = None, *, channels: int = 1,
-              input_names: Sequence[str] = ()) -> DenseStack:
+              input_names: Sequence[str] = (), pixel_scale: PixelScale = UNIT) -> DenseStack:
         """Validate into a DenseStack; `activations` (if given) replace the recorded ones."""
         if not self.kernels:
             raise MlplensError("the model has no Dense layers")
@@ -135,7 +136,7 @@ class Chain:
             chosen = list(activations)
         return DenseStack.from_arrays(self.kernels, self.biases, chosen, image_shape, self.names,
                                       copy=not self.owned, channels=channels,
-                                      input_names=input_names)
+                                      pixel_scale=pixel_scale, input_names=input_names)
 
 
 def image_shape_from_input(shape: Sequence[object], n_inputs: int) -> tuple[int, int] | None:

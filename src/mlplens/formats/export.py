@@ -1,11 +1,14 @@
 """Write a DenseStack as `.safetensors`, `.onnx` or `.npz`, each readable by mlplens and by the
 format's own tools: torch's `nn.Sequential` key layout, an ONNX graph of Gemm and activation
-nodes that any ONNX runtime runs, and the documented npz layout. Files are written atomically.
+nodes that any ONNX runtime runs, and the documented npz layout; what the weights do not say
+(image shape, channels, pixel scale, class names) goes where each format keeps metadata
+(`formats.metadata`). Files are written atomically.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +16,13 @@ import numpy as np
 from ..core.stack import DenseStack
 from ..errors import MlplensError
 from ..output import atomic_path, save_npz
+from .metadata import CLASS_NAMES, PIXEL_SCALE, metadata_text
 
 ONNX_OPSET = 17
 ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
 
 
-def _metadata(stack: DenseStack) -> dict[str, str]:
-    return {"mlplens.activations": ",".join(layer.activation for layer in stack.layers),
-            "mlplens.image_shape": ",".join(str(size) for size in stack.image_shape)}
-
-
-def safetensors_bytes(stack: DenseStack) -> bytes:
+def safetensors_bytes(stack: DenseStack, class_names: Sequence[str] = ()) -> bytes:
     """torch's nn.Sequential(Linear, act, Linear, ...) layout: `2k.weight` (out, in), `2k.bias`."""
     from safetensors.numpy import save
 
@@ -31,10 +30,10 @@ def safetensors_bytes(stack: DenseStack) -> bytes:
     for index, layer in enumerate(stack.layers):
         tensors[f"{2 * index}.weight"] = np.ascontiguousarray(layer.kernel.T)
         tensors[f"{2 * index}.bias"] = np.ascontiguousarray(layer.bias)
-    return save(tensors, metadata=_metadata(stack))
+    return save(tensors, metadata=metadata_text(stack, class_names))
 
 
-def onnx_model(stack: DenseStack):
+def onnx_model(stack: DenseStack, class_names: Sequence[str] = ()):
     """An ONNX ModelProto: input `pixels` (N, H*W), one Gemm per layer, then its activation."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -62,32 +61,40 @@ def onnx_model(stack: DenseStack):
         initializers)
     model = helper.make_model(graph, producer_name="mlplens",
                               opset_imports=[helper.make_opsetid("", ONNX_OPSET)])
-    helper.set_model_props(model, _metadata(stack))
+    helper.set_model_props(model, metadata_text(stack, class_names))
     return model
 
 
-def npz_arrays(stack: DenseStack) -> dict[str, np.ndarray]:
+def npz_arrays(stack: DenseStack, class_names: Sequence[str] = ()) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     for index, layer in enumerate(stack.layers, start=1):
         arrays[f"W{index}"] = layer.kernel
         arrays[f"b{index}"] = layer.bias
     arrays["activations"] = np.array([layer.activation for layer in stack.layers])
     arrays["image_shape"] = np.array(stack.image_shape, dtype=np.int64)
+    text = metadata_text(stack, class_names)
+    arrays["channels"] = np.array(stack.channels, dtype=np.int64)
+    arrays["pixel_scale"] = np.array(text[PIXEL_SCALE])
+    if CLASS_NAMES in text:
+        arrays["class_names"] = np.array([str(name) for name in class_names])
     return arrays
 
 
-def save_stack(stack: DenseStack, path: str | os.PathLike[str]) -> Path:
-    """Write `stack` in the format its suffix names (.safetensors, .onnx or .npz)."""
+def save_stack(stack: DenseStack, path: str | os.PathLike[str],
+               class_names: Sequence[str] = ()) -> Path:
+    """Write `stack` in the format its suffix names (.safetensors, .onnx or .npz), with its
+    image shape, channels, pixel scale and `class_names` (one per output, if given) recorded
+    (`formats.metadata`), so that reading it back needs no options."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".safetensors", ".onnx", ".npz"):
         raise MlplensError(f"{path}: cannot save as {suffix or '(no suffix)'!r}; mlplens writes "
                            ".safetensors, .onnx and .npz")
     if suffix == ".npz":
-        return save_npz(path, npz_arrays(stack))
+        return save_npz(path, npz_arrays(stack, class_names))
     with atomic_path(path) as tmp:
         if suffix == ".safetensors":
-            tmp.write_bytes(safetensors_bytes(stack))
+            tmp.write_bytes(safetensors_bytes(stack, class_names))
         else:
-            tmp.write_bytes(onnx_model(stack).SerializeToString())
+            tmp.write_bytes(onnx_model(stack, class_names).SerializeToString())
     return path

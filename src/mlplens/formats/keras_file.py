@@ -5,7 +5,8 @@ A damaged archive (truncated, a failing CRC-32), a member that would inflate ove
 (a decompression bomb), a config with foreign layers or huge declared sizes, a weights file that
 declares data it does not store, or a model whose loading would not fit in memory is refused
 without importing Keras or building anything; a file that passes is loaded by Keras itself
-(`keras_model`).
+(`keras_model`). An `mlplens.json` member (written by `mlplens train`) holds what
+`formats.metadata` records: channels, pixel scale, class names.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..memory import format_size
 from .common import require_loading
 from .keras_h5 import held_bytes
 from .keras_layers import check_config
+from .metadata import KERAS_MEMBER, NOTHING, Recorded, recorded
 
 MAX_CONFIG = 64 * 2**20
 WEIGHTS = "model.weights.h5"
@@ -63,9 +65,24 @@ def _require_memory(archive: zipfile.ZipFile) -> None:
     require_loading(KERAS_BASE + 2 * size + 2 * weights, values)
 
 
+def _recorded(archive: zipfile.ZipFile) -> Recorded:
+    """The `mlplens.json` member `mlplens train` adds (Keras ignores it), if there is one."""
+    if KERAS_MEMBER not in archive.namelist():
+        return NOTHING
+    if archive.getinfo(KERAS_MEMBER).file_size > MAX_CONFIG:
+        raise MlplensError(f"cannot read this Keras model ({KERAS_MEMBER} is over 64 MiB)")
+    try:
+        text = json.loads(archive.read(KERAS_MEMBER).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        text = None
+    if not isinstance(text, dict):
+        raise MlplensError(f"{KERAS_MEMBER} in the archive is not a JSON object")
+    return recorded({str(key): str(value) for key, value in text.items()})
+
+
 def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> DenseStack:
+         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
     if not zipfile.is_zipfile(path):
         raise MlplensError("cannot read this Keras model (not a zip archive, as a .keras file "
                            "is; truncated?)")
@@ -86,7 +103,10 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
             raise MlplensError(f"cannot read this Keras model (config.json is not JSON: "
                                f"{exc})") from None
         check_config(config)
+        found = _recorded(archive)
         _require_memory(archive)
     from .keras_model import load_keras_stack
 
-    return load_keras_stack(path, image_shape, activations, input_names=input_names)
+    stack = load_keras_stack(path, image_shape, activations, channels=found.channels or 1,
+                             input_names=input_names)
+    return stack.with_input(pixel_scale=found.pixel_scale), found

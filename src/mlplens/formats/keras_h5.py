@@ -24,6 +24,7 @@ from ..errors import MlplensError
 from .common import (Chain, check_declared, check_held, default_activations,
                      image_shape_from_input, require_loading)
 from .keras_layers import check_config, layer_name, walk
+from .metadata import NOTHING, Recorded
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 # HDF5 filters that do not shrink data (shuffle, fletcher32): a dataset with no other filter
@@ -98,7 +99,14 @@ class _Weights:
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> DenseStack:
+         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+    """The model, and nothing recorded: mlplens writes no .h5, and Keras' HDF5 keeps no
+    pixel scale or class names."""
+    return _read(path, image_shape, activations, input_names), NOTHING
+
+
+def _read(path: Path, image_shape: tuple[int, int] | None,
+          activations: tuple[str, ...] | None, input_names: Sequence[str]) -> DenseStack:
     import h5py
 
     with open(path, "rb") as handle:

@@ -69,7 +69,7 @@ def _load_keras_model(keras: Any, path: Path) -> Any:
 
 def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None,
                      activations: Sequence[str] | None = None, *,
-                     input_names: Sequence[str] = ()) -> DenseStack:
+                     channels: int = 1, input_names: Sequence[str] = ()) -> DenseStack:
     """A `.keras` file (checked by `keras_file` first) -> DenseStack, via Keras.
 
     Messages do not name the file: `mlplens.formats.load_stack` puts the path in front.
@@ -80,4 +80,5 @@ def load_keras_stack(path: Path, image_shape: tuple[int, int] | None = None,
     except Exception as exc:  # Keras raises many types for corrupt or foreign files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MlplensError(f"cannot read this Keras model ({reason[:300]})") from None
-    return stack_from_keras(model, image_shape, activations, input_names=input_names)
+    return stack_from_keras(model, image_shape, activations, channels=channels,
+                            input_names=input_names)

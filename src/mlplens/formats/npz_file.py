@@ -2,7 +2,9 @@
 
 Layout: `W1, b1, W2, b2, ...` with `Wk` of shape (n_{k-1}, n_k) as Keras stores a kernel and `bk`
 of shape (n_k,) (optional: zeros). Optional `activations`: a string array, one per layer
-(`np.array(["relu", "softmax"])`); optional `image_shape`: two integers. Nothing else.
+(`np.array(["relu", "softmax"])`); optional `image_shape`: two integers; optional `channels`
+(one integer, 1 or 3), `pixel_scale` (one string, e.g. "0-16") and `class_names` (a string
+array, one per output), what `formats.metadata` records. Nothing else.
 Every member's .npy header is read first: object arrays (pickles), huge declared shapes, data
 the member does not hold (its zip entry declares fewer bytes) and compressed data that would
 inflate over a hundredfold are refused before any data is read or inflated; the memory the
@@ -12,11 +14,13 @@ with `allow_pickle=False` (zip CRCs checked).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,11 +28,13 @@ from ..core.stack import DenseStack
 from ..errors import MlplensError
 from .common import (Chain, check_declared, check_held, default_activations, parse_activations,
                      require_loading)
+from .metadata import CHANNELS, CLASS_NAMES, PIXEL_SCALE, Recorded, finished, recorded
 
 NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                   (2, 0): np.lib.format.read_array_header_2_0}
-LAYOUT = "W1, b1, W2, b2, ... (optional: activations, image_shape)"
+RECORDED = ("activations", "image_shape", "channels", "pixel_scale", "class_names")
+LAYOUT = f"W1, b1, W2, b2, ... (optional: {', '.join(RECORDED)})"
 
 
 def _sniff(path: Path) -> None:
@@ -85,9 +91,30 @@ def _require_memory(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> Non
     require_loading(peak, values)
 
 
+def _recorded(arrays: Any, headers: dict[str, Any]) -> Recorded:
+    """The `channels`, `pixel_scale` and `class_names` arrays as `formats.metadata` reads them."""
+    text: dict[str, str] = {}
+    if "channels" in headers:
+        value = arrays["channels"]
+        if value.size != 1 or value.dtype.kind not in "iu":
+            raise MlplensError("array 'channels' must hold one integer (1 or 3)")
+        text[CHANNELS] = str(int(value.reshape(())))
+    if "pixel_scale" in headers:
+        value = arrays["pixel_scale"]
+        if value.size != 1 or value.dtype.kind != "U":
+            raise MlplensError("array 'pixel_scale' must hold one string, e.g. '0-16'")
+        text[PIXEL_SCALE] = str(value.reshape(()))
+    if "class_names" in headers:
+        value = arrays["class_names"]
+        if value.ndim != 1 or value.dtype.kind != "U":
+            raise MlplensError("array 'class_names' must be a 1-D array of strings")
+        text[CLASS_NAMES] = json.dumps(value.tolist())
+    return recorded(text)
+
+
 def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> DenseStack:
+         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
     _sniff(path)
     headers = _headers(path)
     kernels: dict[int, str] = {}
@@ -96,7 +123,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         match = NAME.match(name)
         if match:
             (kernels if match.group(1) == "W" else biases)[int(match.group(2))] = name
-        elif name not in ("activations", "image_shape"):
+        elif name not in RECORDED:
             raise MlplensError(f"unexpected array {name!r}; the layout is {LAYOUT}")
     if not kernels:
         raise MlplensError(f"no W1 array; the layout is {LAYOUT}")
@@ -112,16 +139,17 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
             chain.dense(f"W{k}", arrays[f"W{k}"], arrays[f"b{k}"] if k in biases else None)
         chain.activations = default_activations(count)
         if "activations" in headers:
-            recorded = arrays["activations"]
-            if recorded.dtype.kind != "U" or recorded.ndim != 1:
+            listed = arrays["activations"]
+            if listed.dtype.kind != "U" or listed.ndim != 1:
                 raise MlplensError("array 'activations' must be a 1-D array of strings")
-            chain.activations = list(parse_activations(recorded.tolist()) or ())
+            chain.activations = list(parse_activations(listed.tolist()) or ())
             if len(chain.activations) != count:
                 raise MlplensError(f"array 'activations' lists {len(chain.activations)} but "
                                    f"there are {count} layers")
         if "image_shape" in headers and image_shape is None:
-            recorded = arrays["image_shape"]
-            if recorded.shape != (2,) or recorded.dtype.kind not in "iu":
+            listed = arrays["image_shape"]
+            if listed.shape != (2,) or listed.dtype.kind not in "iu":
                 raise MlplensError("array 'image_shape' must hold two integers (H, W)")
-            image_shape = (int(recorded[0]), int(recorded[1]))
-    return chain.stack(image_shape, activations, input_names=input_names)
+            image_shape = (int(listed[0]), int(listed[1]))
+        found = _recorded(arrays, headers)
+    return finished(chain, image_shape, activations, found, input_names)

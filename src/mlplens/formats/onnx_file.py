@@ -7,7 +7,8 @@ Declared tensor sizes are checked before any tensor is turned into an array, and
 read takes (the file, the graph parsed from it, the arrays) before the file is parsed and again
 before any array is made; weights stored in external files are refused. The input image shape
 comes from `--image-shape`, else the metadata key `mlplens.image_shape` (`H,W`), else the
-declared input shape (N, H, W) / (N, 1, H, W), else a square guess.
+declared input shape (N, H, W) / (N, 1, H, W), else a square guess. The metadata keys of
+`formats.metadata` give its channels, pixel scale and class names.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..errors import MlplensError
 from ..memory import format_size, require
 from .common import (Chain, check_declared, image_shape_from_input, require_loading,
                      shape_from_text)
+from .metadata import IMAGE_SHAPE, Recorded, finished, recorded
 
 FOLD = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax"}
 PASS = {"Flatten", "Identity", "Dropout"}
@@ -109,7 +111,7 @@ def _declared_input(value_info: Any) -> tuple[Any, ...]:
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> DenseStack:
+         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
     import onnx
 
     size = path.stat().st_size
@@ -179,14 +181,14 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                            f"chain ({current!r})")
     if not chain.kernels:
         raise MlplensError("the model has no Dense layers (no Gemm or MatMul)")
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
     if image_shape is None:
-        metadata = {prop.key: prop.value for prop in model.metadata_props}
-        if "mlplens.image_shape" in metadata:
-            image_shape = shape_from_text(metadata["mlplens.image_shape"])
+        if IMAGE_SHAPE in metadata:
+            image_shape = shape_from_text(metadata[IMAGE_SHAPE])
         else:
             image_shape = image_shape_from_input(_declared_input(inputs[0]),
                                                  int(chain.kernels[0].shape[0]))
-    return chain.stack(image_shape, activations, input_names=input_names)
+    return finished(chain, image_shape, activations, recorded(metadata), input_names)
 
 
 def _bias(array: np.ndarray, units: int, label: str) -> np.ndarray:

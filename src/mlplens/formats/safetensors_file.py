@@ -9,7 +9,8 @@ straight into its array (no memory map, whose pages would count twice). Keys are
 Activations come from `--activations`, else from the metadata key `mlplens.activations`
 (`relu,relu,softmax`, what `mlplens.save_stack` writes), else: ReLU where the indices skip one
 (nn.Sequential's parameter-free ReLU module sits there), none where they follow on, and logits
-at the output. The metadata key `mlplens.image_shape` (`H,W`) gives the input image shape.
+at the output. The metadata key `mlplens.image_shape` (`H,W`) gives the input image shape, and
+`mlplens.channels`, `mlplens.pixel_scale` and `mlplens.class_names` what `formats.metadata` says.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 from ..core.stack import DenseStack
 from ..errors import MlplensError
 from .common import Chain, check_declared, parse_activations, require_loading, shape_from_text
+from .metadata import ACTIVATIONS, IMAGE_SHAPE, Recorded, finished, recorded
 
 # The format's type names -> NumPy's; bfloat16, which NumPy lacks, is read as its bits.
 DTYPES = {name: np.dtype(code) for name, code in {
@@ -109,7 +111,7 @@ def _tensor(handle: BinaryIO, start: int, key: str, entry: dict) -> np.ndarray:
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
          activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> DenseStack:
+         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
     header, metadata, data_start = read_header(path)
     layers: dict[int, dict[str, str]] = {}
     prefixes = set()
@@ -140,15 +142,15 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
             bias = _tensor(handle, data_start, keys["bias"], header[keys["bias"]]) \
                 if "bias" in keys else None
             chain.dense(keys["weight"].rsplit(".", 1)[0], weight.T, bias)
-    recorded = parse_activations(metadata.get("mlplens.activations"))
-    if recorded is not None:
-        chain.activations = list(recorded)
+    listed = parse_activations(metadata.get(ACTIVATIONS))
+    if listed is not None:
+        chain.activations = list(listed)
     else:
         prefix = next(iter(prefixes))
         numbered = prefix == "" or prefix.endswith(".")  # 0.weight, net.2.weight; not fc1.weight
         chain.activations = ["relu" if (not numbered or after - before > 1) else "linear"
                              for before, after in zip(order, order[1:])] + ["linear"]
-    if image_shape is None and "mlplens.image_shape" in metadata:
-        image_shape = shape_from_text(metadata["mlplens.image_shape"])
-    return chain.stack(image_shape, activations, input_names=input_names)
+    if image_shape is None and IMAGE_SHAPE in metadata:
+        image_shape = shape_from_text(metadata[IMAGE_SHAPE])
+    return finished(chain, image_shape, activations, recorded(metadata), input_names)
 

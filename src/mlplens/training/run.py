@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..data import Mnist, subset
 from ..datasets import Dataset, from_mnist, load_dataset
 from ..errors import MlplensError
 from ..formats.keras_model import stack_from_keras
+from ..formats.metadata import KERAS_MEMBER, metadata_text
 from ..keras_backend import import_keras
 from ..output import atomic_path, write_text
 from ..snapshots import SNAPSHOT_FILE, Snapshots, save_snapshots
@@ -53,11 +55,17 @@ class TrainedModel:
         return _stack_of(self.model, self.data)
 
     def save(self, out_dir: str | os.PathLike[str]) -> list[Path]:
-        """Write model.keras and metrics.json into out_dir, each atomically."""
+        """Write model.keras and metrics.json into out_dir, each atomically. The model carries
+        what its weights do not say (image shape, channels, pixel scale, class names) in an
+        `mlplens.json` member, so `load_stack` reads it back as trained."""
         out = Path(out_dir)
         model_path = out / "model.keras"
+        names = self.data.class_names if self.data is not None else ()
         with atomic_path(model_path) as tmp:
             self.model.save(tmp)
+            with zipfile.ZipFile(tmp, "a", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(KERAS_MEMBER,
+                                 json.dumps(metadata_text(self.stack, names), indent=1))
         metrics_path = write_text(out / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
         written = [model_path, metrics_path]
         if self.snapshots is not None:
