@@ -274,8 +274,10 @@ def test_the_circuit_and_interventions_equal_numpys_on_real_test_digits(page, ru
             values = wanted.attribution.nodes(k + 1)[kept]
             worst["nodes"] = max(worst["nodes"], _relative(np.array(shown["nodeValues"][k]), values))
         for k, (edges, values) in enumerate(zip(wanted.edges, wanted.edge_values)):
-            assert [[e["source"], e["target"]] for e in shown["edges"][k]] == edges.tolist()
-            got = np.array([e["value"] for e in shown["edges"][k]])
+            kept_edges = shown["edges"][k]  # parallel arrays
+            pairs = zip(kept_edges["sources"], kept_edges["targets"], strict=True)
+            assert list(map(list, pairs)) == edges.tolist()
+            got = np.array(kept_edges["values"])
             worst["edges"] = max(worst["edges"], _relative(got, values) if len(values) else 0.0)
     print(f"\ncircuit JS vs NumPy on {DIGITS} test digits: same kept nodes and edges; largest "
           f"relative difference: node contributions {worst['nodes']:.2g}, edges "

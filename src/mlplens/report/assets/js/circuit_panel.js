@@ -19,6 +19,19 @@ function shownNodes(state, k) {
           more: Math.max(0, kept.length - CIRCUIT_NODES)};
 }
 
+// The first CIRCUIT_EDGES of a layer's kept edges (circuit.js' parallel arrays, largest first)
+// whose ends are both drawn, as {source, target, value}: the scan stops there, since the wide
+// net keeps tens of thousands of edges a layer.
+function drawnEdges(edges, sources, targets) {
+  const drawn = [];
+  for (let e = 0; e < edges.values.length && drawn.length < CIRCUIT_EDGES; e++) {
+    if (sources.has(edges.sources[e]) && targets.has(edges.targets[e])) {
+      drawn.push({source: edges.sources[e], target: edges.targets[e], value: edges.values[e]});
+    }
+  }
+  return drawn;
+}
+
 function distanceToSegment(px, py, x1, y1, x2, y2) {
   const dx = x2 - x1, dy = y2 - y1, length = dx * dx + dy * dy;
   const t = length ? Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / length)) : 0;
@@ -88,7 +101,8 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
     }
     const {layer: k, source, target} = hit;
     const signal = edgeSignal(layers, state.x, result, k, source, target);
-    const contribution = signal * state.preGrads[k][target];
+    const contribution = edgeContribution(layers, state.x, result, state.preGrads, k, source,
+                                          target);
     const head = nodeName(source < 0 ? -1 : k - 1, source) + ' → ' + nodeName(k, target);
     if (source < 0) return head + ' · Σ pixel × weight ' + fmt(signal) + ' · contribution ' +
       signed(contribution);
@@ -143,11 +157,11 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
 
     // Edges: the circuit's, each layer's largest first; dimmed under a trace.
     const tracing = Boolean(state.traced);
-    const lines = [];
+    const lines = [], shown = columns.map((column) => new Set(column.nodes));
     for (let k = 0; k < L; k++) {
-      const drawn = circuit.edges[k].filter((e) => place.has((k - 1) + ':' + e.source) &&
-                                                 place.has(k + ':' + e.target));
-      for (const e of drawn.slice(0, CIRCUIT_EDGES)) lines.push({k: k, e: e, trace: false});
+      for (const e of drawnEdges(circuit.edges[k], shown[k], shown[k + 1])) {
+        lines.push({k: k, e: e, trace: false});
+      }
       if (tracing) for (const e of state.traced.edges[k]) lines.push({k: k, e: e, trace: true});
     }
     const scale = (trace) => {
@@ -201,7 +215,7 @@ function createCircuitPanel({elements, layers, state, picture, select, setTrace,
     elements.note.textContent = 'Circuit of “' + circuit.target + '”: ' +
       (names.length ? names.join(' and ') + ' nodes' : 'no hidden nodes') + ' keep ' +
       Math.round(100 * circuit.keep) + '% of each layer\'s |contribution| to its logit, and ' +
-      circuit.edges.reduce((n, e) => n + e.length, 0) + ' edges ' +
+      circuit.edges.reduce((n, e) => n + e.values.length, 0) + ' edges ' +
       Math.round(100 * circuit.keep) + '% of theirs. Orange adds to the logit, blue takes ' +
       'away; the largest ' + CIRCUIT_NODES + ' nodes and ' + CIRCUIT_EDGES +
       ' edges of a layer are drawn.' + (tracing ? ' Traced: ' +
