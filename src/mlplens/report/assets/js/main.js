@@ -78,7 +78,8 @@ function startExplorer() {
     reset: steady(resetInterventions)});
   const circuitPanel = createCircuitPanel({
     elements: {canvas: $('circuit'), tip: $('circuit-tip'), note: $('circuit-note'),
-               keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear')},
+               keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear'),
+               announce: $('announce')},
     layers, state, picture: nodePicture, select: steady(select), setTrace: steady(setTrace),
     setKeep, setTraceK});
 
