@@ -132,6 +132,34 @@ test('fewestForShare keeps what sorting by a comparator keeps, on ties, spreads 
   }
 });
 
+test('pruneCircuit keeps what the rule written plainly keeps, on a random net', () => {
+  let seed = 777;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
+  const sizes = [30, 40, 25, 5];
+  const net = sizes.slice(1).map((units, k) => ({
+    units, inputs: sizes[k], activation: k < sizes.length - 2 ? 'relu' : 'linear',
+    kernel: Float32Array.from({length: sizes[k] * units}, random),
+    bias: Float32Array.from({length: units}, () => random() / 10)}));
+  const x = Float64Array.from({length: sizes[0]}, () => Math.max(0, random() * 2));
+  const result = forward(net, x), target = js('predictedClass')(net, result);
+  const back = contributions(net, result, target);
+  const edge = js('edgeContribution');
+  for (const keep of [0.5, 0.9, 1]) {  // at 1: 19 and 11 nodes, 209 edges between them
+    const circuit = js('pruneCircuit')(net, x, result, back, target, keep);
+    const nodes = back.contrib.slice(0, -1).map((c) => fewestByComparator(Array.from(c), keep));
+    assert.deepEqual(circuit.nodes, nodes);
+    const ends = [[-1], ...nodes, [target]];
+    for (let k = 0; k < net.length; k++) {
+      const pairs = ends[k].flatMap((s) => ends[k + 1].map((t) => [s, t]));
+      const values = pairs.map(([s, t]) => edge(net, x, result, back.preGrads, k, s, t));
+      const kept = fewestByComparator(values, keep);
+      assert.deepEqual(circuit.edges[k], {sources: kept.map((i) => pairs[i][0]),
+                                          targets: kept.map((i) => pairs[i][1]),
+                                          values: kept.map((i) => values[i])}, `${keep} ${k}`);
+    }
+  }
+});
+
 test('an ablated node passes 0 on and a clamped one its value; neither passes a gradient down', () => {
   const off = attributed([{layer: 0, node: 0, value: 0, off: true}]);
   assertNumbers(off.result.posts[0], [0, 0, 1]);
