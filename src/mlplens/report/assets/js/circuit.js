@@ -29,8 +29,8 @@ function shareScratchFor(n) {
 
 // Indices of the fewest values whose |v| sum to at least `keep` of the total, largest first,
 // ties by index (NumPy's stable argsort). Largest first is optimal: no smaller set reaches it.
-// The total, the goal and the running sum are summed in the same order as ever, so the same
-// entries are kept; only the sorting is faster.
+// The total, the goal and the running sum are summed in the same order as with a comparator
+// sort of every index (the tests' fewestByComparator), so the same entries are kept.
 function fewestForShare(values, keep) {
   const n = values.length, scratch = shareScratchFor(n);
   const magnitude = scratch.magnitude, words = scratch.words, sums = scratch.sums;
@@ -51,8 +51,8 @@ function fewestForShare(values, keep) {
 
 // The highest bucket (the top 16 bits of |v|) whose entries and those above surely reach the
 // goal, or 0 (every entry). Surely: the buckets' sums are added in another order than the
-// running sum, and a sum of m >= 0 terms in any order is within m * 2^-53 of the exact one
-// (relative), so the margin of 8 (n + buckets) * 2^-53 outweighs both sums' rounding.
+// running sum, and a sum of m non-negative terms in any order is within m * 2^-53 of the
+// exact one (relative), so the margin of 8 (n + buckets) * 2^-53 outweighs both sums' rounding.
 function lowestBucket(sums, goal, n) {
   const enough = goal * (1 + 8 * (n + sums.length) * 2 ** -53);
   let above = 0;
