@@ -274,8 +274,10 @@ def test_the_circuit_and_interventions_equal_numpys_on_real_test_digits(page, ru
             values = wanted.attribution.nodes(k + 1)[kept]
             worst["nodes"] = max(worst["nodes"], _relative(np.array(shown["nodeValues"][k]), values))
         for k, (edges, values) in enumerate(zip(wanted.edges, wanted.edge_values)):
-            assert [[e["source"], e["target"]] for e in shown["edges"][k]] == edges.tolist()
-            got = np.array([e["value"] for e in shown["edges"][k]])
+            kept_edges = shown["edges"][k]  # parallel arrays
+            pairs = zip(kept_edges["sources"], kept_edges["targets"], strict=True)
+            assert list(map(list, pairs)) == edges.tolist()
+            got = np.array(kept_edges["values"])
             worst["edges"] = max(worst["edges"], _relative(got, values) if len(values) else 0.0)
     print(f"\ncircuit JS vs NumPy on {DIGITS} test digits: same kept nodes and edges; largest "
           f"relative difference: node contributions {worst['nodes']:.2g}, edges "
@@ -292,6 +294,49 @@ def test_the_circuit_and_interventions_equal_numpys_on_real_test_digits(page, ru
     np.testing.assert_array_equal(np.array([r["p"] for r in results]).argmax(axis=1),
                                   held[-1].argmax(axis=1))
     assert np.abs(np.array([r["p"] for r in results]) - held[-1]).max() < PROBABILITY_TOLERANCE
+
+
+def test_the_circuit_from_the_keyboard(page):
+    page.js("() => window.mlplens.loadTestDigit(0)")
+    page.page.locator("#circuit-panel").scroll_into_view_if_needed()
+    kept = page.js("() => window.mlplens.circuit().nodes[0]")[:14]  # CIRCUIT_NODES are drawn
+    heights = {node: page.js(f"() => window.mlplens.circuitNodeCentre(0, {node})")[1]
+               for node in kept}
+    column = sorted(kept, key=heights.get)  # layer 1 as drawn, top to bottom
+    tip = page.page.locator("#circuit-tip")
+
+    def press(key: str) -> str:
+        page.page.keyboard.press(key)
+        assert page.page.locator("#announce").text_content() == tip.text_content()
+        return tip.text_content()
+
+    page.page.locator("#trace-clear").focus()
+    page.page.keyboard.press("Tab")  # the keyboard's focus: the cursor on layer 1's top node
+    assert page.js("() => document.activeElement.id") == "circuit"
+    assert tip.text_content().startswith(f"layer 1 node {column[0]} · ")
+    assert press("ArrowDown").startswith(f"layer 1 node {column[1]} · ")
+    assert press("ArrowRight").startswith("layer 2 node ")
+    assert press("ArrowRight").startswith("class ")
+    assert press("ArrowRight").startswith("class ")  # the last column: it stays
+    for key in ("ArrowLeft", "ArrowLeft", "ArrowLeft"):
+        text = press(key)
+    assert text == "the input: its pixels feed every node of layer 1"
+    assert press("ArrowRight").startswith("layer 1 node ")
+    for _ in column:
+        press("ArrowUp")
+    assert press("ArrowDown").startswith(f"layer 1 node {column[1]} · ")
+    assert page.js("() => window.mlplens.state.trace") is None
+    with _redrawn(page):
+        page.page.keyboard.press("Enter")
+    assert page.js("() => window.mlplens.state.trace") == {"layer": 0, "node": column[1]}
+    assert page.js("() => window.mlplens.state.selected") == {"layer": 0, "node": column[1]}
+    assert page.page.locator("#node-title").text_content() == f"Layer 1, node {column[1]}"
+    assert tip.text_content().startswith(f"layer 1 node {column[1]} · ")  # still on it
+    with _redrawn(page):
+        page.page.keyboard.press("Escape")
+    assert page.js("() => window.mlplens.state.trace") is None
+    page.page.keyboard.press("Tab")
+    assert tip.is_hidden()
 
 
 def test_the_circuit_panel_traces_a_node_and_the_node_panel_switches_it_off(page, shots):

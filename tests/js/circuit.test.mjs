@@ -66,12 +66,12 @@ test('the pruned circuit keeps the fewest nodes and edges, largest first', () =>
   const circuit = js('pruneCircuit')(NET, X, result, back, target, 0.9);
   assert.deepEqual(circuit.nodes, [[0, 2]]);  // |c| = [3, 0, 3]: 6 of 6 (ties by index)
   assert.deepEqual(circuit.nodeValues, [[3, 3]]);
-  assert.deepEqual(circuit.edges, [[{source: -1, target: 0, value: 3}],  // input -> 2 carries 0
-                                   [{source: 0, target: 1, value: 3}, {source: 2, target: 1, value: 3}]]);
+  assert.deepEqual(circuit.edges, [{sources: [-1], targets: [0], values: [3]},  // input -> 2: 0
+                                   {sources: [0, 2], targets: [1, 1], values: [3, 3]}]);
   assert.deepEqual([circuit.nodeShares, circuit.edgeShares], [[1], [1, 1]]);
   const half = js('pruneCircuit')(NET, X, result, back, target, 0.5);
   assert.deepEqual(half.nodes, [[0]]);
-  assert.deepEqual(half.edges[1], [{source: 0, target: 1, value: 3}]);
+  assert.deepEqual(half.edges[1], {sources: [0], targets: [1], values: [3]});
   assert.deepEqual(half.nodeShares, [0.5]);
 });
 
@@ -90,6 +90,74 @@ test('fewestForShare is minimal: no smaller set of entries reaches the share', (
   assert.deepEqual(fewest(values, 0.7), [1, 3, 2]);  // 4 + 3 = 7 is short of 7.35
   assert.deepEqual(fewest(values, 1), [1, 3, 2, 0, 5]);  // never the zero
   assert.deepEqual(fewest([0, 0], 0.9), []);
+});
+
+test('fewestForShare orders ties by index and values alike in their top 32 bits by value', () => {
+  const fewest = js('fewestForShare');
+  // |v| = 2 3 3 1 2 3 0 1, total 15, 75%: 11.25 takes the three 3s and both 2s, each by index
+  assert.deepEqual(fewest([2, -3, 3, 1, -2, 3, 0, 1], 0.75), [1, 2, 5, 0, 4]);
+  // all of 1 + 2^-40 (twice), 1 + 2^-45 and 1 share their top 32 bits; then 0.5
+  assert.deepEqual(fewest([1, 1 + 2 ** -40, -(1 + 2 ** -45), 1 + 2 ** -40, 0.5], 1),
+                   [1, 3, 2, 0, 4]);
+});
+
+// The rule written plainly: every index sorted by a comparator, summed until the goal.
+function fewestByComparator(values, keep) {
+  const magnitude = values.map(Math.abs), total = magnitude.reduce((s, v) => s + v, 0);
+  if (total === 0) return [];
+  const order = magnitude.map((_, i) => i).sort((a, b) => magnitude[b] - magnitude[a] || a - b);
+  const goal = keep * total * (1 - 1e-12);
+  let running = 0, count = 0;
+  while (count < order.length) {
+    running += magnitude[order[count++]];
+    if (running >= goal) break;
+  }
+  return order.slice(0, count);
+}
+
+test('fewestForShare keeps what sorting by a comparator keeps, on ties, spreads and sizes', () => {
+  const fewest = js('fewestForShare');
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const kinds = [() => Math.floor(random() * 5) - 2,  // small integers: ties everywhere
+                 () => (random() - 0.5) * 2 ** (40 * random() - 20),  // a wide spread
+                 () => 1 + Math.floor(random() * 8) * 2 ** -44,  // equal in their top 32 bits
+                 () => (random() < 0.7 ? 0 : random() - 0.5)];  // mostly zeros, as ReLUs give
+  for (let round = 0; round < 120; round++) {
+    const n = 1 + Math.floor(random() * (round % 4 === 0 ? 20000 : 300));
+    const values = Array.from({length: n}, kinds[round % kinds.length]);
+    for (const keep of [0.3, 0.9, 1]) {
+      assert.deepEqual(fewest(values, keep), fewestByComparator(values, keep), `${round} ${keep}`);
+    }
+  }
+});
+
+test('pruneCircuit keeps what the rule written plainly keeps, on a random net', () => {
+  let seed = 777;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
+  const sizes = [30, 40, 25, 5];
+  const net = sizes.slice(1).map((units, k) => ({
+    units, inputs: sizes[k], activation: k < sizes.length - 2 ? 'relu' : 'linear',
+    kernel: Float32Array.from({length: sizes[k] * units}, random),
+    bias: Float32Array.from({length: units}, () => random() / 10)}));
+  const x = Float64Array.from({length: sizes[0]}, () => Math.max(0, random() * 2));
+  const result = forward(net, x), target = js('predictedClass')(net, result);
+  const back = contributions(net, result, target);
+  const edge = js('edgeContribution');
+  for (const keep of [0.5, 0.9, 1]) {  // at 1: 19 and 11 nodes, 209 edges between them
+    const circuit = js('pruneCircuit')(net, x, result, back, target, keep);
+    const nodes = back.contrib.slice(0, -1).map((c) => fewestByComparator(Array.from(c), keep));
+    assert.deepEqual(circuit.nodes, nodes);
+    const ends = [[-1], ...nodes, [target]];
+    for (let k = 0; k < net.length; k++) {
+      const pairs = ends[k].flatMap((s) => ends[k + 1].map((t) => [s, t]));
+      const values = pairs.map(([s, t]) => edge(net, x, result, back.preGrads, k, s, t));
+      const kept = fewestByComparator(values, keep);
+      assert.deepEqual(circuit.edges[k], {sources: kept.map((i) => pairs[i][0]),
+                                          targets: kept.map((i) => pairs[i][1]),
+                                          values: kept.map((i) => values[i])}, `${keep} ${k}`);
+    }
+  }
 });
 
 test('an ablated node passes 0 on and a clamped one its value; neither passes a gradient down', () => {

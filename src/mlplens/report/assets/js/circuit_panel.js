@@ -1,7 +1,8 @@
 // The circuit panel: the pruned circuit of the input shown (state.circuit) drawn left to right,
 // the input, then each layer's kept nodes as their pictures with their contributions, and the
 // kept edges among them; a traced node's top-k edges over it. Hover a node or an edge for its
-// numbers; click a node to open and trace it, elsewhere to stop tracing.
+// numbers; click a node to open and trace it, elsewhere to stop tracing. From the keyboard: the
+// arrow keys move a cursor among the drawn nodes, Enter traces its node, Escape stops tracing.
 
 const CIRCUIT_NODES = 14;  // nodes drawn per layer, most |contribution| first: the rest counted
 const CIRCUIT_EDGES = 60;  // edges drawn per layer, most |contribution| first
@@ -19,13 +20,27 @@ function shownNodes(state, k) {
           more: Math.max(0, kept.length - CIRCUIT_NODES)};
 }
 
+// The first CIRCUIT_EDGES of a layer's kept edges (circuit.js' parallel arrays, largest first)
+// whose ends are both drawn, as {source, target, value}: the scan stops there, since the wide
+// net keeps tens of thousands of edges a layer.
+function drawnEdges(edges, sources, targets) {
+  const drawn = [];
+  for (let e = 0; e < edges.values.length && drawn.length < CIRCUIT_EDGES; e++) {
+    if (sources.has(edges.sources[e]) && targets.has(edges.targets[e])) {
+      drawn.push({source: edges.sources[e], target: edges.targets[e], value: edges.values[e]});
+    }
+  }
+  return drawn;
+}
+
 function distanceToSegment(px, py, x1, y1, x2, y2) {
   const dx = x2 - x1, dy = y2 - y1, length = dx * dx + dy * dy;
   const t = length ? Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / length)) : 0;
   return Math.hypot(px - x1 - t * dx, py - y1 - t * dy);
 }
 
-// elements: canvas, tip, note, keep (a <select>), topk (an <input>), clear (a button).
+// elements: canvas, tip, note, keep (a <select>), topk (an <input>), clear (a button),
+// announce (a live region for what the keyboard's cursor is on).
 // picture(k, node): a canvas of the node's picture, or null; select(k, node, follow, stay)
 // opens a node;
 // setTrace(trace or null), setKeep(share), setTraceK(k) change the state. paintInput(canvas)
@@ -34,6 +49,7 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
                              setTrace, setKeep, setTraceK}) {
   const L = layers.length, canvas = elements.canvas, tip = elements.tip;
   let hits = {nodes: [], edges: []}, hovered = null;
+  let cursor = null;  // the keyboard's node, {layer, node} (layer -1: the input), or null
   const inputCanvas = document.createElement('canvas');
 
   elements.keep.addEventListener('change', () => setKeep(Number(elements.keep.value)));
@@ -56,22 +72,78 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
     }
     return best;
   }
+  function showTip(hit, clientX, clientY) {
+    tip.textContent = hitText(hit);
+    tip.hidden = false;
+    tip.style.left = Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4,
+                                          clientX + 12)) + 'px';
+    tip.style.top = (clientY + 16) + 'px';
+  }
+  function traceHit(hit) {  // a hidden or output node: open it and trace it
+    if (hit.layer < 0) return;
+    select(hit.layer, hit.node, false, true);
+    setTrace({layer: hit.layer, node: hit.node});
+  }
   canvas.addEventListener('mousemove', (event) => {
     hovered = hitAt(event);
     if (!hovered) { tip.hidden = true; return; }
-    tip.textContent = hitText(hovered);
-    tip.hidden = false;
-    tip.style.left = Math.max(4, Math.min(window.innerWidth - tip.offsetWidth - 4,
-                                          event.clientX + 12)) + 'px';
-    tip.style.top = (event.clientY + 16) + 'px';
+    showTip(hovered, event.clientX, event.clientY);
   });
   canvas.addEventListener('mouseleave', () => { hovered = null; tip.hidden = true; });
   canvas.addEventListener('click', (event) => {
     const hit = hitAt(event);
-    if (hit && hit.node !== undefined && hit.layer >= 0) {
-      select(hit.layer, hit.node, false, true);
-      setTrace({layer: hit.layer, node: hit.node});
-    } else if (!hit) setTrace(null);
+    if (hit && hit.node !== undefined) traceHit(hit);
+    else if (!hit) setTrace(null);
+  });
+
+  // ---- the keyboard's cursor ----------------------------------------------------------------
+  // The drawn node the cursor is on; as the circuit changes under it, the top node of its layer
+  // (or of the first hidden layer).
+  function cursorHit() {
+    const sameLayer = (h) => cursor !== null && h.layer === cursor.layer;
+    return hits.nodes.find((h) => sameLayer(h) && h.node === cursor.node) ||
+      hits.nodes.find(sameLayer) || hits.nodes.find((h) => h.layer === 0) || hits.nodes[0];
+  }
+  const middle = (h) => h.y + h.s / 2;
+  function nearestIn(layer, from) {  // the node of `layer` drawn at the height nearest from's
+    let best = null;
+    for (const h of hits.nodes) {
+      if (h.layer !== layer) continue;
+      if (!best || Math.abs(middle(h) - middle(from)) < Math.abs(middle(best) - middle(from))) {
+        best = h;
+      }
+    }
+    return best;
+  }
+  canvas.addEventListener('keydown', (event) => {
+    const at = cursorHit(), trace = event.key === 'Enter' || event.key === ' ';
+    let next = at;
+    if (event.key === 'ArrowUp' || event.key === 'ArrowDown') {
+      const column = hits.nodes.filter((h) => h.layer === at.layer);
+      const i = column.indexOf(at) + (event.key === 'ArrowDown' ? 1 : -1);
+      next = column[Math.max(0, Math.min(column.length - 1, i))];
+    } else if (event.key === 'ArrowLeft' || event.key === 'ArrowRight') {
+      next = nearestIn(at.layer + (event.key === 'ArrowRight' ? 1 : -1), at) || at;
+    } else if (event.key === 'Escape') {
+      setTrace(null);
+      return;
+    } else if (!trace) return;
+    event.preventDefault();  // no scrolling the page
+    cursor = {layer: next.layer, node: next.node};
+    if (trace) traceHit(next);
+    render();
+    elements.announce.textContent = tip.textContent;
+  });
+  canvas.addEventListener('focus', () => {
+    if (!canvas.matches(':focus-visible')) return;  // a click, not the keyboard
+    cursor = cursor || {layer: 0, node: null};  // cursorHit: the first hidden layer's top node
+    render();
+    elements.announce.textContent = tip.textContent;
+  });
+  canvas.addEventListener('blur', () => {
+    cursor = null;
+    tip.hidden = true;
+    render();
   });
 
   const nodeName = (k, node) => (k < 0 ? 'input' : k === L - 1 ? 'class ' + classNames[node]
@@ -88,7 +160,8 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
     }
     const {layer: k, source, target} = hit;
     const signal = edgeSignal(layers, state.x, result, k, source, target);
-    const contribution = signal * state.preGrads[k][target];
+    const contribution = edgeContribution(layers, state.x, result, state.preGrads, k, source,
+                                          target);
     const head = nodeName(source < 0 ? -1 : k - 1, source) + ' → ' + nodeName(k, target);
     if (source < 0) return head + ' · Σ pixel × weight ' + fmt(signal) + ' · contribution ' +
       signed(contribution);
@@ -143,11 +216,11 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
 
     // Edges: the circuit's, each layer's largest first; dimmed under a trace.
     const tracing = Boolean(state.traced);
-    const lines = [];
+    const lines = [], shown = columns.map((column) => new Set(column.nodes));
     for (let k = 0; k < L; k++) {
-      const drawn = circuit.edges[k].filter((e) => place.has((k - 1) + ':' + e.source) &&
-                                                 place.has(k + ':' + e.target));
-      for (const e of drawn.slice(0, CIRCUIT_EDGES)) lines.push({k: k, e: e, trace: false});
+      for (const e of drawnEdges(circuit.edges[k], shown[k], shown[k + 1])) {
+        lines.push({k: k, e: e, trace: false});
+      }
       if (tracing) for (const e of state.traced.edges[k]) lines.push({k: k, e: e, trace: true});
     }
     const scale = (trace) => {
@@ -201,13 +274,23 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
     elements.note.textContent = 'Circuit of “' + classNames[circuit.target] + '”: ' +
       (names.length ? names.join(' and ') + ' nodes' : 'no hidden nodes') + ' keep ' +
       Math.round(100 * circuit.keep) + '% of each layer\'s |contribution| to its logit, and ' +
-      circuit.edges.reduce((n, e) => n + e.length, 0) + ' edges ' +
+      circuit.edges.reduce((n, e) => n + e.values.length, 0) + ' edges ' +
       Math.round(100 * circuit.keep) + '% of theirs. Orange adds to the logit, blue takes ' +
       'away; the largest ' + CIRCUIT_NODES + ' nodes and ' + CIRCUIT_EDGES +
       ' edges of a layer are drawn.' + (tracing ? ' Traced: ' +
       nodeName(state.traced.layer, state.traced.node) + ', its top ' + state.traceK +
       ' inputs and outputs per layer by |activation × weight|.' : '');
     if (hovered && !tip.hidden) tip.hidden = true;  // its numbers may be stale
+    if (cursor) drawCursor(ctx);
+  }
+  // A ring around the cursor's node, and its numbers in the tip beside it.
+  function drawCursor(ctx) {
+    const at = cursorHit(), box = canvas.getBoundingClientRect();
+    cursor = {layer: at.layer, node: at.node};
+    ctx.strokeStyle = '#5aa7ff';  // the page's focus colour
+    ctx.lineWidth = 2;
+    ctx.strokeRect(at.x - 4, at.y - 4, at.s + 8, at.s + 8);
+    showTip(at, box.left + at.x + at.s, box.top + at.y + at.s / 2);
   }
   // Where node `node` of layer k is drawn (canvas pixels from its corner), or null: for tests.
   function nodeCentre(k, node) {

@@ -86,7 +86,8 @@ function startExplorer() {
     reset: steady(resetInterventions)});
   const circuitPanel = createCircuitPanel({
     elements: {canvas: $('circuit'), tip: $('circuit-tip'), note: $('circuit-note'),
-               keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear')},
+               keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear'),
+               announce: $('announce')},
     layers, classNames, state, picture: nodePicture, paintInput, select: steady(select),
     setTrace: steady(setTrace), setKeep, setTraceK});
   const references = drawing ? null : createReferences({
@@ -430,8 +431,10 @@ function startExplorer() {
     activations: () => state.result.posts.map((a) => Array.from(a)),
     contributions: () => state.contrib.map((c) => (c ? Array.from(c) : null)),
     input: () => Array.from(state.pixels),
-    // The circuit shown: per hidden layer the kept nodes and their contributions, the edges.
-    circuit: () => JSON.parse(JSON.stringify(state.circuit)),
+    // The circuit shown: per hidden layer the kept nodes and their contributions, per layer
+    // the kept edges (sources, targets and values); typed arrays as plain ones.
+    circuit: () => JSON.parse(JSON.stringify(
+      state.circuit, (key, v) => (ArrayBuffer.isView(v) ? Array.from(v) : v))),
     setInterventions: setInterventions, setKeep: setKeep, setTrace: setTrace,
     circuitNodeCentre: circuitPanel.nodeCentre, circuitEdgeMiddle: circuitPanel.edgeMiddle,
     cellCentre: strips.cellCentre,
