@@ -85,10 +85,9 @@ def test_digits_model_saved_and_visualized(digits_model, tmp_path, suffix):
             np.testing.assert_array_equal(arrays[f"image_{view.index}"], view.images)
     # The first layer's pictures are its incoming weights, pixel for pixel.
     np.testing.assert_array_equal(views[0].raw, model.coefs_[0].T.astype(np.float32))
-    # 10 output nodes at scale 4 (8x8 -> 32 px tiles), 5 per row: 2 rows. The tiles need only
-    # 5 * (32 + 8) + 8 = 208 px; the whole title (18 px type, 8 px margins) sets the width,
-    # whatever font the machine's Pillow draws it with.
-    title = views[-1].title
-    title_width = int(_font(18).getlength(title)) + 2 * 8
-    assert title_width > 320
-    assert Image.open(out / "layer-2.png").size == (title_width, 30 + 2 * (19 + 32 + 8) + 8 + 44)
+    # 10 output nodes of 8x8 pictures, enlarged to about MNIST's size: scale 12 (96 px tiles,
+    # gaps of 2 * 12 px, 16 px labels in 19 px), 5 per row: 2 rows, 5 * (96 + 24) + 24 = 624 px
+    # wide, wider than the title; 30 px of title, 2 rows of 19 + 96 + 24, a gap and the legend.
+    title_width = int(_font(18).getlength(views[-1].title)) + 2 * 24
+    assert title_width < 624
+    assert Image.open(out / "layer-2.png").size == (624, 30 + 2 * (19 + 96 + 24) + 24 + 44)

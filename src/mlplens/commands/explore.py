@@ -43,17 +43,20 @@ def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..destination import check_file
-    from ..report import write_explorer
+    from ..formats.model_data import default_data
+    from ..report import refuse_tables, write_explorer
     from ..snapshots import SNAPSHOT_FILE, load_snapshots
 
     check_file(args.output)
     model = Path(args.model)
-    opened = open_model_from(args)
+    opened = open_model_from(args, needs_data=False)
+    refuse_tables(opened.stack, opened.name)  # before any data is looked for
+    data = opened.data or default_data(opened.stack, opened.name)
     if args.snapshots:
         snapshots = load_snapshots(args.snapshots)
     elif (model.parent / SNAPSHOT_FILE).is_file():
         snapshots = load_snapshots(model.parent / SNAPSHOT_FILE)
     else:
         snapshots = None
-    print_paths([write_explorer(args.output, opened.stack, opened.data, model_name=opened.name,
+    print_paths([write_explorer(args.output, opened.stack, data, model_name=opened.name,
                                 snapshots=snapshots, max_frames=args.frames)])

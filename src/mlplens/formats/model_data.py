@@ -53,6 +53,16 @@ def describe_input(stack: DenseStack) -> str:
     return f"{height}x{width} {'colour' if stack.channels == 3 else 'grey'} images"
 
 
+def default_data(stack: DenseStack, name: str) -> Dataset:
+    """The data a model runs on when none is named: MNIST for a model that takes its 28x28 grey
+    digits; for any other, one line saying what it takes and to pass --data."""
+    if not takes_mnist(stack):
+        raise MlplensError(f"{name} takes {describe_input(stack)}, not MNIST's 28x28 digits: "
+                           "pass --data with images it takes (a file or folder, or "
+                           "sklearn-digits for scikit-learn's 8x8 digits)")
+    return load_dataset()
+
+
 def open_model(model: str | os.PathLike[str] | DenseStack | Any,
                data: Dataset | Mnist | str | os.PathLike[str] | None = None, *,
                needs_data: bool = True, image_shape: tuple[int, int] | None = None,
@@ -84,11 +94,7 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
             else NOTHING
         name = "the model"
     if not named and needs_data:
-        if not takes_mnist(stack):
-            raise MlplensError(f"{name} takes {describe_input(stack)}, not MNIST's 28x28 "
-                               "digits: pass --data with images it takes (a file or folder, or "
-                               "sklearn-digits for scikit-learn's 8x8 digits)")
-        dataset = load_dataset()
+        dataset = default_data(stack, name)
     if dataset is not None:
         check_matches(stack, dataset, name)
         if dataset.is_tabular and not stack.is_tabular:  # the table's columns are the inputs

@@ -103,6 +103,16 @@ def build_explorer(stack: DenseStack, data: Dataset | Mnist, **options) -> str:
     return "".join(explorer_page(stack, data, **options))
 
 
+def refuse_tables(stack: DenseStack, model_name: str = "") -> None:
+    """The explorer draws on and loads images: a model of named features is refused, in one
+    line saying what shows it instead."""
+    if stack.is_tabular:
+        raise MlplensError(f"{model_name or 'the model'} takes {stack.n_inputs} named features, "
+                           "not an image: the explorer draws on and loads images, so it cannot "
+                           "show a tabular model (draw its nodes as bar charts with 'mlplens "
+                           "visualize')")
+
+
 def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str = "",
                   snapshots: Snapshots | None = None,
                   views: Mapping[str, Sequence[LayerView | None]] | None = None,
@@ -114,11 +124,9 @@ def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str =
     the drawing pad, any other an image loader and the test images to pick from.
     """
     data = _dataset(data)
-    if stack.is_tabular or data.is_tabular:
-        raise MlplensError(f"{model_name or 'the model'} takes {stack.n_inputs} named features, "
-                           "not an image: the explorer draws on and loads images, so it cannot "
-                           "show a tabular model (draw its nodes as bar charts with 'mlplens "
-                           "visualize')")
+    refuse_tables(stack, model_name)
+    if data.is_tabular:
+        refuse_tables(stack.with_input(input_names=data.feature_names), model_name)
     check_matches(stack, data, model_name or "the model")
     frames_asked = min(max_frames - 1, len(snapshots)) if snapshots and max_frames > 1 else 0
     sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
