@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-output
 
-.PHONY: setup setup-test demo test check-js bench bench-quick clean
+.PHONY: setup setup-test demo demo-own-data test check-js bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,33 @@ setup-test: $(VENV)/.installed-test $(CHROMIUM) $(NODE)
 
 demo: setup
 	$(BIN)/mlplens reproduce --out $(DEMO_OUT)
+	$(MAKE) --no-print-directory demo-own-data
+
+# The article again on data other than MNIST, offline: scikit-learn's 8x8 digits (the same three
+# nets: 512-256 on all 1,438 training images and on the first 100, and the single-layer net; 30
+# epochs, as 1,438 images make only 12 steps an epoch), then a table (breast cancer).
+OWN := $(DEMO_OUT)/own-data
+DIGITS := --data sklearn-digits
+demo-own-data: setup
+	$(BIN)/mlplens train $(DIGITS) --epochs 30 --out $(OWN)/mlp-all
+	$(BIN)/mlplens train $(DIGITS) --epochs 30 --train-samples 100 --out $(OWN)/mlp-100
+	$(BIN)/mlplens train $(DIGITS) --epochs 30 --hidden --out $(OWN)/single-all
+	for run in mlp-all mlp-100 single-all; do \
+	  $(BIN)/mlplens visualize $(OWN)/$$run/model.keras $(DIGITS) --out $(OWN)/$$run/linear && \
+	  $(BIN)/mlplens visualize $(OWN)/$$run/model.keras $(DIGITS) --method seed --cmap viridis \
+	    --out $(OWN)/$$run/seed || exit 1; \
+	done
+	for method in gradient examples; do \
+	  $(BIN)/mlplens visualize $(OWN)/mlp-all/model.keras $(DIGITS) --method $$method \
+	    --out $(OWN)/mlp-all/$$method || exit 1; \
+	done
+	$(BIN)/mlplens diagram $(OWN)/mlp-all/model.keras $(DIGITS) --test-index 0 \
+	  --out $(OWN)/mlp-all/circuit
+	$(BIN)/mlplens explore $(OWN)/mlp-all/model.keras $(DIGITS) -o $(OWN)/mlp-all/explorer.html
+	$(BIN)/mlplens train --data breast-cancer --hidden 16 --epochs 30 --batch-size 32 \
+	  --out $(OWN)/breast-cancer
+	$(BIN)/mlplens visualize $(OWN)/breast-cancer/model.keras --data breast-cancer \
+	  --out $(OWN)/breast-cancer/linear
 
 # The import contracts (docs/architecture.md) and the JavaScript tests first: CI reads pytest's
 # closing line, so pytest runs last. Test files run whole on one of two workers, so a module's
