@@ -71,7 +71,7 @@ demo-own-data: setup
 # The import contracts (docs/architecture.md) and the JavaScript tests first: CI reads pytest's
 # closing line, so pytest runs last. Test files run whole on one of two workers, so a module's
 # trained network is trained once.
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 test: setup-test
 	$(BIN)/lint-imports
 	$(NODE) --test tests/js/

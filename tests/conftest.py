@@ -1,4 +1,4 @@
-"""Fixtures only; shared functions live in helpers.py."""
+"""Fixtures, and the order test files run in; shared functions live in helpers.py."""
 
 from __future__ import annotations
 
@@ -9,6 +9,21 @@ import pytest
 from mlplens import DenseStack, Mnist, load_mnist
 
 from .helpers import tiny_net
+
+
+# The test files that take one worker longest (15 s or more each), longest first. `make test`
+# runs files whole on two workers in collection order (`--no-loadscope-reorder`): starting with
+# these lets the many short files fill in behind them, so both workers finish together.
+LONGEST_FIRST = ("test_model", "test_probes", "test_cli", "test_explorer_browser",
+                 "test_own_data", "test_tabular", "test_reproduce", "test_data", "test_crash")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        stem = item.path.stem
+        return LONGEST_FIRST.index(stem) if stem in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, and among the rest, the order stays
 
 
 @pytest.fixture
