@@ -569,10 +569,11 @@ def test_train_takes_the_fast_path_on_jax(monkeypatch):
     assert len(trained.metrics["history"]["loss"]) == 1
 
 
-@pytest.mark.parametrize("every", [3, 4, 7])
+@pytest.mark.parametrize("every", [3, 7])
 def test_snapshots_from_the_fast_path_equal_keras_fits(every, monkeypatch):
-    # 700 images: 6 steps an epoch, 12 in two epochs; snapshots fall mid-call, at an epoch's
-    # end and across epochs; two steps per compiled call make calls end between snapshots too.
+    # 700 images: 6 steps an epoch, 12 in two epochs; snapshots fall mid-call (3, 9), at an
+    # epoch's end where a call ends too (6) and across epochs (7); two steps per compiled call
+    # make calls end between snapshots too.
     monkeypatch.setattr(fast_fit, "STEPS_PER_EXECUTION", 2)
     fast = train(hidden=(16,), train_samples=700, epochs=2, seed=0, verbose=0,
                  snapshot_every=every)
