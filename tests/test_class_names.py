@@ -55,7 +55,7 @@ def test_the_output_tiles_are_labelled_with_the_class_names(tiny_stack, tmp_path
     view = layer_views(tiny_stack, "linear")[1]
     scale = default_scale(3, max(tiny_stack.image_shape))
     expected = node_mosaic(view.images, colormap_lut("gray"), labels=NAMES, scale=scale,
-                           title=view.title, legend=Legend(*view.legend))
+                           title=view.title, legend=Legend(*view.legend), fit_labels=True)
     np.testing.assert_array_equal(_png(tmp_path / "named" / "layer-2.png"), np.asarray(expected))
     assert not np.array_equal(_png(tmp_path / "named" / "layer-2.png"),
                               _png(tmp_path / "plain" / "layer-2.png"))
@@ -65,7 +65,8 @@ def test_the_output_tiles_are_labelled_with_the_class_names(tiny_stack, tmp_path
     np.testing.assert_array_equal(
         np.asarray(render_view(shown, "gray", 4, class_names=NAMES)),
         np.asarray(node_mosaic(shown.images, colormap_lut("gray"), labels=("bird", "cat"),
-                               scale=4, title=view.title, legend=Legend(*view.legend))))
+                               scale=4, title=view.title, legend=Legend(*view.legend),
+                               fit_labels=True)))
 
 
 def test_a_long_class_name_is_cut_to_its_tile():

@@ -70,7 +70,8 @@ def render_view(view: LayerView, cmap: str, scale: int, title: str | None = None
     return node_mosaic(view.images, colormap_lut(cmap), labels=labels,
                        scale=scale, title=title or view.title,
                        legend=view_legend(view, channels),
-                       side_by_side=view.colour and channels == "side-by-side")
+                       side_by_side=view.colour and channels == "side-by-side",
+                       fit_labels=class_names is not None)
 
 
 def default_scale(count: int, side: int = 28) -> int:
@@ -227,7 +228,8 @@ def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap:
                                   for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
-                          legend=legend, side_by_side=side_by_side)
+                          legend=legend, side_by_side=side_by_side,
+                          fit_labels=class_names is not None)
     return save_png(picture, out / "per-class.png")
 
 

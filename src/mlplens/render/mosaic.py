@@ -286,11 +286,14 @@ def node_mosaic(
     title: str | None = None,
     legend: Legend | None = None,
     side_by_side: bool = False,
+    fit_labels: bool = False,
 ) -> Image.Image:
     """Tile uint8 images (n, H, W) through a (256, 3) colour table, each under its label.
 
     Colour images (n, H, W, 3) are drawn as they are, or with `side_by_side` each channel
-    through the table next to the others, lettered R, G, B underneath.
+    through the table next to the others, lettered R, G, B underneath. With `fit_labels`
+    (names of the user's choosing, such as class names) a label wider than its tile is cut short
+    with an ellipsis; mlplens' own captions are drawn whole.
     """
     images = np.asarray(images)
     colour = images.ndim == 4 and images.shape[3] == 3
@@ -350,7 +353,8 @@ def node_mosaic(
         else:
             font = _font(label_size)
             for (left, top), text in zip(origins, texts):
-                text = _fitted(draw, text, font, tile_w + gap)
+                if fit_labels:
+                    text = _fitted(draw, text, font, tile_w + gap)
                 x = left + (tile_w - _text_width(draw, text, font)) // 2
                 draw.text((x, top - label_h), text, fill=TEXT, font=font)
     if legend:
