@@ -587,3 +587,14 @@ def test_fetch_help_names_every_registered_dataset():
     assert result.returncode == 0
     assert f"a named dataset: {', '.join(sorted(named.NAMED))} (default: MNIST)" in " ".join(
         result.stdout.split())
+
+
+def test_a_name_wins_over_a_folder_of_that_name_which_dot_slash_reaches(tmp_path, monkeypatch):
+    """Run folders are often named after their data: `--data wine` is still scikit-learn's."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wine").mkdir()
+    (tmp_path / "wine" / "metrics.json").write_text("{}")
+    data = load_dataset("wine")
+    assert (data.name, data.x_test.shape, data.class_names) == (
+        "scikit-learn wine", (36, 13), ("class_0", "class_1", "class_2"))
+    assert error_of(load_dataset, "./wine").startswith("wine: ")

@@ -4,7 +4,8 @@
 name (`sklearn-digits`, `breast-cancer`, `wine`); a named dataset fetched into the cache
 (`fashion-mnist`, `kmnist`: `named.py`); or a path (`sources.py`): a Keras-layout .npz, an .npz
 with `x` (and optional `y`, `class_names`), a folder of IDX files, or a folder with one
-subfolder of PNG/JPEG images per class.
+subfolder of PNG/JPEG images per class. A name wins over a file or folder of the same name in
+the working folder (users name run folders after their data): `./NAME` is that folder.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ def load_dataset(spec: str | os.PathLike[str] | None = None) -> Dataset:
     if spec is None:
         return BUNDLED["mnist"]()
     text = os.fspath(spec)
-    if text.lower() in BUNDLED and not os.path.exists(text):
+    if text.lower() in BUNDLED:
         return BUNDLED[text.lower()]()
     from .named import NAMED, load_named
 
-    if text.lower() in NAMED and not os.path.exists(text):
+    if text.lower() in NAMED:
         return load_named(text.lower())
     from .sources import read_source
 
