@@ -256,3 +256,18 @@ def test_check_refuses_a_model_that_is_not_mnist_without_data(tmp_path) -> None:
     assert_one_error_line(result, "mlplens: error: small.npz takes 4x4 grey images, not MNIST's "
                                   "28x28 digits: pass --data with images it takes")
     assert not (tmp_path / "out").exists()
+
+
+def test_check_refuses_images_smaller_than_the_ssim_window(tmp_path):
+    rng = np.random.default_rng(0)
+    model, data = tmp_path / "small.npz", tmp_path / "data.npz"
+    np.savez(model, W1=rng.normal(size=(16, 4)).astype(np.float32),
+             W2=rng.normal(size=(4, 3)).astype(np.float32))
+    np.savez(data, x=rng.integers(0, 256, size=(60, 4, 4)).astype(np.uint8),
+             y=np.arange(60) % 3)
+    assert_one_error_line(
+        run_cli("check", str(model), "--data", str(data), "--pixel-scale", "0-1", "--out",
+                str(tmp_path / "c")),
+        "small.npz: the checks compare pictures with a 7x7 SSIM window; this model's 4x4 "
+        "images are smaller")
+    assert not (tmp_path / "c").exists()

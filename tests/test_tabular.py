@@ -267,3 +267,15 @@ def test_scikit_learn_mlp_read_as_tabular():
     expected = sorted(range(4), key=lambda i: -abs(float(np.float32(column[i]))))
     assert bars[0].names(2) == tuple(NAMES[i] for i in expected)
     assert stack_from(stack, input_names=("p", "q", "r", "s")).input_names == ("p", "q", "r", "s")
+
+
+def test_check_refuses_a_table_in_one_line(tmp_path):
+    path = tmp_path / "table.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, W1=rng.normal(size=(13, 4)).astype(np.float32),
+             W2=rng.normal(size=(4, 3)).astype(np.float32))
+    assert_one_error_line(
+        run_cli("check", str(path), "--data", "wine", "--out", str(tmp_path / "c")),
+        "table.npz: the checks compare pictures and delete pixels; this model takes 13 named "
+        "features, not an image")
+    assert not (tmp_path / "c").exists()

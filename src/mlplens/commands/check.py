@@ -44,11 +44,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
+    from ..core.run_checks import require_pictures
     from ..destination import check_folder, claimed_folder
+    from ..errors import MlplensError, UnsuitableModel
     from ..figures.checks import CheckSettings, check_net
 
     check_folder(args.out)
     opened = open_model_from(args)
+    try:
+        require_pictures(opened.stack)
+    except UnsuitableModel as exc:  # before any work: name the file
+        raise MlplensError(f"{opened.name}: {exc}") from None
     data = opened.data
     reference = count_of(args.reference, 500, len(data.x_test), "--reference",
                          f"test images of {data.name}")

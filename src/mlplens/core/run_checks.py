@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UnsuitableModel
 from .checks import DeletionSet, MethodChecks, deletion_check, model_randomization, similarity
 from .methods import METHODS, Method
 from .projection import Projection
+from .similarity import WINDOW
 from .stack import DenseStack
 
 Log = Callable[[str], None]
@@ -24,6 +26,18 @@ class ChecksRun:
 
     checks: list[MethodChecks] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+
+
+def require_pictures(stack: DenseStack) -> None:
+    """The checks compare a node's pictures (SSIM over a window) and delete pixels: a table's
+    features, or images smaller than the window, cannot be checked; one line says so."""
+    if stack.is_tabular:
+        raise UnsuitableModel(f"the checks compare pictures and delete pixels; this model takes "
+                              f"{stack.n_inputs} named features, not an image")
+    if min(stack.image_shape) < WINDOW:
+        height, width = stack.image_shape
+        raise UnsuitableModel(f"the checks compare pictures with a {WINDOW}x{WINDOW} SSIM "
+                              f"window; this model's {height}x{width} images are smaller")
 
 
 def why_not(method: Method, stack: DenseStack, offered: dict[str, Any]) -> str | None:

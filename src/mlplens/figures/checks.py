@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.checks import THRESHOLDS, MethodChecks, deletion_set, table
-from ..core.run_checks import ChecksRun, check_methods
+from ..core.run_checks import ChecksRun, check_methods, require_pictures
 from ..core.stack import DenseStack
 from ..core.views import layer_views
 from ..datasets import Dataset
@@ -86,6 +86,7 @@ def check_net(name: str, stack: DenseStack, mnist: Dataset, out: Path,
               settings: CheckSettings = CheckSettings(),
               log: Callable[[str], None] = _stderr) -> ChecksWritten:
     """Run every check of every method on `stack` and write them into `out`."""
+    require_pictures(stack)
     started = time.perf_counter()
     notes = []
     shuffled = None
