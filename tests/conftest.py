@@ -8,7 +8,7 @@ import pytest
 
 from mlplens import DenseStack, Mnist, load_mnist
 
-from .helpers import tiny_net
+from .helpers import launch_chromium, tiny_net
 
 
 # The test files that take one worker longest (15 s or more each), longest first. `make test`
@@ -24,6 +24,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(stem) if stem in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: within a file, and among the rest, the order stays
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, for one test file's pages."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from mlplens import DenseStack, layer_views, load_stack
 from mlplens.core.circuits import attribute, prune
@@ -29,7 +28,7 @@ from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames
 
-from .helpers import assert_one_error_line, launch_chromium, run_cli
+from .helpers import assert_one_error_line, run_cli
 
 # Trains real networks or runs the command line in new interpreters: `make test`, not
 # `make check`.
@@ -57,14 +56,6 @@ def shots(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("screenshots")
     print(f"\nexplorer screenshots: {folder}")
     return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 class Page:

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from mlplens import DenseStack
 from mlplens.core.forward import as_inputs, predict
@@ -20,7 +19,6 @@ from mlplens.core.pixel_scale import PixelScale
 from mlplens.datasets import Dataset, load_dataset
 from mlplens.report import write_explorer
 
-from .helpers import launch_chromium
 
 # Trains a real network: `make test`, not `make check`.
 pytestmark = pytest.mark.slow
@@ -41,14 +39,6 @@ def net(digits):
 
     return train((32,), train_samples=len(digits.x_train), epochs=8, batch_size=32,
                  data=digits, verbose=0).stack
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 class Page:
@@ -144,16 +134,22 @@ def test_clicking_a_test_image_gives_numpys_prediction_and_names_it(page, net, d
         f"{NAMES[digits.y_test[count - 1]]}.")
 
 
+def _probabilities_of_test_images(browser, path, count: int) -> np.ndarray:
+    """The page's probabilities for its first `count` test images, each clicked in turn."""
+    opened = Page(browser, path)
+    got = np.array(opened.js(f"""() => Array.from({{length: {count}}}, (_, i) => {{
+        window.mlplens.loadTestDigit(i);
+        return window.mlplens.probabilities();
+    }})"""))
+    opened.close()
+    return got
+
+
 def test_the_pages_forward_pass_takes_the_models_pixel_scale(browser, net, digits, tmp_path):
     scaled = net.with_input(pixel_scale=PixelScale(mean=0.3, std=0.4))
     path = tmp_path / "scaled.html"
     write_explorer(path, scaled, digits)
-    opened = Page(browser, path)
-    got = np.array(opened.js("""() => Array.from({length: 50}, (_, i) => {
-        window.mlplens.loadTestDigit(i);
-        return window.mlplens.probabilities();
-    })"""))
-    opened.close()
+    got = _probabilities_of_test_images(browser, path, 50)
     expected = predict(scaled, as_inputs(scaled, digits.x_test[:50]))
     np.testing.assert_allclose(got, expected, atol=PROBABILITY_TOLERANCE, rtol=0)
     unscaled = predict(net, as_inputs(net, digits.x_test[:50]))
@@ -172,12 +168,7 @@ def test_a_scikit_learn_mlp_on_0_16_pixels_reads_its_digits_as_scikit_learn_does
     stack = stack_from(model, (8, 8)).with_input(pixel_scale=PixelScale(high=16))
     path = tmp_path / "mlp.html"
     write_explorer(path, stack, digits, model_name="mlp")
-    opened = Page(browser, path)
-    got = np.array(opened.js("""() => Array.from({length: 50}, (_, i) => {
-        window.mlplens.loadTestDigit(i);
-        return window.mlplens.probabilities();
-    })"""))
-    opened.close()
+    got = _probabilities_of_test_images(browser, path, 50)
     x16 = digits.x_test[:50].reshape(50, -1) * 16
     np.testing.assert_allclose(got, predict(stack, as_inputs(stack, digits.x_test[:50])),
                                atol=PROBABILITY_TOLERANCE, rtol=0)

@@ -9,6 +9,9 @@ background level taken off, and then fitted and centred as MNIST's digits were
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +24,10 @@ NOISE = 0.15  # ink fainter than this is paper grain or JPEG ringing, which woul
 MAX_PIXELS = 40_000_000  # a bigger picture is not a digit; refused before it is decoded
 
 
-def read_digit(path: str | os.PathLike[str]) -> np.ndarray:
-    """uint8 (28, 28): light ink on black, fitted into 20x20 and centred by mass."""
+@contextmanager
+def opened_picture(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """A PNG or JPEG opened for reading, checked first: its format, and its size before it is
+    decoded; any failure reading it (inside the block too) is one line naming the file."""
     from PIL import Image, UnidentifiedImageError
 
     named = checked_input(path)
@@ -32,12 +37,22 @@ def read_digit(path: str | os.PathLike[str]) -> np.ndarray:
                 raise MlplensError(f"{named}: is a {picture.format} image; give a PNG or JPEG")
             width, height = picture.size
             if width * height > MAX_PIXELS:
-                raise MlplensError(f"{named}: {width}x{height} pixels is too large for a digit "
-                                   f"(at most {MAX_PIXELS:,} pixels)")
-            grey = np.asarray(picture.convert("L"), dtype=np.float64) / 255
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+                raise MlplensError(f"{named}: {width}x{height} pixels is too large (at most "
+                                   f"{MAX_PIXELS:,} pixels)")
+            yield picture
+    except MlplensError:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError) as exc:
         raise MlplensError(f"{named}: not a readable PNG or JPEG image "
                            f"({type(exc).__name__})") from None
+
+
+def read_digit(path: str | os.PathLike[str]) -> np.ndarray:
+    """uint8 (28, 28): light ink on black, fitted into 20x20 and centred by mass."""
+    named = checked_input(path)
+    with opened_picture(named) as picture:
+        grey = np.asarray(picture.convert("L"), dtype=np.float64) / 255
     ink = ink_of(grey)
     if ink is None:
         raise MlplensError(f"{named}: the image is one flat colour; there is no digit in it")

@@ -14,13 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MlplensError
-from ..input_files import checked_input
+from ..digit_image import opened_picture
 from ..memory import require
 from .dataset import Dataset
 from .sources import IMAGE_SUFFIXES, assemble
 
-FORMATS = ("PNG", "JPEG")
-MAX_PIXELS = 40_000_000  # one image bigger than this is refused before it is decoded
 GREY_MODES = ("1", "L", "LA")
 COLOUR_MODES = ("RGB", "RGBA", "P", "CMYK", "YCbCr")
 SPLITS = ("train", "test")
@@ -87,34 +85,17 @@ def _describe(pixels: np.ndarray) -> str:
 
 def _pixels(path: Path) -> np.ndarray:
     """One image: uint8 (H, W) grey or (H, W, 3) RGB."""
-    from PIL import Image, UnidentifiedImageError
-
-    named = checked_input(path)
-    try:
-        with Image.open(named) as picture:
-            if picture.format not in FORMATS:
-                raise MlplensError(f"{named}: is a {picture.format} image; give PNG or JPEG")
-            width, height = picture.size
-            if width * height > MAX_PIXELS:
-                raise MlplensError(f"{named}: {width}x{height} pixels is too large (at most "
-                                   f"{MAX_PIXELS:,} pixels per image)")
-            mode = picture.mode
-            if mode not in GREY_MODES + COLOUR_MODES:
-                raise MlplensError(f"{named}: mode {mode} images (16-bit or float) are not "
-                                   "read; save it as 8-bit grey or RGB")
-            grey = mode in GREY_MODES
-            wanted = ("LA" if grey else "RGBA") if _has_alpha(picture) else ("L" if grey
-                                                                              else "RGB")
-            pixels = np.asarray(picture.convert(wanted), dtype=np.uint8)
-    except MlplensError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombError) as exc:
-        raise MlplensError(f"{named}: not a readable PNG or JPEG image "
-                           f"({type(exc).__name__})") from None
+    with opened_picture(path) as picture:
+        mode = picture.mode
+        if mode not in GREY_MODES + COLOUR_MODES:
+            raise MlplensError(f"{path}: mode {mode} images (16-bit or float) are not read; save "
+                               "it as 8-bit grey or RGB")
+        grey = mode in GREY_MODES
+        wanted = ("LA" if grey else "RGBA") if _has_alpha(picture) else ("L" if grey else "RGB")
+        pixels = np.asarray(picture.convert(wanted), dtype=np.uint8)
     if wanted in ("LA", "RGBA"):
         if pixels[..., -1].min() < 255:
-            raise MlplensError(f"{named}: has transparent pixels, which have no brightness; "
+            raise MlplensError(f"{path}: has transparent pixels, which have no brightness; "
                                "flatten it onto a background (or save it without alpha)")
         pixels = pixels[..., 0] if grey else pixels[..., :3]
     return np.ascontiguousarray(pixels)
