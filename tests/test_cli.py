@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import mlplens
-from mlplens import layer_views, load_stack
+from mlplens import layer_views, load_stack, save_stack
 from mlplens.keras_backend import import_keras
 
 from .helpers import assert_one_error_line, run_cli
@@ -50,6 +50,9 @@ def models(tmp_path_factory) -> dict[str, Path]:
     nan_model.save(paths["nan"])
     paths["garbage"] = folder / "garbage.keras"
     paths["garbage"].write_bytes(b"PK\x03\x04 this is not a zip file at all")
+    # The good model's weights as .npz: for tests of what visualize draws rather than of
+    # reading Keras files, so that each run starts without Keras.
+    paths["good_npz"] = save_stack(load_stack(paths["good"]), folder / "good.npz")
     return paths
 
 
@@ -130,7 +133,7 @@ def test_visualize_writes_every_layer_and_the_arrays(models, tmp_path):
 
 def test_visualize_seed_symmetric_viridis(models, tmp_path):
     out = tmp_path / "seed"
-    result = run_cli("visualize", str(models["good"]), "--method", "seed", "--normalize",
+    result = run_cli("visualize", str(models["good_npz"]), "--method", "seed", "--normalize",
                      "symmetric", "--cmap", "viridis", "--scale", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr
     views = layer_views(load_stack(models["good"]), "seed", "symmetric")
@@ -185,7 +188,7 @@ def test_bad_models_give_one_line(models, tmp_path, case, fragments):
 ])
 def test_bad_options_give_one_line(models, tmp_path, args, fragments):
     out = tmp_path / "out"
-    result = run_cli("visualize", str(models["good"]), *args, "--out", str(out))
+    result = run_cli("visualize", str(models["good_npz"]), *args, "--out", str(out))
     assert_one_error_line(result, *fragments)
     assert not out.exists()
 
@@ -224,7 +227,7 @@ def test_train_refuses_too_many_samples(tmp_path):
 
 def test_visualize_gradient_writes_fidelity_and_per_class(models, tmp_path):
     out = tmp_path / "gradient"
-    result = run_cli("visualize", str(models["good"]), "--method", "gradient", "--reference",
+    result = run_cli("visualize", str(models["good_npz"]), "--method", "gradient", "--reference",
                      "100", "--per-class", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert [Path(line).name for line in result.stdout.splitlines()] == [
@@ -246,7 +249,7 @@ def test_visualize_gradient_writes_fidelity_and_per_class(models, tmp_path):
 
 def test_visualize_examples_writes_strips_and_node_statistics(models, tmp_path):
     out = tmp_path / "examples"
-    result = run_cli("visualize", str(models["good"]), "--method", "examples", "--reference",
+    result = run_cli("visualize", str(models["good_npz"]), "--method", "examples", "--reference",
                      "300", "--top-k", "4", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert [Path(line).name for line in result.stdout.splitlines()] == [
@@ -274,7 +277,7 @@ def test_visualize_examples_writes_strips_and_node_statistics(models, tmp_path):
 
 def test_visualize_maximize_chosen_nodes(models, tmp_path):
     out = tmp_path / "max"
-    result = run_cli("visualize", str(models["good"]), "--method", "maximize", "--nodes",
+    result = run_cli("visualize", str(models["good_npz"]), "--method", "maximize", "--nodes",
                      "0-2,5", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "maximize: 4/4" in result.stderr and "maximize: 10/10" in result.stderr
@@ -292,7 +295,7 @@ def test_visualize_maximize_chosen_nodes(models, tmp_path):
 ])
 def test_bad_method_options_give_one_line(models, tmp_path, args, fragments):
     out = tmp_path / "out"
-    assert_one_error_line(run_cli("visualize", str(models["good"]), *args, "--out", str(out)),
+    assert_one_error_line(run_cli("visualize", str(models["good_npz"]), *args, "--out", str(out)),
                           *fragments)
     assert not out.exists()
 
