@@ -11,11 +11,12 @@ from mlplens import DenseStack, Mnist, load_mnist
 from .helpers import launch_chromium, tiny_net
 
 
-# The test files that take one worker longest (15 s or more each), longest first. `make test`
+# The test files that take one worker longest (10 s or more each), longest first. `make test`
 # runs files whole on two workers in collection order (`--no-loadscope-reorder`): starting with
 # these lets the many short files fill in behind them, so both workers finish together.
-LONGEST_FIRST = ("test_model", "test_probes", "test_cli", "test_explorer_browser",
-                 "test_own_data", "test_tabular", "test_reproduce", "test_data", "test_crash")
+LONGEST_FIRST = ("test_probes", "test_model", "test_explorer_browser", "test_cli",
+                 "test_reproduce", "test_own_data", "test_crash", "test_tabular",
+                 "test_explorer_images_browser", "test_notebook", "test_data")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
