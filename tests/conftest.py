@@ -50,13 +50,21 @@ def mnist() -> Mnist:
 
 
 @pytest.fixture(scope="session")
-def small_run(tmp_path_factory, mnist) -> Path:
+def small_run(tmp_path_factory, mnist, worker_id) -> Path:
     """The one small trained net the tests share: 784-64-32-10 on the first 3,000 real training
     images, 2 epochs, seed 0, snapshots every 8 steps; saved as a run folder (model.keras,
-    metrics.json, snapshots.npz). Trained once per test worker."""
+    metrics.json, snapshots.npz). Trained once per test run: the first worker to need it trains
+    it under a lock, in the run's own temporary folder, and the other reads it."""
+    import fcntl
+
     from mlplens.training import train
 
-    folder = tmp_path_factory.mktemp("small-run")
-    train((64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
-          snapshot_every=8).save(folder)
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # one run's folder, all workers
+    folder = shared / "small-run"
+    with open(shared / "small-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "metrics.json").exists():
+            train((64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
+                  snapshot_every=8).save(folder)
     return folder
