@@ -14,6 +14,7 @@ from mlplens.core.feature_bars import layer_bars, sorted_by_magnitude
 from mlplens.core.methods import project
 from mlplens.core.stack import DenseStack
 from mlplens.errors import MlplensError
+from mlplens.formats import load_stack
 from mlplens.figures.layers import visualize_stack
 from mlplens.render.bars import BAR_HEIGHT, PANEL_FRAME, PANEL_WIDTH, bar_grid
 
@@ -212,6 +213,7 @@ def test_trained_on_bundled_table_end_to_end(tmp_path):
                      str(tmp_path / "v"))
     assert result.returncode == 0, result.stderr
     data = load_dataset(dataset)
+    assert load_stack(run / "model.keras").input_names == data.feature_names  # recorded
     w1, _, w2, _ = import_keras().saving.load_model(run / "model.keras").get_weights()
     names = data.feature_names
     first = per_node(read_csv(tmp_path / "v" / "layer-1.csv"))
@@ -237,13 +239,14 @@ def test_trained_on_bundled_table_end_to_end(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".npz", ".onnx", ".safetensors"])
 def test_every_format_reads_as_tabular(tmp_path, suffix):
-    from mlplens.formats import load_stack
     from mlplens.formats.export import save_stack
 
     path = tmp_path / f"model{suffix}"
     save_stack(hand_stack(), path)
     stack = load_stack(path, input_names=NAMES)
     assert stack.is_tabular and stack.input_names == NAMES and stack.image_shape == (1, 4)
+    recorded = load_stack(path)  # the file records its feature names: none need be given
+    assert recorded.input_names == NAMES and recorded.image_shape == (1, 4)
     np.testing.assert_array_equal(stack.kernels[0], W1)
     with pytest.raises(MlplensError, match=r"3 feature names for a first layer that takes 4"):
         load_stack(path, input_names=NAMES[:3])

@@ -77,6 +77,8 @@ def npz_arrays(stack: DenseStack, class_names: Sequence[str] = ()) -> dict[str, 
     arrays["pixel_scale"] = np.array(text[PIXEL_SCALE])
     if CLASS_NAMES in text:
         arrays["class_names"] = np.array([str(name) for name in class_names])
+    if stack.input_names:
+        arrays["feature_names"] = np.array(stack.input_names)
     return arrays
 
 

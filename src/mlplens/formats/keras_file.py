@@ -108,5 +108,5 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     from .keras_model import load_keras_stack
 
     stack = load_keras_stack(path, image_shape, activations, channels=found.channels or 1,
-                             input_names=input_names)
+                             input_names=input_names or found.feature_names)
     return stack.with_input(pixel_scale=found.pixel_scale), found

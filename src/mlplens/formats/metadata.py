@@ -26,6 +26,7 @@ IMAGE_SHAPE = "mlplens.image_shape"  # H,W
 CHANNELS = "mlplens.channels"  # 1 or 3
 PIXEL_SCALE = "mlplens.pixel_scale"  # as core.pixel_scale names it: 0-1, 0-16, standardised:M,S
 CLASS_NAMES = "mlplens.class_names"  # a JSON list of strings
+FEATURE_NAMES = "mlplens.feature_names"  # a JSON list of strings: a table's columns, in order
 KERAS_MEMBER = "mlplens.json"  # the keys above as one JSON object, inside a .keras archive
 
 
@@ -36,6 +37,7 @@ class Recorded:
     pixel_scale: PixelScale | None = None
     channels: int | None = None
     class_names: tuple[str, ...] = ()
+    feature_names: tuple[str, ...] = ()  # a tabular model's inputs
 
 
 NOTHING = Recorded()
@@ -52,6 +54,8 @@ def metadata_text(stack: DenseStack, class_names: Sequence[str] = ()) -> dict[st
             raise MlplensError(f"{len(class_names)} class names for a model with "
                                f"{stack.widths[-1]} outputs")
         text[CLASS_NAMES] = json.dumps([str(name) for name in class_names])
+    if stack.input_names:
+        text[FEATURE_NAMES] = json.dumps(list(stack.input_names))
     return text
 
 
@@ -68,23 +72,29 @@ def recorded(metadata: Mapping[str, str]) -> Recorded:
         if str(metadata[CHANNELS]) not in ("1", "3"):
             raise MlplensError(f"metadata {CHANNELS} {metadata[CHANNELS]!r} is not 1 or 3")
         channels = int(metadata[CHANNELS])
-    names: tuple[str, ...] = ()
-    if CLASS_NAMES in metadata:
-        try:
-            listed = json.loads(str(metadata[CLASS_NAMES]))
-        except json.JSONDecodeError:
-            listed = None
-        if not (isinstance(listed, list) and all(isinstance(name, str) for name in listed)):
-            raise MlplensError(f"metadata {CLASS_NAMES} is not a JSON list of strings")
-        names = tuple(listed)
-    return Recorded(scale, channels, names)
+    return Recorded(scale, channels, _names(metadata, CLASS_NAMES),
+                    _names(metadata, FEATURE_NAMES))
+
+
+def _names(metadata: Mapping[str, str], key: str) -> tuple[str, ...]:
+    """A JSON list of strings under `key`, () when the file has none."""
+    if key not in metadata:
+        return ()
+    try:
+        listed = json.loads(str(metadata[key]))
+    except json.JSONDecodeError:
+        listed = None
+    if not (isinstance(listed, list) and all(isinstance(name, str) for name in listed)):
+        raise MlplensError(f"metadata {key} is not a JSON list of strings")
+    return tuple(listed)
 
 
 def finished(chain: Chain, image_shape: tuple[int, int] | None,
              activations: Sequence[str] | None, found: Recorded,
              input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
     """What every reader returns: its chain as a DenseStack with the recorded channels and pixel
-    scale (0-1 where none is recorded), read as a table when `input_names` are given, and what
-    the file recorded."""
+    scale (0-1 where none is recorded), read as a table when `input_names` are given or the file
+    records feature names, and what the file recorded."""
     return chain.stack(image_shape, activations, channels=found.channels or 1,
-                       pixel_scale=found.pixel_scale or UNIT, input_names=input_names), found
+                       pixel_scale=found.pixel_scale or UNIT,
+                       input_names=input_names or found.feature_names), found

@@ -3,8 +3,9 @@
 Layout: `W1, b1, W2, b2, ...` with `Wk` of shape (n_{k-1}, n_k) as Keras stores a kernel and `bk`
 of shape (n_k,) (optional: zeros). Optional `activations`: a string array, one per layer
 (`np.array(["relu", "softmax"])`); optional `image_shape`: two integers; optional `channels`
-(one integer, 1 or 3), `pixel_scale` (one string, e.g. "0-16") and `class_names` (a string
-array, one per output), what `formats.metadata` records. Nothing else.
+(one integer, 1 or 3), `pixel_scale` (one string, e.g. "0-16"), `class_names` (a string
+array, one per output) and `feature_names` (a string array, one per input of a table), what
+`formats.metadata` records. Nothing else.
 Every member's .npy header is read first: object arrays (pickles), huge declared shapes, data
 the member does not hold (its zip entry declares fewer bytes) and compressed data that would
 inflate over a hundredfold are refused before any data is read or inflated; the memory the
@@ -28,12 +29,21 @@ from ..core.stack import DenseStack
 from ..errors import MlplensError
 from .common import (Chain, check_declared, check_held, default_activations, parse_activations,
                      require_loading)
-from .metadata import CHANNELS, CLASS_NAMES, PIXEL_SCALE, Recorded, finished, recorded
+from .metadata import (
+    CHANNELS,
+    CLASS_NAMES,
+    FEATURE_NAMES,
+    PIXEL_SCALE,
+    Recorded,
+    finished,
+    recorded,
+)
 
 NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                   (2, 0): np.lib.format.read_array_header_2_0}
-RECORDED = ("activations", "image_shape", "channels", "pixel_scale", "class_names")
+RECORDED = ("activations", "image_shape", "channels", "pixel_scale", "class_names",
+            "feature_names")
 LAYOUT = f"W1, b1, W2, b2, ... (optional: {', '.join(RECORDED)})"
 
 
@@ -92,7 +102,8 @@ def _require_memory(headers: dict[str, tuple[tuple[int, ...], np.dtype]]) -> Non
 
 
 def _recorded(arrays: Any, headers: dict[str, Any]) -> Recorded:
-    """The `channels`, `pixel_scale` and `class_names` arrays as `formats.metadata` reads them."""
+    """The `channels`, `pixel_scale`, `class_names` and `feature_names` arrays as
+    `formats.metadata` reads them."""
     text: dict[str, str] = {}
     if "channels" in headers:
         value = arrays["channels"]
@@ -104,11 +115,12 @@ def _recorded(arrays: Any, headers: dict[str, Any]) -> Recorded:
         if value.size != 1 or value.dtype.kind != "U":
             raise MlplensError("array 'pixel_scale' must hold one string, e.g. '0-16'")
         text[PIXEL_SCALE] = str(value.reshape(()))
-    if "class_names" in headers:
-        value = arrays["class_names"]
-        if value.ndim != 1 or value.dtype.kind != "U":
-            raise MlplensError("array 'class_names' must be a 1-D array of strings")
-        text[CLASS_NAMES] = json.dumps(value.tolist())
+    for name, key in (("class_names", CLASS_NAMES), ("feature_names", FEATURE_NAMES)):
+        if name in headers:
+            value = arrays[name]
+            if value.ndim != 1 or value.dtype.kind != "U":
+                raise MlplensError(f"array '{name}' must be a 1-D array of strings")
+            text[key] = json.dumps(value.tolist())
     return recorded(text)
 
 
