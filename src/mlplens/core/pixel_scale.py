@@ -61,10 +61,19 @@ class PixelScale:
             brightness = flat.astype(np.float32) / np.float32(255)
         else:
             brightness = flat.astype(np.float32)
+        return self.scaled(brightness, in_place=True)
+
+    def scaled(self, brightness: np.ndarray, in_place: bool = False) -> np.ndarray:
+        """Brightness values -> the numbers the model takes, in their own float type (float32
+        for pages and training, float64 for the exact circuits); `in_place` reuses the array."""
+        import numpy as np
+
+        kind, out = brightness.dtype.type, brightness if in_place else None
         if self.standardised:
-            return (brightness - np.float32(self.mean)) / np.float32(self.std)
+            shifted = np.subtract(brightness, kind(self.mean), out=out)
+            return np.divide(shifted, kind(self.std), out=shifted)
         if self.high != 1.0:
-            return brightness * np.float32(self.high)
+            return np.multiply(brightness, kind(self.high), out=out)
         return brightness
 
 

@@ -27,7 +27,9 @@ def from_mnist(found: Mnist) -> Dataset:
                    MNIST_CLASSES, source=found.source, path=str(found.path))
 
 
-def _split(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+def split_test_part(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(x_train, y_train, x_test, y_test): the last fifth of a seeded permutation is the test
+    part, the same every run, each part in the data's own order."""
     order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
     test = order[len(x) - int(round(len(x) * TEST_SHARE)):]
     train = np.sort(order[:len(x) - len(test)])
@@ -42,7 +44,7 @@ def sklearn_digits() -> Dataset:
     bunch = load_digits()
     images = (bunch.images / 16).astype(np.float32)
     labels = bunch.target.astype(np.int64)
-    return Dataset("scikit-learn digits", *_split(images, labels),
+    return Dataset("scikit-learn digits", *split_test_part(images, labels),
                    class_names=tuple(str(name) for name in bunch.target_names),
                    source="scikit-learn", pixel_scale=PixelScale())
 
@@ -53,7 +55,7 @@ def _tabular(loader: str, name: str) -> Dataset:
     import sklearn.datasets
 
     bunch = getattr(sklearn.datasets, loader)()
-    x_train, y_train, x_test, y_test = _split(bunch.data.astype(np.float64),
+    x_train, y_train, x_test, y_test = split_test_part(bunch.data.astype(np.float64),
                                               bunch.target.astype(np.int64))
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     std[std == 0] = 1.0

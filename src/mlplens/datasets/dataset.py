@@ -61,9 +61,6 @@ class Dataset:
         height, width = self.image_shape
         return f"{height}x{width}" + (f"x{self.channels}" if self.channels > 1 else "")
 
-    def class_name(self, index: int) -> str:
-        return self.class_names[index]
-
 
 def check_matches(stack: DenseStack, data: Dataset, model: str) -> None:
     """Refuse, before any work, data the model cannot take: one line naming both shapes (and

@@ -15,7 +15,7 @@ import numpy as np
 from ..destination import describe_os_error
 from ..errors import MlplensError
 from ..input_files import checked_input
-from .bundled import _split
+from .bundled import split_test_part
 from .dataset import Dataset
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -112,7 +112,7 @@ def assemble(name: str, path: Path, source: str, train: tuple[np.ndarray, np.nda
              test: tuple[np.ndarray, np.ndarray] | None,
              names: tuple[str, ...] | None = None) -> Dataset:
     """A Dataset from checked images and labels: the test part split off the training part
-    (`bundled._split`, the same for every run) when the source has none."""
+    (`bundled.split_test_part`, the same for every run) when the source has none."""
     where = str(path)
     classes = class_names_for([train[1]] + ([test[1]] if test is not None else []), names,
                               where)
@@ -121,7 +121,7 @@ def assemble(name: str, path: Path, source: str, train: tuple[np.ndarray, np.nda
         if count < 3:
             raise MlplensError(f"{where}: only {count} image{'s' * (count != 1)}, too few to split "
                                "into training and test parts; give at least 3 (or a test part)")
-        x_train, y_train, x_test, y_test = _split(*train)
+        x_train, y_train, x_test, y_test = split_test_part(*train)
     else:
         (x_train, y_train), (x_test, y_test) = train, test
         if x_train.shape[1:] != x_test.shape[1:]:

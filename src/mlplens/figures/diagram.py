@@ -81,12 +81,7 @@ def _circuit_input(stack: DenseStack, image: np.ndarray) -> tuple[np.ndarray, np
     image as uint8 pixels to draw."""
     image = np.asarray(image).reshape(stack.picture_shape)
     values = image.astype(np.float64) / 255 if image.dtype == np.uint8 else image.astype(np.float64)
-    scale = stack.pixel_scale
-    if scale.standardised:
-        values = (values - scale.mean) / scale.std
-    elif scale.high != 1.0:
-        values = values * scale.high
-    return values, as_pixels(image)
+    return stack.pixel_scale.scaled(values, in_place=True), as_pixels(image)
 
 
 def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.classes import class_names_for
 from ..core.pixel_scale import SCALE_HELP, PixelScale, parse_pixel_scale
 from ..core.stack import DenseStack
 from ..data import Mnist
@@ -124,11 +125,5 @@ def _class_names(stack: DenseStack, recorded: Recorded,
                  data: Dataset | None) -> tuple[str, ...]:
     """The data's names (padded with numbers if it has fewer classes than the model has
     outputs), else the model file's, else "0".."K-1"."""
-    outputs = stack.widths[-1]
-    if data is not None:
-        names = tuple(data.class_names)
-    elif recorded.class_names:
-        names = recorded.class_names
-    else:
-        names = ()
-    return names + tuple(str(index) for index in range(len(names), outputs))
+    names = data.class_names if data is not None else recorded.class_names
+    return class_names_for(names, stack.widths[-1])

@@ -16,7 +16,7 @@ from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views, layer_views_bytes
 from ..data import Mnist
 from ..datasets import Dataset, check_matches
-from ..datasets.bundled import MNIST_CLASSES
+from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
 from ..memory import require
 from ..output import atomic_path
@@ -92,10 +92,7 @@ def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
 
 def _dataset(data: Dataset | Mnist) -> Dataset:
     """MNIST as `load_mnist` gives it (the Python API's older way) as the Dataset it is."""
-    if isinstance(data, Dataset):
-        return data
-    return Dataset("MNIST", data.x_train, data.y_train, data.x_test, data.y_test, MNIST_CLASSES,
-                   source=data.source, path=str(data.path))
+    return data if isinstance(data, Dataset) else from_mnist(data)
 
 
 def build_explorer(stack: DenseStack, data: Dataset | Mnist, **options) -> str:

@@ -30,9 +30,4 @@ def as_inputs(images: np.ndarray, scale: PixelScale = UNIT) -> np.ndarray:
         np.divide(flat, np.float32(255), out=out, dtype=np.float32)
     else:
         out[...] = flat
-    if scale.standardised:
-        out -= np.float32(scale.mean)
-        out /= np.float32(scale.std)
-    elif scale.high != 1.0:
-        out *= np.float32(scale.high)
-    return out
+    return scale.scaled(out, in_place=True)
