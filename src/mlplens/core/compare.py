@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MlplensError
+from ..memory import require
 from .assignment import assignment
 from .forward import activate, as_inputs, batches
 from .stack import DenseStack
@@ -268,6 +269,7 @@ def compare(a: DenseStack, b: DenseStack, images: np.ndarray, *,
     if images[0].size != a.n_inputs:
         raise MlplensError(f"the images have {images[0].size} values each but the nets take "
                            f"{a.n_inputs}")
+    require(compare_bytes(a, b, batch_size), f"comparing {a.describe()} with {b.describe()}")
     widths_a, widths_b = hidden_widths(a), hidden_widths(b)
     moments = _Moments(widths_a, widths_b)
     for part in batches(len(images), batch_size):
