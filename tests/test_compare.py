@@ -131,7 +131,7 @@ def test_streamed_comparison_equals_the_whole_matrices():
     assert np.all(first.nodes[~live_a[:12]] == -1)
 
 
-def test_refusals_and_memory_estimate():
+def test_refusals_and_memory_estimate(monkeypatch):
     a, b = _random_net(0, (12,)), _random_net(1, (9,))
     with pytest.raises(MlplensError, match=r"^A and B take different inputs \(4x4 images and "
                                            r"2x8 images\): only nets that take the same inputs "
@@ -145,6 +145,12 @@ def test_refusals_and_memory_estimate():
     # batch of 1,024 images through both nets.
     assert compare_bytes(a, b) == 8 * (4 * 12 * 9 + 144 + 81 + 3 * 12 * 9) + \
         1024 * (8 * (16 + 15 + 12) + 8 * 21)
+    monkeypatch.setenv("MLPLENS_MEMORY_LIMIT", "1")
+    with pytest.raises(MlplensError, match=r"^comparing 16-12-3 \(relu, softmax\) with 16-9-3 "
+                                           r"\(relu, softmax\) needs about 532 KB of memory but "
+                                           r"0 bytes is available under "
+                                           r"MLPLENS_MEMORY_LIMIT=1$"):
+        mlplens.compare(a, b, np.zeros((3, 4, 4)))
 
 
 def run_main(*args: str) -> tuple[int, str, str]:

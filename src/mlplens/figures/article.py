@@ -209,8 +209,8 @@ def _compare_sizes(runs: dict, mnist, out: Path, quick: bool) -> Compared:
     (small, small_run), (full, full_run) = runs["small"], runs["full"]
     count = QUICK_COMPARISON_IMAGES if quick else len(mnist.x_test)
     return write_comparison(
-        Net(f"{small.train_samples:,} images", small_run.stack),
-        Net(f"{full.train_samples:,} images", full_run.stack), mnist.x_test[:count],
+        Net(f"the {small.train_samples:,}-image net", small_run.stack),
+        Net(f"the {full.train_samples:,}-image net", full_run.stack), mnist.x_test[:count],
         out / f"compare-{small.train_samples}-vs-{full.train_samples}",
         labels=mnist.y_test[:count], class_names=mnist.class_names)
 
