@@ -276,3 +276,54 @@ def test_compare_refuses_in_one_line(tmp_path):
         code, stdout, stderr = run_main("compare", *map(str, args), "--out", str(out))
         assert (code, stdout, stderr) == (2, "", message + "\n")
         assert not out.exists()
+
+
+@pytest.mark.slow  # trains nets and starts a browser
+def test_explore_two_nets_draws_once_for_both(seeds, mnist, browser, tmp_path):
+    from mlplens.core.forward import as_inputs, predict
+
+    path = tmp_path / "twin.html"
+    code, stdout, stderr = run_main("explore", *map(str, seeds), "-o", str(path))
+    assert (code, stdout) == (0, f"{path}\n"), stderr
+    stacks = [load_stack(seed) for seed in seeds]
+    found = mlplens.compare(*stacks, mnist.x_test[:2000])  # what the page matches on
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    page.wait_for_function("window.mlplens && window.mlplens.ready")
+
+    def check_both_nets() -> np.ndarray:
+        """Both nets' outputs are NumPy's for the page's input; the pairs shown are A's 12 most
+        active nodes of each layer with the nodes of B matched to them."""
+        pixels = np.array(page.evaluate("window.mlplens.input()"), np.uint8).reshape(1, 28, 28)
+        shown = page.evaluate("window.mlplens.probabilities()")
+        activations = page.evaluate("window.mlplens.activations()")
+        for k, stack in enumerate(stacks):
+            np.testing.assert_allclose(shown[k], predict(stack, as_inputs(stack, pixels))[0],
+                                       atol=1e-5)
+        hidden = hidden_values(stacks[0], pixels)[0]  # layer 1's 256 nodes, then layer 2's
+        for match, pairs in zip(found.matches, page.evaluate("window.mlplens.pairs()")):
+            values = np.array(activations[0][match.layer - 1])
+            start = 0 if match.layer == 1 else 256
+            np.testing.assert_allclose(values, hidden[start:start + len(values)], atol=1e-4)
+            top = np.lexsort((np.arange(len(values)), -values))[:12]
+            assert pairs == [[int(node), int(match.nodes[node])] for node in top]
+        return pixels
+
+    np.testing.assert_array_equal(check_both_nets()[0], mnist.x_test[0])
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 60, box["y"] + 200)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + 60 + 16 * step, box["y"] + 200 - 4 * step)
+    page.mouse.up()
+    drawn = check_both_nets()
+    assert not np.array_equal(drawn[0], mnist.x_test[0])
+    assert "A reads" in page.locator("#verdict").inner_text()
+    page.locator(".cell.a").first.hover()
+    linked = page.locator(".cell.linked")
+    assert linked.count() == 2
+    first = page.evaluate("window.mlplens.pairs()")[0][0]
+    assert [linked.nth(k).get_attribute("data-node") for k in range(2)] == list(map(str, first))
+    assert errors == []
