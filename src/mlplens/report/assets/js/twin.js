@@ -65,7 +65,8 @@ function startTwin() {
     state.pixels = Uint8Array.from(pixels);
     state.note = note;
     const brightness = brightnessOf(state.pixels);
-    state.results = nets.map((net) => forward(net.layers, inputsFromBrightness(brightness, net.scale)));
+    state.results = nets.map((net) =>
+      forward(net.layers, inputsFromBrightness(brightness, net.scale)));
     render();
   }
 
