@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from scipy.optimize import linear_sum_assignment
+from scipy.optimize import linear_sum_assignment  # with scikit-learn, a dependency
 
 import mlplens
 from mlplens import DenseStack, MlplensError, load_stack, save_stack
