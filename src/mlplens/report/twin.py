@@ -3,7 +3,7 @@ and for each hidden layer of A its most active nodes beside the nodes of B they 
 (`core.compare`), each pair linked.
 
 The page reuses the explorer's JavaScript for decoding, the forward pass, the pen and the pad
-(`page.EXPLORER_SCRIPTS` minus the one-net parts) and adds `twin.js`; its data is built here.
+(`TWIN_SCRIPTS`) and adds its own (assets/twin/); its data is built here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from ..output import atomic_path
 from .page import asset, fill, head, json_pieces_for_script
 from .pagedata import b64, data_bytes
 
-TWIN_SCRIPTS = ("decode", "net", "mnist_like", "pen", "paint", "format", "pad", "twin")
+# The explorer's script files (report/assets/js/) the page shares, in the explorer's order;
+# report/assets/twin/twin.js, which starts the page, comes last.
+TWIN_SCRIPTS = ("decode", "net", "mnist_like", "pen", "paint", "format", "pad")
 DIGITS = 100  # test digits embedded to start from
 MATCH_IMAGES = 2000  # test images the nodes are matched on
 
@@ -76,14 +78,15 @@ def twin_bytes(a: DenseStack, b: DenseStack, digits: int) -> int:
 
 
 def twin_script() -> str:
-    files = "\n".join(asset("js", f"{name}.js") for name in TWIN_SCRIPTS)
+    files = "\n".join([*(asset("js", f"{name}.js") for name in TWIN_SCRIPTS),
+                       asset("twin", "twin.js")])
     return f"(function () {{\n'use strict';\n\n{files}\nstartTwin();\n}})();\n"
 
 
 def twin_pieces(data: dict, title: str) -> Iterator[str]:
-    css, script = asset("twin.css"), twin_script()
+    css, script = asset("twin", "twin.css"), twin_script()
     marker = "\0data\0"
-    before, _, after = fill(asset("twin.html"), {"head": head(title, css, [script]),
+    before, _, after = fill(asset("twin", "twin.html"), {"head": head(title, css, [script]),
                                                  "script": script, "data": marker}
                             ).partition(marker)
     yield before
