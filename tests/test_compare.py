@@ -276,6 +276,16 @@ def test_compare_refuses_in_one_line(tmp_path):
         code, stdout, stderr = run_main("compare", *map(str, args), "--out", str(out))
         assert (code, stdout, stderr) == (2, "", message + "\n")
         assert not out.exists()
+    page = tmp_path / "two.html"
+    for args, message in [
+        ((mnist_net, other), "mlplens: error: digits.npz does not take 28x28 grey images: "
+                             "'explore A B' draws one digit on the pad for both nets"),
+        ((mnist_net, mnist_net, "--snapshots", "snapshots.npz"),
+         "mlplens: error: --snapshots is for one net's explorer, not for 'explore A B'"),
+    ]:
+        code, stdout, stderr = run_main("explore", *map(str, args), "-o", str(page))
+        assert (code, stdout, stderr) == (2, "", message + "\n")
+        assert not page.exists()
 
 
 @pytest.mark.slow  # trains nets and starts a browser
