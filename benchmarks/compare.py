@@ -30,7 +30,8 @@ rng = np.random.default_rng(0)
 def net():
     widths = (784, width, width // 2, 10)
     return DenseStack.from_arrays(
-        [rng.normal(0, 1 / np.sqrt(i), (i, o)).astype(np.float32) for i, o in zip(widths, widths[1:])],
+        [rng.normal(0, 1 / np.sqrt(i), (i, o)).astype(np.float32)
+         for i, o in zip(widths, widths[1:])],
         [np.zeros(o, np.float32) for o in widths[1:]], ["relu", "relu", "softmax"])
 a, b = net(), net()
 images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
