@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.classes import class_names_for
 from ..core.compare import ALONE_BELOW, Comparison, compare
 from ..core.forward import accuracy
 from ..core.methods import get_method
@@ -170,7 +171,7 @@ def _outputs(a: Net, b: Net, view_a: LayerView, view_b: LayerView, cmap: str,
              out: Path) -> tuple[list[dict], tuple[Path, str]]:
     """Both nets' output pictures side by side; each class's pair compared as the sanity checks
     compare pictures (Spearman of |values|, SSIM of the pixels as drawn)."""
-    names = list(class_names) if class_names is not None else list(view_a.labels)
+    names = list(class_names_for(class_names, len(view_a.raw)))
     rank = spearman_abs(view_a.raw, view_b.raw)
     alike = ssim(view_a.images / 255.0, view_b.images / 255.0) \
         if min(view_a.images.shape[1:3]) >= 7 else np.full(len(rank), np.nan)
