@@ -207,3 +207,21 @@ def test_the_other_consumers_pass_through_layer_norms():
         expected += (encoder.T @ jac) * on[n][:, None]
     expected /= len(inputs)
     np.testing.assert_allclose(features, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+
+
+def test_circuit_json_records_the_offsets_only_when_there_are_any():
+    from mlplens.figures.diagram import circuit_record
+
+    x = _images(1)[0].astype(np.float64) / 255
+    stack = _stack(*STACKS["layernorm mixed"])
+    record = circuit_record(stack, prune(attribute(stack, x)), None, "test")
+    parts = record["decomposition"]
+    total = parts["pixels"] + sum(parts["biases"]) + sum(parts["offsets"])
+    assert abs(total - record["logit"]) <= 1e-9 * max(1, abs(record["logit"]))
+    assert [layer.get("offset_contribution") for layer in record["layers"]] == [
+        *parts["offsets"], None]
+    assert record["meaning"].endswith("pixels plus biases plus offsets (activations' a(0) and "
+                                      "LayerNorm offsets) add up to the logit")
+    plain = circuit_record(tiny_net(), prune(attribute(tiny_net(), x[:4])), None, "test")
+    assert "offsets" not in plain["decomposition"]
+    assert plain["meaning"].endswith("; pixels plus biases add up to the logit")
