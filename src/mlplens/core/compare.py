@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import MlplensError
 from ..memory import require
 from .assignment import assignment
-from .forward import activate, as_inputs, batches
+from .forward import as_inputs, batches, layer_output
 from .stack import DenseStack
 
 BATCH = 1024
@@ -157,7 +157,7 @@ def hidden_values(stack: DenseStack, images: np.ndarray) -> np.ndarray:
     values = as_inputs(stack, images)
     hidden = []
     for layer in stack.layers[:-1]:
-        values = activate(values @ layer.kernel + layer.bias, layer.activation)
+        values = layer_output(layer, values @ layer.kernel + layer.bias)
         hidden.append(values)
     return np.concatenate(hidden, axis=1, dtype=np.float64)
 

@@ -34,11 +34,20 @@ DIGITS = 100  # test digits embedded to start from
 MATCH_IMAGES = 2000  # test images the nodes are matched on
 
 
+# What the page's forward pass (assets/js/net.js) computes.
+PAGE_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
+
+
 def refuse_other_inputs(stack: DenseStack, name: str) -> None:
-    """Both nets are drawn on the one 28x28 pad."""
+    """Both nets are drawn on the one 28x28 pad, and run by the page's forward pass."""
     if stack.is_tabular or stack.picture_shape != (28, 28):
         raise MlplensError(f"{name} does not take 28x28 grey images: 'explore A B' draws one "
                            "digit on the pad for both nets")
+    for index, layer in enumerate(stack.layers, start=1):
+        if layer.norm is not None or layer.activation not in PAGE_ACTIVATIONS:
+            raise MlplensError(f"{name}: layer {index} ({layer.describe()}) is not one the "
+                               "two-net page computes (Dense layers with "
+                               f"{', '.join(PAGE_ACTIVATIONS)}, no LayerNorm)")
 
 
 def _net(name: str, stack: DenseStack) -> dict[str, Any]:
