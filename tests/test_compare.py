@@ -21,6 +21,8 @@ from mlplens import DenseStack, MlplensError, load_stack, save_stack
 from mlplens.cli import main
 from mlplens.core.assignment import assignment
 from mlplens.core.compare import compare_bytes, hidden_values, linear_cka
+from mlplens.core.forward import as_inputs, layer_output, pre_activations
+from mlplens.core.stack import LayerNorm
 
 
 def _hsic_cka(x: np.ndarray, y: np.ndarray) -> float:
@@ -129,6 +131,26 @@ def test_streamed_comparison_equals_the_whole_matrices():
     first = found.matches[0]
     assert (first.nodes >= 0).sum() == min(live_a[:12].sum(), live_b.sum())
     assert np.all(first.nodes[~live_a[:12]] == -1)
+
+
+def _normed_net(side: int = 4) -> DenseStack:
+    """A net of side x side inputs whose first hidden layer has a LayerNorm before its GELU."""
+    rng = np.random.default_rng(4)
+    norm = LayerNorm(rng.normal(size=12).astype(np.float32), rng.normal(size=12).astype(np.float32))
+    return DenseStack.from_arrays(
+        [rng.normal(size=(side * side, 12)).astype(np.float32),
+         rng.normal(size=(12, 5)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)],
+        activations=["gelu", "relu", "softmax"], image_shape=(side, side), norms=[norm, None, None])
+
+
+def test_hidden_values_are_each_layers_output_layernorm_included():
+    stack = _normed_net()
+    images = np.random.default_rng(6).random((9, 4, 4)).astype(np.float32)
+    pre = pre_activations(stack, as_inputs(stack, images))
+    expected = np.concatenate([layer_output(layer, z) for layer, z in
+                               zip(stack.layers[:-1], pre)], axis=1)
+    np.testing.assert_allclose(hidden_values(stack, images), expected, rtol=1e-6)
+    assert not np.allclose(expected[:, :12], np.maximum(pre[0], 0))  # the norm matters
 
 
 def test_refusals_and_memory_estimate(monkeypatch):
@@ -277,9 +299,13 @@ def test_compare_refuses_in_one_line(tmp_path):
         assert (code, stdout, stderr) == (2, "", message + "\n")
         assert not out.exists()
     page = tmp_path / "two.html"
+    normed = save_stack(_normed_net(28), tmp_path / "normed.npz")
     for args, message in [
         ((mnist_net, other), "mlplens: error: digits.npz does not take 28x28 grey images: "
                              "'explore A B' draws one digit on the pad for both nets"),
+        ((mnist_net, normed), "mlplens: error: normed.npz: layer 1 (layernorm+gelu) is not one "
+                              "the two-net page computes (Dense layers with linear, relu, "
+                              "sigmoid, tanh, softmax, no LayerNorm)"),
         ((mnist_net, mnist_net, "--snapshots", "snapshots.npz"),
          "mlplens: error: --snapshots is for one net's explorer, not for 'explore A B'"),
     ]:
@@ -290,7 +316,7 @@ def test_compare_refuses_in_one_line(tmp_path):
 
 @pytest.mark.slow  # trains nets and starts a browser
 def test_explore_two_nets_draws_once_for_both(seeds, mnist, browser, tmp_path):
-    from mlplens.core.forward import as_inputs, predict
+    from mlplens.core.forward import predict
 
     path = tmp_path / "twin.html"
     code, stdout, stderr = run_main("explore", *map(str, seeds), "-o", str(path))
