@@ -12,6 +12,7 @@ import numpy as np
 
 from .activations import activate, derivative
 from .activations import vjp as backward
+from .heads import score_terms
 from .pixel_scale import UNIT
 from .stack import DenseLayer, DenseStack
 
@@ -76,12 +77,14 @@ def batches(count: int, size: int) -> Iterator[slice]:
 
 def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
              batch_size: int = 2048) -> float:
-    """Fraction of images whose most probable class is the label."""
-    correct = 0
+    """The head's score on labelled images (`heads.score_name`): the fraction whose predicted
+    class is the label; per label for multilabel; the mean absolute error for regression."""
+    total = 0.0
     for part in batches(len(images), batch_size):
-        predicted = pre_activations(stack, as_inputs(stack, images[part]))[-1].argmax(axis=1)
-        correct += int((predicted == np.asarray(labels[part])).sum())
-    return correct / len(images)
+        logits = pre_activations(stack, as_inputs(stack, images[part]))[-1]
+        total += score_terms(stack, logits, layer_output(stack.layers[-1], logits),
+                             labels[part])
+    return total / len(images)
 
 
 def accuracy_bytes(stack: DenseStack, batch_size: int = 2048) -> int:

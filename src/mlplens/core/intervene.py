@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import MlplensError
 from .forward import activate, as_inputs
+from .heads import predicted_classes
 from .importance import hidden_layer
 from .stack import DenseStack
 
@@ -54,7 +55,7 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
             values = values @ current.kernel + current.bias
             if current is not stack.layers[-1]:
                 values = activate(values, current.activation)
-        accuracies.append(float((values.argmax(axis=1) == labels).mean()))
+        accuracies.append(float((predicted_classes(stack, values) == labels).mean()))
     return np.array(accuracies)
 
 

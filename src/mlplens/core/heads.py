@@ -1,0 +1,73 @@
+"""What a net's output means to its users, one place for every command: the class it picks, how
+well it does on labelled data, and which output a circuit explains.
+
+- classes: the largest logit (= the largest probability after a softmax).
+- binary: one output, a probability (sigmoid) or a logit; class 1 when p > 0.5 (logit > 0).
+- multilabel: one independent sigmoid (or logit) per label; each label on when its logit > 0.
+- regression: one number; no class, scored by its mean absolute error against the labels read
+  as numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .classes import class_names_for
+from .stack import DenseStack
+
+
+def predicted_classes(stack: DenseStack, logits: np.ndarray) -> np.ndarray:
+    """(n,) the class each row's output picks; for multilabel, the most confident label; for
+    regression, 0 (its one output)."""
+    head = stack.head
+    if head == "binary":
+        return (np.asarray(logits)[:, 0] > 0).astype(np.intp)
+    if head == "regression":
+        return np.zeros(len(logits), dtype=np.intp)
+    return np.asarray(logits).argmax(axis=1)
+
+
+def score_name(stack: DenseStack) -> str:
+    """What `score` measures, as the views name it."""
+    return {"multilabel": "label accuracy",
+            "regression": "mean absolute error"}.get(stack.head, "accuracy")
+
+
+def score_terms(stack: DenseStack, logits: np.ndarray, outputs: np.ndarray,
+                labels: np.ndarray) -> float:
+    """The sum over rows that `score` divides by their count: correct predictions (classes,
+    binary), correct labels per row averaged over labels (multilabel, a row's one label read as
+    its one positive label), or absolute errors (regression)."""
+    labels = np.asarray(labels)
+    head = stack.head
+    if head == "regression":
+        return float(np.abs(np.asarray(outputs, np.float64)[:, 0] - labels).sum())
+    if head == "multilabel":
+        wanted = np.arange(np.shape(logits)[1])[None, :] == labels[:, None]
+        return float(((np.asarray(logits) > 0) == wanted).mean(axis=1).sum())
+    return float((predicted_classes(stack, logits) == labels).sum())
+
+
+def explained_output(stack: DenseStack, logits: np.ndarray) -> int:
+    """The output whose logit a circuit or contribution explains by default for one input: the
+    predicted class's, the one logit of a binary or regression head."""
+    if stack.layers[-1].units == 1:
+        return 0
+    return int(np.asarray(logits).argmax())
+
+
+def output_names(stack: DenseStack, class_names: tuple[str, ...]) -> tuple[str, ...]:
+    """One name per output node: its class (classes, multilabel), the positive class of a binary
+    head (its one output is class 1's logit or probability), "value" for regression."""
+    head = stack.head
+    if head == "binary":
+        return (class_names[1] if len(class_names) > 1 else "1",)
+    if head == "regression":
+        return ("value",)
+    return class_names_for(class_names, stack.layers[-1].units)
+
+
+def names_fit(stack: DenseStack, count: int) -> bool:
+    """Whether `count` class names fit the output: one per output, or two for one output (a
+    binary classifier's class 0 and class 1)."""
+    return count == stack.widths[-1] or (stack.widths[-1] == 1 and count == 2)
