@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import {assertNumbers, load} from './load.mjs';
 
-const js = load('net');
+const js = load('activations', 'net');
 const forward = js('forward'), contributions = js('contributions');
 
 // The hand-made net of tests/conftest.py: 4 inputs -> 2 relu -> 3 softmax, Keras layout.
@@ -66,23 +66,6 @@ test('contributions reach deeper layers through the ReLUs that are on', () => {
 test('a net without hidden layers has no contributions', () => {
   const result = forward(TINY.slice(1), Float64Array.of(1, 2));
   assert.deepEqual(Array.from(contributions(TINY.slice(1), result, 0).contrib), [null]);
-});
-
-test('each activation and its derivative, by hand', () => {
-  const activate = js('activate'), backward = js('backward');
-  assertNumbers(activate(Float64Array.of(-1, 0, 2), 'relu'), [0, 0, 2]);
-  assertNumbers(activate(Float64Array.of(-1, 2), 'linear'), [-1, 2]);
-  assertNumbers(activate(Float64Array.of(0), 'sigmoid'), [0.5]);
-  assertNumbers(activate(Float64Array.of(0, 1), 'tanh'), [0, Math.tanh(1)]);
-  assertNumbers(activate(Float64Array.of(5, 5), 'softmax'), [0.5, 0.5]);
-  assert.throws(() => activate(Float64Array.of(0), 'gelu'), /unknown activation gelu/);
-  const g = Float64Array.of(2, 4);
-  assertNumbers(backward(g, Float64Array.of(-1, 2), null, 'relu'), [0, 4]);
-  assertNumbers(backward(g, null, null, 'linear'), [2, 4]);
-  assertNumbers(backward(g, null, Float64Array.of(0.5, 0.25), 'sigmoid'), [0.5, 0.75]);
-  assertNumbers(backward(g, null, Float64Array.of(0.5, 0), 'tanh'), [1.5, 4]);
-  // softmax: post * (g - g.post) with g.post = 0.5 + 3 = 3.5
-  assertNumbers(backward(g, null, Float64Array.of(0.25, 0.75), 'softmax'), [-0.375, 0.375]);
 });
 
 test('argmax takes the first of equal largest values', () => {

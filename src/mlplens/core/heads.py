@@ -10,6 +10,8 @@ well it does on labelled data, and which output a circuit explains.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .classes import class_names_for
@@ -54,6 +56,14 @@ def explained_output(stack: DenseStack, logits: np.ndarray) -> int:
     if stack.layers[-1].units == 1:
         return 0
     return int(np.asarray(logits).argmax())
+
+
+def class_names(stack: DenseStack, names: Sequence[str] | None) -> tuple[str, ...]:
+    """The classes the views name (`names` padded with numbers): one per output, two for a
+    binary head (class 0, then the positive class 1), ("value",) for regression."""
+    if stack.head == "regression":
+        return ("value",)
+    return class_names_for(names, stack.n_classes)
 
 
 def output_names(stack: DenseStack, class_names: tuple[str, ...]) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.classes import class_names_for
+from ..core.heads import class_names
 from ..core.pixel_scale import SCALE_HELP, PixelScale, parse_pixel_scale
 from ..core.stack import HEADS, DenseStack
 from ..data import Mnist
@@ -154,7 +154,4 @@ def _class_names(stack: DenseStack, recorded: Recorded,
     """The data's names (padded with numbers if it has fewer classes than the model has
     outputs), else the model file's, else "0".."K-1"; two for a binary head; ("value",) for
     regression."""
-    if stack.head == "regression":
-        return ("value",)
-    names = data.class_names if data is not None else recorded.class_names
-    return class_names_for(names, stack.n_classes)
+    return class_names(stack, data.class_names if data is not None else recorded.class_names)
