@@ -110,3 +110,15 @@ function predictedClass(layers, result, head) {
 function explainedOutput(layers, result, head) {
   return layers[layers.length - 1].units === 1 ? 0 : predictedClass(layers, result, head);
 }
+
+// What the output says as probabilities, one per output node, or null where it says none (a
+// regression's number, logits of classes without a softmax): a softmax's (log-softmax's)
+// probabilities; a binary or multilabel head's independent sigmoid of each logit.
+function outputProbabilities(layers, result, head) {
+  const last = layers.length - 1, activation = layers[last].activation;
+  const posts = result.posts[last], pres = result.pres[last];
+  if (activation === 'softmax' || activation === 'sigmoid') return posts;
+  if (activation === 'log_softmax') return posts.map(Math.exp);
+  if (head === 'binary' || head === 'multilabel') return pres.map((z) => 1 / (1 + Math.exp(-z)));
+  return null;
+}
