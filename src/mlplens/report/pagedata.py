@@ -185,7 +185,7 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
     return {
         "version": FORMAT_VERSION,
         "model": {"name": model_name, "describe": stack.describe(),
-                  "test_accuracy": test_accuracy},
+                  "test_accuracy": test_accuracy, "score": heads.score_name(stack)},
         "image_shape": list(stack.image_shape), "channels": stack.channels,
         "input": input_kind(stack),
         "pixel_scale": {"high": stack.pixel_scale.high, "mean": stack.pixel_scale.mean,

@@ -146,7 +146,8 @@ function startExplorer() {
   if (!drawing) showImagesInput();
   const model = data.model;
   $('model-line').textContent = [model.name, model.describe,
-    model.test_accuracy !== null ? 'test accuracy ' + fmt(model.test_accuracy, 4) : '']
+    model.test_accuracy !== null ? 'test ' + (model.score || 'accuracy') + ' ' +
+      fmt(model.test_accuracy, 4) : '']
     .filter(Boolean).join(' · ');
 
   // A model that is not MNIST's: no drawing pad; the data's test images to click, pictures
