@@ -164,7 +164,7 @@ def regression(mnist, tmp_path_factory):
     _fit(model, _flat(mnist.x_train[:TRAIN]), mnist.y_train[:TRAIN].astype(np.float32), "mse")
     model.save(folder / "model.keras")
     opened = open_model(folder / "model.keras", from_mnist(mnist))
-    assert opened.notes == () and opened.class_names == ("value",)
+    assert opened.notes == () and opened.class_names == tuple("0123456789")
     write_explorer(folder / "explorer.html", opened.stack, opened.data, model_name=opened.name)
     return {"folder": folder, "stack": opened.stack}
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .circuits import Circuit
-from .classes import class_names_for
+from .heads import output_names
 from .importance import weight_score
 from .stack import DenseStack
 
@@ -147,7 +147,7 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
     are called by `class_names` (None: their numbers)."""
     attribution = circuit.attribution
     count = len(stack.layers)
-    names = class_names_for(class_names, stack.widths[-1])
+    names = output_names(stack, class_names)
     target = names[attribution.target]
     columns, shown = [], []
     for layer in range(1, count):

@@ -60,18 +60,19 @@ def explained_output(stack: DenseStack, logits: np.ndarray) -> int:
 
 def class_names(stack: DenseStack, names: Sequence[str] | None) -> tuple[str, ...]:
     """The classes the views name (`names` padded with numbers): one per output, two for a
-    binary head (class 0, then the positive class 1), ("value",) for regression."""
+    binary head (class 0, then the positive class 1); for regression, the names of the labels
+    read as numbers, as given (its one output is "value", `output_names`)."""
     if stack.head == "regression":
-        return ("value",)
+        return tuple(str(name) for name in names or ())
     return class_names_for(names, stack.n_classes)
 
 
-def output_names(stack: DenseStack, class_names: tuple[str, ...]) -> tuple[str, ...]:
+def output_names(stack: DenseStack, class_names: Sequence[str] | None) -> tuple[str, ...]:
     """One name per output node: its class (classes, multilabel), the positive class of a binary
     head (its one output is class 1's logit or probability), "value" for regression."""
     head = stack.head
     if head == "binary":
-        return (class_names[1] if len(class_names) > 1 else "1",)
+        return (class_names_for(class_names, 2)[1],)
     if head == "regression":
         return ("value",)
     return class_names_for(class_names, stack.layers[-1].units)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.circuits import Circuit, attribute, prune
-from ..core.classes import class_names_for
+from ..core.heads import output_names
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
@@ -89,7 +89,7 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
     """circuit.json: the logit and its exact decomposition, the kept nodes and edges; the
     classes by number and by name."""
     attribution = circuit.attribution
-    names = class_names_for(class_names, stack.widths[-1])
+    names = output_names(stack, class_names)
     count = len(stack.layers)
     biases = [float(attribution.biases(k, stack).sum()) for k in range(1, count + 1)]
     error = attribution.conservation_error(stack)

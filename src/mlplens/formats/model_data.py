@@ -42,7 +42,7 @@ class ModelData:
     name: str  # the model as messages and figures name it (its file's name)
     stack: DenseStack  # on the pixel scale chosen
     data: Dataset | None  # None only when the caller needs no data and named none
-    class_names: tuple[str, ...]  # one per class: two for a binary head, "value" for regression
+    class_names: tuple[str, ...]  # one per class (`heads.class_names`): two for a binary head
     notes: tuple[str, ...] = ()  # what was assumed, one line each, for the user to read
 
 
@@ -152,6 +152,5 @@ def _pixel_scale(name: str, stack: DenseStack, recorded: Recorded, data: Dataset
 def _class_names(stack: DenseStack, recorded: Recorded,
                  data: Dataset | None) -> tuple[str, ...]:
     """The data's names (padded with numbers if it has fewer classes than the model has
-    outputs), else the model file's, else "0".."K-1"; two for a binary head; ("value",) for
-    regression."""
+    outputs), else the model file's, else "0".."K-1"; two for a binary head (`heads`)."""
     return class_names(stack, data.class_names if data is not None else recorded.class_names)

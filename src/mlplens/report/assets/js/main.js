@@ -14,11 +14,12 @@ function startExplorer() {
   // What the output means (mlplens.core.heads): 'classes', 'binary' (one output: class 1's
   // logit or probability), 'multilabel' (independent labels) or 'regression' (a number).
   const head = data.head || 'classes';
-  const classNames = data.class_names;  // binary: class 0 and class 1; regression: ['value']
-  const outputNames = head === 'binary' ? [classNames[1]] : classNames;  // one per output node
-  // What a test image's label is called: its class, or for regression its number.
-  const labelName = (label) => (head === 'regression' || label >= classNames.length
-    ? String(label) : classNames[label]);
+  // binary: class 0 and class 1; regression: the labels' names (labels read as numbers)
+  const classNames = data.class_names;
+  const outputNames = head === 'binary' ? [classNames[1]] : head === 'regression' ? ['value']
+    : classNames;  // one per output node
+  // What a test image's label is called: its class's name, else its number.
+  const labelName = (label) => (label < classNames.length ? classNames[label] : String(label));
   const noun = drawing ? 'test digit' : 'test image';
   const layers = decodeLayers(data);
   const L = layers.length;
