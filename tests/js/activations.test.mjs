@@ -82,6 +82,14 @@ test('activations by hand: piecewise ones exactly, parameters read from the name
   assert.throws(() => activate(Float64Array.of(0), 'swish'), /unknown activation swish/);
 });
 
+test('a hidden softmax passes its exact Jacobian, by hand', () => {
+  // p = [0.5, 0.5]; softmax: p * (g - g.p) with g.p = 3: [-0.5, 0.5]; log-softmax:
+  // g - p * sum(g) = [2, 4] - 3
+  const back = js('linearisedBackward'), g = Float64Array.of(2, 4), z = Float64Array.of(1, 1);
+  assertNumbers(back({activation: 'softmax', norm: null}, z, g), [-0.5, 0.5]);
+  assertNumbers(back({activation: 'log_softmax', norm: null}, z, g), [-1, 1]);
+});
+
 test('softmax and log-softmax over the layer, as NumPy', () => {
   assertNumbers(activate(Float64Array.of(1.5, -0.25, 3), 'softmax'), [0.17682018210744427, 0.030726740326436432, 0.7924530775661193]);
   assertNumbers(activate(Float64Array.of(1.5, -0.25, 3), 'log_softmax'), [-1.7326219831020326, -3.4826219831020326, -0.23262198310203266]);
@@ -151,4 +159,14 @@ test('on the linearised net the logit is the sum of every input, bias and offset
   for (let j = 0; j < 3; j++) total += back.grads[1][j] * net[1].norm.offset[j];
   const logit = result.pres[2][target];
   assert.ok(Math.abs(total - logit) < 1e-12 * (1 + Math.abs(logit)), `${total} vs ${logit}`);
+});
+
+test('contributions on the linearised net equal NumPy\'s (mlplens.core.contributions)', () => {
+  const net = mixedNet(), x = Float64Array.of(0.2, -1, 0.5, 0.9, -0.3);
+  const {contrib} = js('contributions')(net, js('forward')(net, x), 2);
+  // contributions(stack, x, target=[2]) for this net in NumPy (its forward pass in float32)
+  const numpy = [[0.061529894192899, -0.06485699314246188, 0.035122948266802005, -0.9173037634122309],
+                 [-0.07193314855092103, 0.4628803009130499, -1.0943834909935608]];
+  numpy.forEach((wanted, k) => wanted.forEach((value, j) =>
+    assert.ok(Math.abs(contrib[k][j] - value) < 1e-6, `layer ${k} node ${j}: ${contrib[k][j]} vs ${value}`)));
 });

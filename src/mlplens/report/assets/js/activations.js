@@ -205,11 +205,25 @@ function layerOutput(layer, z) {
     : activate(layerNorm(norm, z), layer.activation);
 }
 
-// d/dz of (g . the layer's output) on the linearised net at z: every activation frozen to its
-// gate and LayerNorm to its frozen scale.
+// Through a softmax or log-softmax, which has no gate: its exact vector-Jacobian product
+// (NumPy's activations.vjp).
+function softmaxBackward(z, g, activation) {
+  const p = activate(z, 'softmax'), n = g.length, h = new Float64Array(n);
+  let dot = 0;
+  for (let j = 0; j < n; j++) dot += activation === 'softmax' ? g[j] * p[j] : g[j];
+  for (let j = 0; j < n; j++) h[j] = activation === 'softmax' ? p[j] * (g[j] - dot) : g[j] - p[j] * dot;
+  return h;
+}
+
+// d/dz of (g . the layer's output) on the linearised net at z (mlplens.core.linearised): every
+// activation frozen to its gate and LayerNorm to its frozen scale; a hidden softmax passes its
+// exact Jacobian.
 function linearisedBackward(layer, z, g) {
   const norm = layer.norm;
   const through = (values, upstream) => {
+    if (layer.activation === 'softmax' || layer.activation === 'log_softmax') {
+      return softmaxBackward(values, upstream, layer.activation);
+    }
     const {slope} = gate(values, layer.activation), h = new Float64Array(upstream.length);
     for (let j = 0; j < h.length; j++) h[j] = upstream[j] * slope[j];
     return h;
