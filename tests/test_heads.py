@@ -12,10 +12,13 @@ import pytest
 from mlplens import DenseStack, open_model, stack_from
 from mlplens.cli import build_parser
 from mlplens.core import heads
-from mlplens.core.forward import accuracy, pre_activations
+from mlplens.core.checks import deletion_check, deletion_set
+from mlplens.core.forward import accuracy, as_inputs, pre_activations, predict
+from mlplens.core.heads import output_of_labels
 from mlplens.core.intervene import pruning_curve
-from mlplens.datasets import check_matches, load_dataset
+from mlplens.datasets import Dataset, check_matches, load_dataset
 from mlplens.errors import MlplensError
+from mlplens.figures.checks import QUICK_SETTINGS, check_net
 
 from .helpers import assert_one_error_line, run_cli
 
@@ -147,3 +150,31 @@ def test_head_on_the_command_line(tmp_path, cancer):
     assert_one_error_line(refused, "a multilabel head does not fit an output layer of 1 "
                                    "linear unit(s)")
     assert not (tmp_path / "multi").exists()
+
+
+def _zeros_and_ones() -> Dataset:
+    """scikit-learn's 8x8 digits 0 and 1: a two-class image set."""
+    digits = load_dataset("sklearn-digits")
+    keep = lambda x, y: (x[(y == 0) | (y == 1)], y[(y == 0) | (y == 1)])  # noqa: E731
+    return Dataset("digits 0 and 1", *keep(digits.x_train, digits.y_train),
+                   *keep(digits.x_test, digits.y_test), ("zero", "one"))
+
+
+def test_check_reads_a_binary_heads_probability_on_class_1_images(tmp_path):
+    data = _zeros_and_ones()
+    rng = np.random.default_rng(0)
+    stack = DenseStack.from_arrays([rng.normal(size=(64, 8)), rng.normal(size=(8, 1))],
+                                   activations=["relu", "sigmoid"])
+    found = deletion_set(stack, data.x_test, output_of_labels(stack, data.y_test), 3, 1)
+    ones = np.flatnonzero(data.y_test == 1)[:3]
+    np.testing.assert_array_equal(found.inputs, as_inputs(stack, data.x_test[ones]))
+    assert found.classes.tolist() == [0, 0, 0]  # the one output node
+    written = check_net("binary", stack, data, tmp_path, QUICK_SETTINGS, log=lambda _: None)
+    record = json.loads((tmp_path / "checks.json").read_text())
+    assert record["architecture"] == "64-8-1 (relu, sigmoid)"
+    assert record["notes"] == ["Data randomisation skipped: the net has 1 outputs but "
+                               "digits 0 and 1 has 2 classes."]
+    curves = deletion_check(stack, np.ones((1, 64)), found, steps=4)["random"]
+    p_one = predict(stack, as_inputs(stack, data.x_test[ones]))[:, 0]
+    np.testing.assert_allclose(curves.deletion[:, 0], p_one, rtol=1e-6)  # class 1's probability
+    assert tmp_path / "deletion-insertion.png" in written.paths

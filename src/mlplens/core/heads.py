@@ -82,3 +82,15 @@ def names_fit(stack: DenseStack, count: int) -> bool:
     """Whether `count` class names fit the output: one per output, or two for one output (a
     binary classifier's class 0 and class 1)."""
     return count == stack.widths[-1] or (stack.widths[-1] == 1 and count == 2)
+
+
+def output_of_labels(stack: DenseStack, labels: np.ndarray) -> np.ndarray:
+    """The output node that speaks for each label's class, -1 for none: the class's own node;
+    a binary head's one node for class 1 (class 0 has none of its own); a regression's one
+    node for every label."""
+    labels = np.asarray(labels)
+    if stack.head == "binary":
+        return np.where(labels == 1, 0, -1)
+    if stack.head == "regression":
+        return np.zeros_like(labels)
+    return labels
