@@ -19,6 +19,7 @@ from mlplens.core.intervene import pruning_curve
 from mlplens.datasets import Dataset, check_matches, load_dataset
 from mlplens.errors import MlplensError
 from mlplens.figures.checks import QUICK_SETTINGS, check_net
+from mlplens.figures.diagram import write_circuit
 
 from .helpers import assert_one_error_line, run_cli
 
@@ -178,3 +179,27 @@ def test_check_reads_a_binary_heads_probability_on_class_1_images(tmp_path):
     p_one = predict(stack, as_inputs(stack, data.x_test[ones]))[:, 0]
     np.testing.assert_allclose(curves.deletion[:, 0], p_one, rtol=1e-6)  # class 1's probability
     assert tmp_path / "deletion-insertion.png" in written.paths
+
+
+def test_circuit_diagram_of_a_binary_head_explains_its_one_logit(tmp_path):
+    data = _zeros_and_ones()
+    rng = np.random.default_rng(3)
+    stack = DenseStack.from_arrays([rng.normal(size=(64, 8)) / 4, rng.normal(size=(8, 1))],
+                                   activations=["relu", "linear"], head="binary")
+    image = data.x_test[0]
+    logit = float(pre_activations(stack, as_inputs(stack, image[None]))[-1][0, 0])
+    said = "one" if logit > 0 else "zero"
+    paths, circuit = write_circuit(stack, image, tmp_path, label=1,
+                                   class_names=data.class_names)
+    record = json.loads((tmp_path / "circuit.json").read_text())
+    assert (record["class_names"], record["label_name"]) == (["one"], "one")
+    assert (record["predicted"], record["predicted_name"]) == (int(logit > 0), said)
+    assert circuit.attribution.target == 0
+    assert abs(record["logit"] - logit) < 1e-5
+    regression = DenseStack.from_arrays([rng.normal(size=(64, 8)), rng.normal(size=(8, 1))],
+                                        activations=["relu", "linear"])
+    write_circuit(regression, image, tmp_path / "r", label=7,
+                  class_names=None)
+    record = json.loads((tmp_path / "r" / "circuit.json").read_text())
+    assert record["class_names"] == ["value"] and record["label_name"] == "7"
+    assert record["predicted_name"] == f"{record['logit']:.2f}"

@@ -94,3 +94,18 @@ def output_of_labels(stack: DenseStack, labels: np.ndarray) -> np.ndarray:
     if stack.head == "regression":
         return np.zeros_like(labels)
     return labels
+
+
+def verdict(stack: DenseStack, logits: np.ndarray,
+            class_names: Sequence[str] | None) -> tuple[int, str]:
+    """What the net says for one input's logits: the class picked and its name, or for a
+    regression 0 and the number itself."""
+    if stack.head == "regression":
+        return 0, f"{float(logits[0]):.2f}"
+    picked = int(predicted_classes(stack, np.asarray(logits)[None])[0])
+    return picked, label_name(stack, class_names, picked)
+
+
+def label_name(stack: DenseStack, class_names: Sequence[str] | None, label: int) -> str:
+    """What the data's label `label` is called: its class's name, else its number."""
+    return class_names_for(class_names, max(stack.n_classes, label + 1))[label]
