@@ -94,3 +94,41 @@ test('inputs follow the model\'s pixel scale, each step in float32 as NumPy comp
                 [1, 4.800000190734863]);
   assertNumbers(js('brightnessOf')(Uint8Array.of(0, 51, 255)), [0, 0.20000000298023224, 1]);
 });
+
+test('each head: the class picked, the output explained and the probabilities shown', () => {
+  const one = (activation) => [{units: 1, inputs: 2, activation, kernel: Float32Array.of(1, -1),
+                                bias: Float32Array.of(0)}];
+  const three = (activation) => [{units: 3, inputs: 1, activation, kernel: Float32Array.of(1, -2, 0.5),
+                                  bias: Float32Array.of(0, 0, 0)}];
+  const picked = js('predictedClass'), explained = js('explainedOutput');
+  const shown = js('outputProbabilities');
+  // binary, a logit: z = 0.5 - 2 = -1.5 -> class 0; p(class 1) = sigmoid(-1.5)
+  let net = one('linear'), result = forward(net, Float64Array.of(0.5, 2));
+  assert.equal(picked(net, result, 'binary'), 0);
+  assert.equal(explained(net, result, 'binary'), 0);
+  assertNumbers(shown(net, result, 'binary'), [1 / (1 + Math.exp(1.5))]);
+  result = forward(net, Float64Array.of(2, 0.5));  // z = 1.5 -> class 1
+  assert.equal(picked(net, result, 'binary'), 1);
+  // binary, a sigmoid: its own output
+  net = one('sigmoid');
+  result = forward(net, Float64Array.of(2, 0.5));
+  assertNumbers(shown(net, result, 'binary'), [1 / (1 + Math.exp(-1.5))]);
+  assert.equal(picked(net, result, 'binary'), 1);
+  // regression: no probabilities; its one output explained
+  net = one('linear');
+  assert.equal(shown(net, result, 'regression'), null);
+  assert.equal(explained(net, result, 'regression'), 0);
+  // multilabel of logits: each label's own sigmoid, not summing to 1; the most confident picked
+  net = three('linear');
+  result = forward(net, Float64Array.of(2));  // z = [2, -4, 1]
+  assertNumbers(shown(net, result, 'multilabel'),
+                [1 / (1 + Math.exp(-2)), 1 / (1 + Math.exp(4)), 1 / (1 + Math.exp(-1))]);
+  assert.equal(picked(net, result, 'multilabel'), 0);
+  // classes of logits: none shown; log-softmax: its exponent
+  assert.equal(shown(net, result, 'classes'), null);
+  net = three('log_softmax');
+  result = forward(net, Float64Array.of(2));
+  const p = shown(net, result, 'classes');
+  assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-15);
+  assert.equal(picked(net, result, 'classes'), 0);
+});
