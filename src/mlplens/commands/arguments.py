@@ -119,8 +119,8 @@ def add_head_option(parser: argparse.ArgumentParser) -> None:
 
 def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelData:
     """The command's MODEL read for its --data (`formats.model_data.open_model`), with
-    --image-shape, --activations, --pixel-scale and --head where the command has them; what was assumed
-    is said on stderr."""
+    --image-shape, --activations, --pixel-scale and --head where the command has them; what was
+    assumed is said on stderr."""
     from ..formats.model_data import open_model
 
     shape = getattr(args, "image_shape", None)

@@ -41,7 +41,8 @@ def intervene(stack: DenseStack, inputs: np.ndarray,
 def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, layer: int,
                   order: np.ndarray, counts: Sequence[int]) -> np.ndarray:
     """Accuracy (the head's score, `heads.score_name`) on `images` after ablating the first
-    `count` nodes of `order` in hidden layer `layer`, for each count. The layers below are computed once; only those above rerun."""
+    `count` nodes of `order` in hidden layer `layer`, for each count. The layers below are
+    computed once; only those above rerun."""
     hidden_layer(stack, layer)
     below = as_inputs(stack, images)
     for current in stack.layers[:layer]:

@@ -211,7 +211,9 @@ function softmaxBackward(z, g, activation) {
   const p = activate(z, 'softmax'), n = g.length, h = new Float64Array(n);
   let dot = 0;
   for (let j = 0; j < n; j++) dot += activation === 'softmax' ? g[j] * p[j] : g[j];
-  for (let j = 0; j < n; j++) h[j] = activation === 'softmax' ? p[j] * (g[j] - dot) : g[j] - p[j] * dot;
+  for (let j = 0; j < n; j++) {
+    h[j] = activation === 'softmax' ? p[j] * (g[j] - dot) : g[j] - p[j] * dot;
+  }
   return h;
 }
 

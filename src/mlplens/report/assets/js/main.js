@@ -436,7 +436,8 @@ function startExplorer() {
       return {values: values, probability: true,
               on: Array.from(values.keys()).filter((j) => values[j] > 0.5)};
     }
-    return {values: values, probability: Boolean(p), on: head === 'regression' ? [] : [state.predicted]};
+    return {values: values, probability: Boolean(p),
+            on: head === 'regression' ? [] : [state.predicted]};
   }
   function verdict(shown) {
     if (head === 'regression') return fmt(shown.values[0], 4);
