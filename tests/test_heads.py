@@ -20,6 +20,7 @@ from mlplens.datasets import Dataset, check_matches, load_dataset
 from mlplens.errors import MlplensError
 from mlplens.figures.checks import QUICK_SETTINGS, check_net
 from mlplens.figures.diagram import write_circuit
+from mlplens.figures.layers import visualize_stack
 
 from .helpers import assert_one_error_line, run_cli
 
@@ -203,3 +204,11 @@ def test_circuit_diagram_of_a_binary_head_explains_its_one_logit(tmp_path):
     record = json.loads((tmp_path / "r" / "circuit.json").read_text())
     assert record["class_names"] == ["value"] and record["label_name"] == "7"
     assert record["predicted_name"] == f"{record['logit']:.2f}"
+
+
+def test_a_binary_heads_output_is_drawn_as_its_positive_class(tmp_path, cancer):
+    opened = open_model(_logit_net(cancer), cancer)
+    visualize_stack(opened.stack, tmp_path, "linear", class_names=opened.class_names)
+    rows = (tmp_path / "layer-2.csv").read_text().splitlines()
+    assert rows[0] == "layer,node,label,rank,feature,value"
+    assert {row.split(",")[2] for row in rows[1:]} == {"0: benign"}

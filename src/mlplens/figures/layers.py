@@ -313,7 +313,8 @@ def _tabular_outputs(stack: DenseStack, projection: Projection, out: Path, cmap:
 
     paths = []
     arrays: dict[str, np.ndarray] = {"feature_names": np.array(stack.input_names, dtype=str)}
-    found = layer_bars(stack, projection, class_names, top)
+    found = layer_bars(stack, projection,
+                       output_names(stack, class_names) if class_names else (), top)
     for bars, raw in zip(found, (rows for rows in projection.layers if len(rows))):
         drawn = min(len(bars.nodes), MAX_CHARTS)
         note = "" if drawn == len(bars.nodes) else \
