@@ -16,9 +16,17 @@ from .heads import score_terms
 from .pixel_scale import UNIT
 from .stack import DenseLayer, DenseStack
 
-__all__ = ["accuracy", "accuracy_bytes", "activate", "as_inputs", "backward", "batches",
-           "brightness", "derivative", "layer_backward", "layer_output", "pre_activations",
-           "predict"]
+__all__ = ["accuracy", "accuracy_bytes", "activate", "activation_input", "as_inputs", "backward",
+           "batches", "brightness", "derivative", "layer_backward", "layer_output",
+           "pre_activations", "predict"]
+
+
+def activation_input(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:
+    """What the layer's activation takes: z, or its LayerNorm's output when the norm comes
+    first (what says whether a ReLU node fires, and ranks its images)."""
+    if layer.norm is None or layer.norm_after:
+        return pre
+    return layer.norm.apply(pre)
 
 
 def layer_output(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:
@@ -80,10 +88,13 @@ def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
     """The head's score on labelled images (`heads.score_name`): the fraction whose predicted
     class is the label; per label for multilabel; the mean absolute error for regression."""
     total = 0.0
+    last = stack.layers[-1]
     for part in batches(len(images), batch_size):
-        logits = pre_activations(stack, as_inputs(stack, images[part]))[-1]
-        total += score_terms(stack, logits, layer_output(stack.layers[-1], logits),
-                             labels[part])
+        scores = pre_activations(stack, as_inputs(stack, images[part]))[-1]
+        outputs = layer_output(last, scores)
+        if last.norm is not None:  # a LayerNorm reorders the logits; an activation does not
+            scores = outputs
+        total += score_terms(stack, scores, outputs, labels[part])
     return total / len(images)
 
 
