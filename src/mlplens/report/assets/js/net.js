@@ -96,13 +96,15 @@ function argmax(values) {
 }
 
 // The class the network picks (head: what the output means, mlplens.core.heads): the largest
-// probability after a softmax, else the largest logit; class 1 when a binary head's one logit
+// probability after a softmax (or output after an output LayerNorm), else the largest logit; class 1 when a binary head's one logit
 // is above 0 (its probability above 0.5); for multilabel the most confident label; for
 // regression its one output.
 function predictedClass(layers, result, head) {
   const last = layers.length - 1;
   if (head === 'binary') return result.pres[last][0] > 0 ? 1 : 0;
-  return argmax(layers[last].activation === 'softmax' ? result.posts[last] : result.pres[last]);
+  // a LayerNorm on the output reorders its logits (as core.forward.accuracy reads it)
+  const after = layers[last].activation === 'softmax' || layers[last].norm;
+  return argmax(after ? result.posts[last] : result.pres[last]);
 }
 
 // The output node whose logit the contributions and the circuit explain: the predicted
