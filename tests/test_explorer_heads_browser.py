@@ -190,3 +190,26 @@ def test_regression_model_shows_its_number(browser, regression, mnist):
         np.testing.assert_allclose(contributed, wanted, rtol=1e-4, atol=1e-6)
     assert page.page.locator("#node-title").text_content() == "Output node 0 (the value)"
     page.close()
+
+
+def test_multilabel_model_shows_independent_probabilities(browser, gelu_norm, mnist, tmp_path):
+    """The GELU + LayerNorm net with ten independent sigmoids for its output: one per label."""
+    trained = gelu_norm["stack"]
+    stack = DenseStack.from_arrays(trained.kernels, trained.biases, ["gelu", "sigmoid"],
+                                   norms=[trained.layers[0].norm, None])
+    assert stack.head == "multilabel"
+    opened = open_model(stack, from_mnist(mnist))
+    write_explorer(tmp_path / "explorer.html", opened.stack, opened.data, model_name="labels")
+    probabilities = predict(stack, brightness(mnist.x_test[:3]))
+    page = Page(browser, tmp_path / "explorer.html")
+    for i in range(3):
+        page.js(f"() => window.mlplens.loadTestDigit({i})")
+        shown = np.array(page.js("() => window.mlplens.bars()"))
+        assert np.abs(shown - probabilities[i]).max() < PROBABILITY_TOLERANCE
+        on = [str(label) for label in np.flatnonzero(probabilities[i] > 0.5)]
+        assert page.page.locator(".bar.top .digit").all_text_contents() == on
+        said = ", ".join(f"{label} ({100 * probabilities[i][int(label)]:.1f}%)" for label in on)
+        assert page.page.locator("#verdict").text_content() == \
+            f"It reads {said or 'no label above 50%'}."
+    assert abs(probabilities.sum(axis=1) - 1).max() > 0.05  # they need not sum to 1
+    page.close()
