@@ -1,5 +1,6 @@
 """What a net's output means to its users, one place for every command: the class it picks, how
-well it does on labelled data, and which output a circuit explains.
+well it does on labelled data, what its classes and output nodes are called. (A circuit explains
+the largest logit, which is the one output of a binary or regression head.)
 
 - classes: the largest logit (= the largest probability after a softmax).
 - binary: one output, a probability (sigmoid) or a logit; class 1 when p > 0.5 (logit > 0).
@@ -30,16 +31,16 @@ def predicted_classes(stack: DenseStack, logits: np.ndarray) -> np.ndarray:
 
 
 def score_name(stack: DenseStack) -> str:
-    """What `score` measures, as the views name it."""
+    """What `forward.accuracy` measures for this head, as the views name it."""
     return {"multilabel": "label accuracy",
             "regression": "mean absolute error"}.get(stack.head, "accuracy")
 
 
 def score_terms(stack: DenseStack, logits: np.ndarray, outputs: np.ndarray,
                 labels: np.ndarray) -> float:
-    """The sum over rows that `score` divides by their count: correct predictions (classes,
-    binary), correct labels per row averaged over labels (multilabel, a row's one label read as
-    its one positive label), or absolute errors (regression)."""
+    """The sum over rows that `forward.accuracy` divides by their count: correct predictions
+    (classes, binary), correct labels per row averaged over labels (multilabel, a row's one
+    label read as its one positive label), or absolute errors (regression)."""
     labels = np.asarray(labels)
     head = stack.head
     if head == "regression":
@@ -48,14 +49,6 @@ def score_terms(stack: DenseStack, logits: np.ndarray, outputs: np.ndarray,
         wanted = np.arange(np.shape(logits)[1])[None, :] == labels[:, None]
         return float(((np.asarray(logits) > 0) == wanted).mean(axis=1).sum())
     return float((predicted_classes(stack, logits) == labels).sum())
-
-
-def explained_output(stack: DenseStack, logits: np.ndarray) -> int:
-    """The output whose logit a circuit or contribution explains by default for one input: the
-    predicted class's, the one logit of a binary or regression head."""
-    if stack.layers[-1].units == 1:
-        return 0
-    return int(np.asarray(logits).argmax())
 
 
 def class_names(stack: DenseStack, names: Sequence[str] | None) -> tuple[str, ...]:
