@@ -15,8 +15,8 @@ from .helpers import launch_chromium, tiny_net
 # runs files whole on two workers in collection order (`--no-loadscope-reorder`): starting with
 # these lets the many short files fill in behind them, so both workers finish together.
 LONGEST_FIRST = ("test_probes", "test_model", "test_explorer_browser", "test_cli",
-                 "test_reproduce", "test_own_data", "test_crash", "test_tabular",
-                 "test_explorer_images_browser", "test_notebook", "test_data")
+                 "test_explorer_heads_browser", "test_reproduce", "test_own_data", "test_crash",
+                 "test_tabular", "test_explorer_images_browser", "test_notebook", "test_data")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -107,10 +107,20 @@ def add_activations_option(parser: argparse.ArgumentParser) -> None:
                              "the file records)")
 
 
+def add_head_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--head", choices=("classes", "binary", "multilabel", "regression"),
+                        help="what the output means when its layer does not say: one linear "
+                             "output as a binary classifier's logit (class 1 when > 0) or a "
+                             "number (regression), several as classes or independent labels "
+                             "(default: softmax -> classes, one sigmoid -> binary, several "
+                             "-> multilabel, one linear output -> regression, or binary on data "
+                             "with two classes)")
+
+
 def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelData:
     """The command's MODEL read for its --data (`formats.model_data.open_model`), with
-    --image-shape, --activations and --pixel-scale where the command has them; what was assumed
-    is said on stderr."""
+    --image-shape, --activations, --pixel-scale and --head where the command has them; what was
+    assumed is said on stderr."""
     from ..formats.model_data import open_model
 
     shape = getattr(args, "image_shape", None)
@@ -118,7 +128,8 @@ def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelD
                         image_shape=tuple(shape) if shape else None,
                         activations=getattr(args, "activations", None),
                         pixel_scale=args.pixel_scale,
-                        input_names=getattr(args, "feature_names", None) or ())
+                        input_names=getattr(args, "feature_names", None) or (),
+                        head=getattr(args, "head", None))
     for message in opened.notes:
         note(message)
     return opened

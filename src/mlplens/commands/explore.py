@@ -7,6 +7,7 @@ import argparse
 from .arguments import (
     add_data_option,
     add_feature_names_option,
+    add_head_option,
     add_image_shape_option,
     open_model_from,
     positive,
@@ -44,6 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     add_image_shape_option(explore)
     add_feature_names_option(explore)
     add_data_option(explore)
+    add_head_option(explore)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 
 from .activations import activate, derivative
 from .activations import vjp as backward
+from .heads import score_terms
 from .pixel_scale import UNIT
 from .stack import DenseLayer, DenseStack
 
@@ -84,16 +85,17 @@ def batches(count: int, size: int) -> Iterator[slice]:
 
 def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
              batch_size: int = 2048) -> float:
-    """Fraction of images whose most probable class is the label."""
-    correct = 0
+    """The head's score on labelled images (`heads.score_name`): the fraction whose predicted
+    class is the label; per label for multilabel; the mean absolute error for regression."""
+    total = 0.0
     last = stack.layers[-1]
     for part in batches(len(images), batch_size):
         scores = pre_activations(stack, as_inputs(stack, images[part]))[-1]
+        outputs = layer_output(last, scores)
         if last.norm is not None:  # a LayerNorm reorders the logits; an activation does not
-            scores = layer_output(last, scores)
-        predicted = scores.argmax(axis=1)
-        correct += int((predicted == np.asarray(labels[part])).sum())
-    return correct / len(images)
+            scores = outputs
+        total += score_terms(stack, scores, outputs, labels[part])
+    return total / len(images)
 
 
 def accuracy_bytes(stack: DenseStack, batch_size: int = 2048) -> int:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import MlplensError
 from .forward import as_inputs, layer_output
+from .heads import score_terms
 from .importance import hidden_layer
 from .stack import DenseStack
 
@@ -39,8 +40,9 @@ def intervene(stack: DenseStack, inputs: np.ndarray,
 
 def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, layer: int,
                   order: np.ndarray, counts: Sequence[int]) -> np.ndarray:
-    """Accuracy on `images` after ablating the first `count` nodes of `order` in hidden layer
-    `layer`, for each count. The layers below are computed once; only those above rerun."""
+    """Accuracy (the head's score, `heads.score_name`) on `images` after ablating the first
+    `count` nodes of `order` in hidden layer `layer`, for each count. The layers below are
+    computed once; only those above rerun."""
     hidden_layer(stack, layer)
     below = as_inputs(stack, images)
     for current in stack.layers[:layer]:
@@ -54,7 +56,7 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
             values = values @ current.kernel + current.bias
             if current is not stack.layers[-1]:
                 values = layer_output(current, values)
-        accuracies.append(float((values.argmax(axis=1) == labels).mean()))
+        accuracies.append(score_terms(stack, values, values, labels) / len(labels))
     return np.array(accuracies)
 
 

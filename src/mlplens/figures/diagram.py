@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.circuits import Circuit, attribute, prune
-from ..core.classes import class_names_for
+from ..core.heads import label_name, output_names, verdict
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
@@ -89,7 +89,7 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
     """circuit.json: the logit and its exact decomposition, the kept nodes and edges; the
     classes by number and by name."""
     attribution = circuit.attribution
-    names = class_names_for(class_names, stack.widths[-1])
+    names = output_names(stack, class_names)
     count = len(stack.layers)
     biases = [float(attribution.biases(k, stack).sum()) for k in range(1, count + 1)]
     error = attribution.conservation_error(stack)
@@ -128,12 +128,13 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
         meaning = ("in the net linearised at this input (each activation frozen to its gate, "
                    "each LayerNorm to its scale), pixels plus biases plus offsets (activations' "
                    "a(0) and LayerNorm offsets) add up to the logit")
+    predicted, said = verdict(stack, attribution.logits, class_names)
     return {
-        "source": source, "label": label, "predicted": attribution.target,
+        "source": source, "label": label, "predicted": predicted,
         "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],
         "keep": circuit.keep, "class_names": list(names),
-        "label_name": None if label is None else names[label],
-        "predicted_name": names[attribution.target],
+        "label_name": None if label is None else label_name(stack, class_names, label),
+        "predicted_name": said,
         "decomposition": decomposition,
         "meaning": "contribution = activation x d logit/d activation (nodes), "
                    "a_i w_ij d logit/d z_j (edges; 'input' sums a first-layer node's pixels); "

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.heads import names_fit
 from ..core.stack import DenseStack
 from ..errors import MlplensError
 from ..input_files import checked_input
@@ -103,7 +104,7 @@ def read_model(path: str | os.PathLike[str], image_shape: Sequence[int] | None =
     reader = importlib.import_module(f".{module}", __name__).read
     try:
         stack, found = reader(path, shape, chosen, input_names=tuple(input_names))
-        if found.class_names and len(found.class_names) != stack.widths[-1]:
+        if found.class_names and not names_fit(stack, len(found.class_names)):
             raise MlplensError(f"its metadata names {len(found.class_names)} classes but the "
                                f"model has {stack.widths[-1]} outputs")
         return ModelFile(path, stack, found)

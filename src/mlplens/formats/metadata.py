@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..core.pixel_scale import UNIT, PixelScale, parse_pixel_scale
+from ..core.heads import names_fit
 from ..core.stack import HEADS, DenseStack, LayerNorm
 from ..errors import MlplensError
 from .common import Chain
@@ -57,7 +58,7 @@ def metadata_text(stack: DenseStack, class_names: Sequence[str] = ()) -> dict[st
             CHANNELS: str(stack.channels),
             PIXEL_SCALE: stack.pixel_scale.name}
     if class_names:
-        if len(class_names) != stack.widths[-1]:
+        if not names_fit(stack, len(class_names)):
             raise MlplensError(f"{len(class_names)} class names for a model with "
                                f"{stack.widths[-1]} outputs")
         text[CLASS_NAMES] = json.dumps([str(name) for name in class_names])
