@@ -23,7 +23,7 @@ from ..core.stack import DenseStack
 from ..errors import MlplensError
 from .common import (Chain, check_declared, check_held, default_activations,
                      image_shape_from_input, require_loading)
-from .keras_layers import check_config, layer_name, walk
+from .keras_layers import WEIGHTED, check_config, layer_name, walk
 from .metadata import NOTHING, Recorded
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -123,7 +123,8 @@ def _read(path: Path, image_shape: tuple[int, int] | None,
                                f"{exc})") from None
         layers, declared = check_config(model_config)
         weights = _Weights(h5["model_weights"] if "model_weights" in h5 else h5)
-        weights.plan(layer_name(layer) for layer in layers if layer.get("class_name") == "Dense")
+        weights.plan(layer_name(layer) for layer in layers
+                     if layer.get("class_name") in WEIGHTED)
         chain = walk((str(layer.get("class_name")), layer_name(layer),
                       layer.get("config") if isinstance(layer.get("config"), dict) else {},
                       lambda name=layer_name(layer): weights.read(name))

@@ -38,6 +38,7 @@ class Recorded:
     channels: int | None = None
     class_names: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()  # a tabular model's inputs
+    notes: tuple[str, ...] = ()  # what the reader assumed where the file says nothing, a line each
 
 
 NOTHING = Recorded()
@@ -91,10 +92,12 @@ def _names(metadata: Mapping[str, str], key: str) -> tuple[str, ...]:
 
 def finished(chain: Chain, image_shape: tuple[int, int] | None,
              activations: Sequence[str] | None, found: Recorded,
-             input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
-    """What every reader returns: its chain as a DenseStack with the recorded channels and pixel
-    scale (0-1 where none is recorded), read as a table when `input_names` are given or the file
-    records feature names, and what the file recorded."""
-    return chain.stack(image_shape, activations, channels=found.channels or 1,
+             input_names: Sequence[str] = (),
+             channels: int | None = None) -> tuple[DenseStack, Recorded]:
+    """What every reader returns: its chain as a DenseStack with the channels given, else the
+    recorded ones, and the recorded pixel scale (0-1 where none is recorded), read as a table
+    when `input_names` are given or the file records feature names, and what the file
+    recorded."""
+    return chain.stack(image_shape, activations, channels=channels or found.channels or 1,
                        pixel_scale=found.pixel_scale or UNIT,
                        input_names=input_names or found.feature_names), found
