@@ -98,15 +98,16 @@ class _Weights:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None) -> tuple[DenseStack, Recorded]:
     """The model, and nothing recorded: mlplens writes no .h5, and Keras' HDF5 keeps no
     pixel scale or class names."""
-    return _read(path, image_shape, activations, input_names), NOTHING
+    return _read(path, image_shape, activations, input_names, channels or 1), NOTHING
 
 
 def _read(path: Path, image_shape: tuple[int, int] | None,
-          activations: tuple[str, ...] | None, input_names: Sequence[str]) -> DenseStack:
+          activations: tuple[str, ...] | None, input_names: Sequence[str],
+          channels: int) -> DenseStack:
     import h5py
 
     with open(path, "rb") as handle:
@@ -115,7 +116,7 @@ def _read(path: Path, image_shape: tuple[int, int] | None,
                                "is missing)")
     with h5py.File(path, "r") as h5:
         if "model_config" not in h5.attrs:
-            return _weights_only(h5, image_shape, activations, input_names)
+            return _weights_only(h5, image_shape, activations, input_names, channels)
         try:
             model_config = json.loads(_text(h5.attrs["model_config"]))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -129,14 +130,14 @@ def _read(path: Path, image_shape: tuple[int, int] | None,
                       layer.get("config") if isinstance(layer.get("config"), dict) else {},
                       lambda name=layer_name(layer): weights.read(name))
                      for layer in layers)
-        if image_shape is None:
+        if image_shape is None and channels == 1:
             image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
-        return chain.stack(image_shape, activations, input_names=input_names)
+        return chain.stack(image_shape, activations, channels=channels, input_names=input_names)
 
 
 def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
                   activations: tuple[str, ...] | None,
-                  input_names: Sequence[str] = ()) -> DenseStack:
+                  input_names: Sequence[str] = (), channels: int = 1) -> DenseStack:
     """A `save_weights` file: every layer with weights must be a Dense kernel (and bias)."""
     if "layer_names" not in h5.attrs:
         raise MlplensError("cannot read this Keras model (an HDF5 file without Keras' "
@@ -156,4 +157,4 @@ def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
     if not chain.kernels:
         raise MlplensError("the model has no Dense layers")
     chain.activations = default_activations(len(chain.kernels))
-    return chain.stack(image_shape, activations, input_names=input_names)
+    return chain.stack(image_shape, activations, channels=channels, input_names=input_names)

@@ -48,7 +48,7 @@ def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None,
             len(getattr(model, "outputs", None) or [None]) != 1:
         raise MlplensError("the model must have one input and one output")
     chain = walk(_keras_layers(model))
-    if image_shape is None and not input_names:
+    if image_shape is None and not input_names and channels == 1:
         declared = tuple(getattr(model, "input_shape", ()) or ())[1:]
         image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
     return chain.stack(image_shape, activations, channels=channels, input_names=input_names)
