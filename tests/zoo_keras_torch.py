@@ -11,7 +11,6 @@ test workers share one trained copy. Run once per test session (conftest's `kera
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -89,9 +88,9 @@ def keras_model(keras, name: str):
 
 
 def build_keras(folder: Path, mnist) -> None:
-    os.environ.setdefault("KERAS_BACKEND", "jax")
-    import keras
+    from mlplens.keras_backend import import_keras
 
+    keras = import_keras()
     train, test = images(mnist, "train", TRAIN), images(mnist, "test", TEST)
     for name in KERAS_MODELS:
         keras.utils.set_random_seed(SEED)
@@ -179,7 +178,6 @@ def build_torch(folder: Path, mnist) -> None:
     import torch.nn.functional as F
     from safetensors.torch import save_file
 
-    torch.set_num_threads(1)
     train = torch.from_numpy(images(mnist, "train", TRAIN))
     labels = torch.from_numpy(mnist.y_train[:TRAIN].astype(np.int64))
     test = torch.from_numpy(images(mnist, "test", TEST))
