@@ -29,7 +29,7 @@ from ..core.stack import DenseStack
 from ..errors import MlplensError
 from .common import check_declared, parse_activations, require_loading, shape_from_text
 from .metadata import ACTIVATIONS, IMAGE_SHAPE, Recorded, finished, recorded
-from .state_dict import Module, modules, plan
+from .state_dict import Module, epsilon_note, modules, plan
 from .torch_layers import Activation, BatchNorm, LayerNorm, Linear, Step, to_chain
 
 # The format's type names -> NumPy's; bfloat16, which NumPy lacks, is read as its bits.
@@ -117,8 +117,8 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     header, metadata, data_start = read_header(path)
     listed = activations if activations is not None else \
         parse_activations(metadata.get(ACTIVATIONS))
-    told = plan(modules({key: entry["shape"] for key, entry in header.items()}), layer_order,
-                listed)
+    found_modules = modules({key: entry["shape"] for key, entry in header.items()})
+    told = plan(found_modules, layer_order, listed)
     require_loading(*_peak(header))
     with open(path, "rb") as handle:
         def tensor(module: Module, suffix: str) -> np.ndarray | None:
@@ -128,7 +128,10 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         chain = to_chain((_step(step, tensor) for step in told.steps), owned=True)
     if image_shape is None and IMAGE_SHAPE in metadata:
         image_shape = shape_from_text(metadata[IMAGE_SHAPE])
-    found = replace(recorded(metadata), notes=tuple(told.notes))
+    found = recorded(metadata)
+    # mlplens' own files record their LayerNorms' epsilons (`metadata.NORMS`); others do not
+    found = replace(found, notes=tuple(told.notes) + tuple(
+        () if found.norms else epsilon_note(found_modules)))
     return finished(chain, image_shape, None, found, input_names, channels)
 
 

@@ -158,16 +158,14 @@ def plan(found: list[Module], layer_order: str | None,
             f"{', '.join(assumed)} read as applied before their Linear layer's activation "
             f"(Linear -> norm -> activation): if an activation comes first, give the whole "
             f"order with --layer-order (now {shown})")
-    return _epsilon_noted(result, found)
+    return result
 
 
-def _epsilon_noted(result: Plan, found: list[Module]) -> Plan:
+def epsilon_note(found: list[Module]) -> list[str]:
     """A state_dict does not record a norm's epsilon: PyTorch's default is taken, and said."""
     norms = [module.prefix for module in found if module.kind != "Linear"]
-    if norms:
-        result.notes.append(f"a state_dict does not record epsilon: using PyTorch's default "
-                            f"1e-05 for {', '.join(norms)}")
-    return result
+    return [f"a state_dict does not record epsilon: using PyTorch's default 1e-05 for "
+            f"{', '.join(norms)}"] if norms else []
 
 
 def _gap(segment: list[Module], following: list[Module] | None) -> int | None:
@@ -281,7 +279,7 @@ def _told(found: list[Module], text: str, activations: Sequence[str] | None) -> 
             raise MlplensError(f"--activations lists {len(activations)} activation(s) but the "
                                f"model has {len(linears)} Dense layer(s)")
         result.steps = _after_norms(result.steps, list(activations))
-    return _epsilon_noted(result, found)
+    return result
 
 
 def _after_norms(steps: list[Module | str], activations: list[str]) -> list[Module | str]:
