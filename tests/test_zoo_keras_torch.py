@@ -298,7 +298,7 @@ def test_visualize_gradient_cli_on_a_named_state_dict(keras_torch_zoo, mnist, tm
         "layer's activation (Linear -> norm -> activation): if an activation comes first, give "
         "the whole order with --layer-order (now fc1,bn1,relu,fc2,norm2,gelu,head)",
         f"mlplens: note: torch_named.safetensors: {EPSILON_NOTE}bn1, norm2"]
-    assert sorted(item.name for item in out.iterdir()) == [
+    assert sorted(item.name for item in out.iterdir() if not item.name.startswith(".")) == [
         "arrays.npz", "fidelity-2.png", "fidelity-3.png", "layer-1.png", "layer-2.png",
         "layer-3.png"]
     images = (mnist.x_test[:100] / 255.0).astype(np.float32)
