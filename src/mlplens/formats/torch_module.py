@@ -1,6 +1,6 @@
 """A live `torch.nn.Module` whose forward is a chain of layers, read by tracing it with torch.fx.
 
-torch is imported only here, and only for an object that is a torch module (`is_torch_module`
+torch is imported (through `torch_backend`) only for an object that is a torch module (`is_torch_module`
 looks at the class's bases by name), so mlplens needs no torch otherwise. The traced graph is
 walked node by node: each must take the output of the node before it (`x.size(0)` feeding a
 reshape is the one exception). Linear, BatchNorm1d (its running statistics: the module as in
@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
+from ..torch_backend import import_torch
 from .common import activation_name
 from .torch_layers import Activation, BatchNorm, LayerNorm, Linear, Step, to_chain
 
@@ -38,10 +39,9 @@ def stack_from_torch(module: Any, image_shape: tuple[int, int] | None = None,
                      activations: Sequence[str] | None = None, *, channels: int = 1,
                      input_names: Sequence[str] = ()) -> DenseStack:
     """Trace `module` with torch.fx and read its chain of layers (weights copied)."""
-    from torch import fx
-
+    torch = import_torch()
     try:
-        graph = fx.symbolic_trace(module).graph
+        graph = torch.fx.symbolic_trace(module).graph
     except Exception as exc:  # torch.fx raises many types for forwards it cannot trace
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise MlplensError(f"cannot trace the {type(module).__name__} with torch.fx ({reason}): "
@@ -113,7 +113,7 @@ def _act(text: str, label: str) -> Activation:
 
 
 def _module_step(sub: Any, name: str, label: str) -> Step | None:
-    from torch import nn
+    nn = import_torch().nn
 
     if isinstance(sub, nn.Linear):
         return Linear(name, _numpy(sub.weight), _numpy(sub.bias))  # type: ignore[arg-type]
@@ -152,7 +152,7 @@ def _offset(tensor: Any, width: int) -> np.ndarray:
 
 
 def _activation_module(sub: Any, label: str) -> Activation:
-    from torch import nn
+    nn = import_torch().nn
 
     simple = {nn.ReLU: "relu", nn.ReLU6: "relu6", nn.SELU: "selu", nn.SiLU: "silu",
               nn.Mish: "mish", nn.Sigmoid: "sigmoid", nn.Hardsigmoid: "hard_sigmoid",
@@ -226,9 +226,8 @@ def _fixed(name: str) -> Callable[[Any, str], Activation]:
 
 def _readers() -> dict[Callable[..., Any], Callable[[Any, str], Step | None]]:
     """torch functions -> how to read their call (made on first use: it needs torch)."""
-    import torch
-    import torch.nn.functional as F
-
+    torch = import_torch()
+    F = torch.nn.functional  # noqa: N806 (torch's own name for it)
     readers: dict[Callable[..., Any], Callable[[Any, str], Step | None]] = {
         F.relu: _fixed("relu"), torch.relu: _fixed("relu"), F.relu6: _fixed("relu6"),
         F.selu: _fixed("selu"), torch.selu: _fixed("selu"), F.silu: _fixed("silu"),
