@@ -14,9 +14,10 @@ from mlplens.core.forward import predict
 from mlplens.core.methods import project
 
 from .helpers import error_of, run_cli
+from .make_corpus import dense, torch_layout, weights, write_keras2_h5
 from .zoo_keras_torch import load_module, zoo_images
 
-pytestmark = pytest.mark.slow  # the zoo is trained (once per run) by Keras and torch
+slow = pytest.mark.slow  # the zoo is trained (once per run) by Keras and torch
 
 TOLERANCE = 1e-4
 KERAS = {  # name -> (what mlplens reads, the head it infers)
@@ -46,6 +47,7 @@ def assert_equals_framework(stack, zoo, name: str, mnist) -> None:
 
 # ---- Keras ----------------------------------------------------------------------------------
 
+@slow
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 @pytest.mark.parametrize("name", sorted(KERAS))
 def test_keras_zoo_equals_keras(keras_torch_zoo, mnist, name, suffix):
@@ -55,6 +57,7 @@ def test_keras_zoo_equals_keras(keras_torch_zoo, mnist, name, suffix):
     assert_equals_framework(stack, keras_torch_zoo, name, mnist)
 
 
+@slow
 def test_keras_batch_norm_is_folded_exactly(keras_torch_zoo):
     """BatchNorm after the GELU folds into the next Dense's inputs, BatchNorm after a bare Dense
     into that Dense: the linear picture of the output layer is W1 diag(s1) W2 diag(s2) W3, with
@@ -78,6 +81,7 @@ def test_keras_batch_norm_is_folded_exactly(keras_torch_zoo):
     np.testing.assert_allclose(rows, product.T, rtol=1e-4, atol=1e-6)
 
 
+@slow
 def test_keras_refusals_name_the_layer_and_what_works(tmp_path):
     from mlplens.keras_backend import import_keras
 
@@ -108,6 +112,7 @@ def test_keras_refusals_name_the_layer_and_what_works(tmp_path):
 
 # ---- PyTorch state_dicts as safetensors ----------------------------------------------------
 
+@slow
 def test_named_state_dict_needs_activations_and_notes_its_assumptions(keras_torch_zoo, mnist):
     path = keras_torch_zoo / "torch_named.safetensors"
     assert error_of(load_stack, path) == (
@@ -130,6 +135,7 @@ def test_named_state_dict_needs_activations_and_notes_its_assumptions(keras_torc
     assert np.abs(outputs(after, mnist) - expected(keras_torch_zoo, "torch_named")).max() > 0.1
 
 
+@slow
 def test_nested_and_numbered_state_dicts(keras_torch_zoo, mnist):
     nested = read_model(keras_torch_zoo / "torch_nested.safetensors",
                         activations="elu,mish,linear")
@@ -147,6 +153,7 @@ def test_nested_and_numbered_state_dicts(keras_torch_zoo, mnist):
     assert_equals_framework(numbered.stack, keras_torch_zoo, "torch_numbered", mnist)
 
 
+@slow
 def test_ambiguous_order_is_refused_then_told(tmp_path, mnist):
     import torch
     from safetensors.torch import save_file
@@ -174,6 +181,7 @@ def test_ambiguous_order_is_refused_then_told(tmp_path, mnist):
         "nor an activation")
 
 
+@slow
 def test_pickles_are_refused(keras_torch_zoo):
     path = keras_torch_zoo / "torch_custom.state.pt"  # written by torch.save
     assert error_of(load_stack, path) == (
@@ -183,6 +191,7 @@ def test_pickles_are_refused(keras_torch_zoo):
 
 # ---- live torch modules ------------------------------------------------------------------------
 
+@slow
 def test_live_modules_equal_torch(keras_torch_zoo, mnist):
     sequential = stack_from(load_module(keras_torch_zoo, "torch_sequential"))
     assert sequential.describe() == ("784-40-32-32-24-24-16-10 (hard_swish, selu, softplus, "
@@ -194,6 +203,7 @@ def test_live_modules_equal_torch(keras_torch_zoo, mnist):
     assert_equals_framework(custom, keras_torch_zoo, "torch_custom", mnist)
 
 
+@slow
 def test_live_module_refusals_and_colour():
     import torch
     from torch import nn
@@ -257,6 +267,7 @@ def torch_mean_gradients(zoo, images: np.ndarray) -> np.ndarray:
                      .mean(0).numpy() for node in range(logits.shape[1])])
 
 
+@slow
 def test_gradient_is_kerass_mean_input_gradient(keras_torch_zoo, mnist):
     """The gradient method's output rows equal JAX's mean input-gradient of the Keras net's
     logits (before its Softmax layer), through GELU, two BatchNorms and SiLU."""
@@ -275,6 +286,7 @@ def test_gradient_is_kerass_mean_input_gradient(keras_torch_zoo, mnist):
     np.testing.assert_allclose(rows, means, rtol=1e-3, atol=1e-5)
 
 
+@slow
 def test_circuits_are_conserved(keras_torch_zoo, mnist):
     images = zoo_images(mnist)[:3]
     for name, stack in representative(keras_torch_zoo).items():
@@ -284,6 +296,7 @@ def test_circuits_are_conserved(keras_torch_zoo, mnist):
             assert error <= 1e-9 * max(1.0, abs(attribution.logit)), (name, error)
 
 
+@slow
 def test_visualize_gradient_cli_on_a_named_state_dict(keras_torch_zoo, mnist, tmp_path):
     """The command's gradient pictures of the torch LayerNorm net are torch autograd's mean
     input-gradients over the same 100 MNIST test images; what was assumed is said."""
@@ -305,3 +318,60 @@ def test_visualize_gradient_cli_on_a_named_state_dict(keras_torch_zoo, mnist, tm
     np.testing.assert_allclose(np.load(out / "arrays.npz")["raw_3"],
                                torch_mean_gradients(keras_torch_zoo, images),
                                rtol=1e-3, atol=1e-5)
+
+
+# ---- small files made here: what the readers infer and refuse (fast) ---------------------------
+
+def test_keras2_hard_sigmoid_is_refused(tmp_path):
+    """Keras 2 computed hard_sigmoid as clip(0.2x + 0.5, 0, 1): read by name it would be wrong."""
+    path = tmp_path / "old.h5"
+    arrays = weights([16, 4, 3], seed=3)
+    write_keras2_h5(path, [dense("d1", 4, "hard_sigmoid"), dense("d2", 3, "softmax")], 16,
+                    {"d1": arrays[:2], "d2": arrays[2:]})
+    assert error_of(load_stack, path) == (
+        f"{path}: layer 'd1' (Dense) uses Keras 2.2.4's hard_sigmoid, clip(0.2x + 0.5, 0, 1), "
+        "which mlplens does not read (it reads Keras 3's, relu6(x + 3) / 6)")
+
+
+def test_state_dict_norms_by_index_and_by_width(tmp_path):
+    """In an nn.Sequential the indices place a BatchNorm before (0, 1, ReLU 2) or after (0,
+    ReLU 1, 2) the activation; with named keys a norm follows the Linear of its width, and two
+    Linears of that width are refused."""
+    from safetensors.numpy import save_file
+
+    arrays = weights([6, 4, 3], seed=8)
+    rng = np.random.default_rng(9)
+    norm = {"weight": rng.uniform(0.5, 2, 4).astype(np.float32),
+            "bias": rng.normal(0, 1, 4).astype(np.float32),
+            "running_mean": rng.normal(0, 1, 4).astype(np.float32),
+            "running_var": rng.uniform(0.5, 2, 4).astype(np.float32)}
+    s = norm["weight"] / np.sqrt(norm["running_var"] + 1e-5)
+    linears = torch_layout(arrays)  # 0.weight, 0.bias, 2.weight, 2.bias: moved to 0 and 3
+    linears["3.weight"], linears["3.bias"] = linears.pop("2.weight"), linears.pop("2.bias")
+    before = {**linears, **{f"1.{key}": value for key, value in norm.items()}}
+    save_file(before, str(tmp_path / "before.safetensors"))
+    stack = load_stack(tmp_path / "before.safetensors", image_shape=(2, 3),
+                       activations="relu,linear")
+    np.testing.assert_allclose(stack.kernels[0], arrays[0] * s, rtol=1e-6)
+    np.testing.assert_allclose(stack.biases[0], (arrays[1] - norm["running_mean"]) * s
+                               + norm["bias"], rtol=1e-5, atol=1e-6)
+    after = {**linears, **{f"2.{key}": value for key, value in norm.items()}}
+    save_file(after, str(tmp_path / "after.safetensors"))
+    stack = load_stack(tmp_path / "after.safetensors", image_shape=(2, 3),
+                       activations="relu,linear")
+    np.testing.assert_allclose(stack.kernels[0], arrays[0], rtol=0)
+    np.testing.assert_allclose(stack.kernels[1], arrays[2] * s[:, None], rtol=1e-6)
+    named = {"a.weight": arrays[0].T.copy(), "b.weight": np.eye(4, dtype=np.float32),
+             "c.weight": arrays[2].T.copy(), **{f"bn.{key}": value for key, value in norm.items()}}
+    save_file(named, str(tmp_path / "named.safetensors"))
+    assert error_of(load_stack, tmp_path / "named.safetensors", activations="relu,relu,linear") \
+        == (f"{tmp_path / 'named.safetensors'}: BatchNorm1d 'bn' normalises 4 values and Linears "
+            "a, b each give 4: say where it sits with --layer-order (layer_order= in Python)")
+    told = read_model(tmp_path / "named.safetensors", image_shape=(2, 3),
+                      layer_order="a,relu,b,bn,relu,c")
+    assert told.stack.describe() == "6-4-4-3 (relu, relu, linear)"
+    assert told.recorded.notes == (EPSILON_NOTE + "bn",)
+    np.testing.assert_allclose(told.stack.kernels[1], np.diag(s), rtol=1e-6)
+    assert error_of(load_stack, tmp_path / "named.safetensors", layer_order="a,b,c") == (
+        f"{tmp_path / 'named.safetensors'}: --layer-order leaves out bn: it must name every "
+        "module of the file")

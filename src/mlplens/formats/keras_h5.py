@@ -123,6 +123,7 @@ def _read(path: Path, image_shape: tuple[int, int] | None,
             raise MlplensError(f"cannot read this Keras model (its model_config is not JSON: "
                                f"{exc})") from None
         layers, declared = check_config(model_config)
+        _refuse_keras2_hard_sigmoid(_text(h5.attrs.get("keras_version", "")), layers)
         weights = _Weights(h5["model_weights"] if "model_weights" in h5 else h5)
         weights.plan(layer_name(layer) for layer in layers
                      if layer.get("class_name") in WEIGHTED)
@@ -133,6 +134,21 @@ def _read(path: Path, image_shape: tuple[int, int] | None,
         if image_shape is None and channels == 1:
             image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
         return chain.stack(image_shape, activations, channels=channels, input_names=input_names)
+
+
+def _refuse_keras2_hard_sigmoid(version: str, layers: list[dict[str, Any]]) -> None:
+    """Keras before 3 computed hard_sigmoid as clip(0.2 x + 0.5, 0, 1), not Keras 3's (and
+    PyTorch's) relu6(x + 3) / 6: read by the name alone it would give wrong outputs."""
+    major = version.split(".")[0]
+    if major.isdigit() and int(major) >= 3:
+        return
+    for layer in layers:
+        config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        if config.get("activation") == "hard_sigmoid":
+            raise MlplensError(f"layer {layer_name(layer)!r} ({layer.get('class_name')}) uses "
+                               f"Keras {version or '2'}'s hard_sigmoid, clip(0.2x + 0.5, 0, 1), "
+                               "which mlplens does not read (it reads Keras 3's, "
+                               "relu6(x + 3) / 6)")
 
 
 def _weights_only(h5: Any, image_shape: tuple[int, int] | None,

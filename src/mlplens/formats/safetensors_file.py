@@ -1,16 +1,15 @@
-"""PyTorch `nn.Sequential` of Linear (and parameter-free) layers saved as `.safetensors`.
+"""PyTorch state_dicts (and mlplens' own files) saved as `.safetensors`.
 
 Read with NumPy alone, as the format is a JSON header then raw little-endian tensors; torch is
 never imported. The header is parsed and every declared size checked (against the cap, the
 file's size and the memory available) before any tensor is read; each tensor is then read once,
-straight into its array (no memory map, whose pages would count twice). Keys are
-`<prefix><index>.weight` (shape (out, in), as torch stores a Linear) and
-`<prefix><index>.bias`; layers are ordered by index.
-Activations come from `--activations`, else from the metadata key `mlplens.activations`
-(`relu,relu,softmax`, what `mlplens.save_stack` writes), else: ReLU where the indices skip one
-(nn.Sequential's parameter-free ReLU module sits there), none where they follow on, and logits
-at the output. The metadata key `mlplens.image_shape` (`H,W`) gives the input image shape, and
-`mlplens.channels`, `mlplens.pixel_scale` and `mlplens.class_names` what `formats.metadata` says.
+straight into its array (no memory map, whose pages would count twice). Which tensors are
+which module, in what order, and where the activations go is worked out by `state_dict` from
+the keys and shapes alone; activations come from `--activations` (or `--layer-order`), else the
+metadata key `mlplens.activations` (what `mlplens.save_stack` writes). The metadata key
+`mlplens.image_shape` (`H,W`) gives the input image shape, and `mlplens.channels`,
+`mlplens.pixel_scale`, `mlplens.class_names`, `mlplens.head` and `mlplens.norms` what
+`formats.metadata` says.
 """
 
 from __future__ import annotations
@@ -139,14 +138,18 @@ def _step(step: Module | str, tensor: Callable[[Module, str], np.ndarray | None]
     """A planned module, its tensors read, or an activation."""
     if isinstance(step, str):
         return Activation(step, f"activation {step}")
+
+    def required(suffix: str) -> np.ndarray:
+        array = tensor(step, suffix)  # type: ignore[arg-type]
+        assert array is not None  # `state_dict.modules` checked that the module has it
+        return array
+
     if step.kind == "Linear":
-        return Linear(step.prefix, tensor(step, "weight"), tensor(step, "bias"))  # type: ignore[arg-type]
-    width = step.gives
-    scale = tensor(step, "weight")
-    offset = tensor(step, "bias")
-    scale = np.ones(width, np.float32) if scale is None else scale
-    offset = np.zeros(width, np.float32) if offset is None else offset
+        return Linear(step.prefix, required("weight"), tensor(step, "bias"))
+    scale, offset = tensor(step, "weight"), tensor(step, "bias")
+    scale = np.ones(step.gives, np.float32) if scale is None else scale
+    offset = np.zeros(step.gives, np.float32) if offset is None else offset
     if step.kind == "LayerNorm":
         return LayerNorm(step.prefix, scale, offset)
-    return BatchNorm(step.prefix, scale, offset, tensor(step, "running_mean"),  # type: ignore[arg-type]
-                     tensor(step, "running_var"))  # type: ignore[arg-type]
+    return BatchNorm(step.prefix, scale, offset, required("running_mean"),
+                     required("running_var"))

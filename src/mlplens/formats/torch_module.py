@@ -1,17 +1,19 @@
 """A live `torch.nn.Module` whose forward is a chain of layers, read by tracing it with torch.fx.
 
-torch is imported (through `torch_backend`) only for an object that is a torch module (`is_torch_module`
-looks at the class's bases by name), so mlplens needs no torch otherwise. The traced graph is
-walked node by node: each must take the output of the node before it (`x.size(0)` feeding a
-reshape is the one exception). Linear, BatchNorm1d (its running statistics: the module as in
-eval mode), LayerNorm over the last axis, every activation of `core.activations` as a module,
-a function (`F.gelu(x, approximate="tanh")`) or a method (`x.relu()`), Flatten/flatten/view/
-reshape to a vector, Dropout and Identity are read; anything else is refused naming the node.
+torch is imported (through `torch_backend`) only for an object that is a torch module
+(`is_torch_module` looks at the class's bases by name), so mlplens needs no torch otherwise.
+The traced graph is walked node by node: each must take the output of the node before it
+(`x.size(0)` feeding a reshape is the one exception). Linear, BatchNorm1d (its running
+statistics: the module as in eval mode), LayerNorm over the last axis, every activation of
+`core.activations` as a module, a function (`F.gelu(x, approximate="tanh")`) or a method
+(`x.relu()`), Flatten/flatten/view/reshape to a vector, Dropout and Identity are read; anything
+else is refused naming the node.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -73,7 +75,7 @@ def _walk(module: Any, graph: Any) -> list[Step]:
         if node.op == "call_module":
             sub = module.get_submodule(node.target)
             label = f"node {node.name!r} (module {node.target}: {type(sub).__name__})"
-            read = lambda node, label, sub=sub: _module_step(sub, node.target, label)  # noqa: E731
+            read = partial(_module_step, sub)
         elif node.op == "call_function" and node.target in readers:
             read = readers[node.target]
         elif node.op == "call_method" and node.target in METHODS:
@@ -97,8 +99,8 @@ def _label(node: Any) -> str:
     return f"node {node.name!r} ({node.op.replace('_', ' ')} {what})"
 
 
-def _numpy(tensor: Any) -> np.ndarray | None:
-    return None if tensor is None else tensor.detach().cpu().numpy()
+def _numpy(tensor: Any) -> np.ndarray:
+    return tensor.detach().cpu().numpy()
 
 
 def _arg(node: Any, position: int, name: str, default: object) -> object:
@@ -108,15 +110,20 @@ def _arg(node: Any, position: int, name: str, default: object) -> object:
     return node.kwargs.get(name, default)
 
 
+def _number(node: Any, position: int, name: str, default: float) -> float:
+    return float(_arg(node, position, name, default))  # type: ignore[arg-type]
+
+
 def _act(text: str, label: str) -> Activation:
     return Activation(activation_name(text, label), label)
 
 
-def _module_step(sub: Any, name: str, label: str) -> Step | None:
+def _module_step(sub: Any, node: Any, label: str) -> Step | None:
     nn = import_torch().nn
+    name = node.target
 
     if isinstance(sub, nn.Linear):
-        return Linear(name, _numpy(sub.weight), _numpy(sub.bias))  # type: ignore[arg-type]
+        return Linear(name, _numpy(sub.weight), None if sub.bias is None else _numpy(sub.bias))
     if isinstance(sub, nn.BatchNorm1d):
         if sub.running_mean is None:
             raise MlplensError(f"{label} keeps no running statistics "
@@ -124,8 +131,7 @@ def _module_step(sub: Any, name: str, label: str) -> Step | None:
                                "inference, with them")
         width = sub.num_features
         return BatchNorm(name, _scale(sub.weight, width), _offset(sub.bias, width),
-                         _numpy(sub.running_mean), _numpy(sub.running_var),  # type: ignore[arg-type]
-                         float(sub.eps))
+                         _numpy(sub.running_mean), _numpy(sub.running_var), float(sub.eps))
     if isinstance(sub, nn.LayerNorm):
         if len(sub.normalized_shape) != 1:
             raise MlplensError(f"{label} normalises shape {tuple(sub.normalized_shape)}: mlplens "
@@ -144,11 +150,11 @@ def _module_step(sub: Any, name: str, label: str) -> Step | None:
 
 
 def _scale(tensor: Any, width: int) -> np.ndarray:
-    return np.ones(width, np.float32) if tensor is None else _numpy(tensor)  # type: ignore[return-value]
+    return np.ones(width, np.float32) if tensor is None else _numpy(tensor)
 
 
 def _offset(tensor: Any, width: int) -> np.ndarray:
-    return np.zeros(width, np.float32) if tensor is None else _numpy(tensor)  # type: ignore[return-value]
+    return np.zeros(width, np.float32) if tensor is None else _numpy(tensor)
 
 
 def _activation_module(sub: Any, label: str) -> Activation:
@@ -235,9 +241,8 @@ def _readers() -> dict[Callable[..., Any], Callable[[Any, str], Step | None]]:
         torch.tanh: _fixed("tanh"), F.tanh: _fixed("tanh"),
         F.hardsigmoid: _fixed("hard_sigmoid"), F.hardswish: _fixed("hard_swish"),
         F.leaky_relu: lambda node, label: _act(
-            f"leaky_relu({float(_arg(node, 1, 'negative_slope', 0.01))!r})", label),  # type: ignore[arg-type]
-        F.elu: lambda node, label: _act(
-            f"elu({float(_arg(node, 1, 'alpha', 1.0))!r})", label),  # type: ignore[arg-type]
+            f"leaky_relu({_number(node, 1, 'negative_slope', 0.01)!r})", label),
+        F.elu: lambda node, label: _act(f"elu({_number(node, 1, 'alpha', 1.0)!r})", label),
         F.gelu: lambda node, label: _act(
             _gelu(node.kwargs.get("approximate", "none"), label), label),
         F.softplus: lambda node, label: _act(_softplus(_arg(node, 1, "beta", 1), label), label),
