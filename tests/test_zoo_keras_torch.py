@@ -375,3 +375,36 @@ def test_state_dict_norms_by_index_and_by_width(tmp_path):
     assert error_of(load_stack, tmp_path / "named.safetensors", layer_order="a,b,c") == (
         f"{tmp_path / 'named.safetensors'}: --layer-order leaves out bn: it must name every "
         "module of the file")
+
+
+def test_colour_image_shape_on_files(tmp_path):
+    """(H, W, C) gives the channels: 768 inputs are 16x16 colour, not 16x16 grey."""
+    from safetensors.numpy import save_file
+
+    arrays = weights([768, 5], seed=12)
+    path = tmp_path / "colour.safetensors"
+    save_file(torch_layout(arrays), str(path))
+    stack = load_stack(path, image_shape=(16, 16, 3), activations="softmax")
+    assert (stack.picture_shape, stack.channels) == ((16, 16, 3), 3)
+    assert error_of(load_stack, path, image_shape=(16, 16), activations="softmax") == (
+        f"{path}: image shape 16x16 has 256 pixels but the first layer takes 768 inputs")
+    assert error_of(load_stack, path, image_shape=(16, 16, 4)) == (
+        "image shape 16x16x4: the channels C must be 1 (grey) or 3 (colour)")
+
+
+@slow
+def test_image_shape_option_takes_channels(tmp_path):
+    from safetensors.numpy import save_file
+
+    path = tmp_path / "colour.safetensors"
+    save_file(torch_layout(weights([48, 5], seed=13)), str(path))
+    worked = run_cli("visualize", str(path), "--activations", "softmax", "--image-shape", "4",
+                     "4", "3", "--out", str(tmp_path / "out"))
+    assert worked.returncode == 0, worked.stderr
+    with np.load(tmp_path / "out" / "arrays.npz") as saved:
+        assert saved["raw_1"].shape == (5, 48)
+    wrong = run_cli("visualize", str(path), "--image-shape", "4", "4", "2", "--out",
+                    str(tmp_path / "x"))
+    assert (wrong.returncode, wrong.stderr.splitlines()[-1]) == (
+        2, "mlplens: error: --image-shape: the channels C must be 1 (grey) or 3 (colour), got 2 "
+           "(see 'mlplens visualize --help')")
