@@ -375,7 +375,7 @@ def test_from_arrays_other_refusals():
     assert_message(error_of(DenseStack.from_arrays, [np.ones((784, 10), np.float32)],
                             [np.zeros(10, np.float32)], ["relu", "softmax"]), "differ in length")
     assert_message(error_of(DenseStack.from_arrays, [np.ones((784, 10), np.float32)],
-                            activations=["celu"]), "'celu'", "not supported")
+                            activations=["softsign"]), "'softsign'", "not supported")
     bad = np.ones((784, 10), np.float32)
     bad[3, 4] = -np.inf
     assert_message(error_of(DenseStack.from_arrays, [bad]), "NaN or infinite")
