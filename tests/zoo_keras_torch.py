@@ -51,9 +51,10 @@ def keras_model(keras, name: str):
     layers = keras.layers
     if name == "keras_bn_gelu":  # BatchNorm after the activation and after a Dense; Softmax layer
         body = [layers.Input((28, 28)), layers.Flatten(),
-                layers.Dense(48, activation="gelu"), layers.BatchNormalization(),
-                layers.Dense(32), layers.BatchNormalization(), layers.Activation("swish"),
-                layers.Dropout(0.2), layers.Dense(10), layers.Softmax()]
+                layers.Dense(48, activation="gelu", name="hidden1"),
+                layers.BatchNormalization(name="bn1"), layers.Dense(32, name="hidden2"),
+                layers.BatchNormalization(name="bn2"), layers.Activation("swish"),
+                layers.Dropout(0.2), layers.Dense(10, name="logits"), layers.Softmax()]
     elif name == "keras_acts":  # modern activations by name; a BatchNorm without beta
         body = [layers.Input((784,)), layers.Dense(32, activation="elu"),
                 layers.BatchNormalization(center=False),
