@@ -1,10 +1,12 @@
 """Every model format mlplens reads, each ending in the same DenseStack.
 
-One small module per format, each a function `read(path, image_shape, activations)` returning
-the stack and what the file records beyond its weights (`metadata.Recorded`); frameworks
-(h5py, safetensors, onnx, Keras) are imported inside the readers, so `mlplens --help` stays fast.
+One small module per format, each a function `read(path, image_shape, activations)` (and the
+`channels` an image shape (H, W, C) gives) returning the stack and what the file records beyond
+its weights (`metadata.Recorded`, with what the reader assumed: its notes); frameworks (h5py,
+safetensors, onnx, Keras) are imported inside the readers, so `mlplens --help` stays fast.
 `load_stack` picks the reader by suffix, or by the file's first bytes when the suffix is unknown,
-and turns every failure into one `MlplensError` line that names the file.
+and turns every failure into one `MlplensError` line that names the file. `stack_from` reads
+live models: scikit-learn, Keras, and torch modules (torch imported only for those).
 """
 
 from __future__ import annotations
