@@ -114,10 +114,9 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
          channels: int | None = None, layer_order: str | None = None
          ) -> tuple[DenseStack, Recorded]:
     header, metadata, data_start = read_header(path)
-    listed = activations if activations is not None else \
-        parse_activations(metadata.get(ACTIVATIONS))
     found_modules = modules({key: entry["shape"] for key, entry in header.items()})
-    told = plan(found_modules, layer_order, listed)
+    told = plan(found_modules, layer_order, activations,
+                parse_activations(metadata.get(ACTIVATIONS)))
     require_loading(*_peak(header))
     with open(path, "rb") as handle:
         def tensor(module: Module, suffix: str) -> np.ndarray | None:

@@ -112,12 +112,14 @@ def _module(prefix: str, keys: dict[str, str], shapes: Mapping[str, Sequence[int
     return Module(prefix, kind, keys, width[0], width[0])
 
 
-def plan(found: list[Module], layer_order: str | None,
-         activations: Sequence[str] | None) -> Plan:
+def plan(found: list[Module], layer_order: str | None, told: Sequence[str] | None,
+         recorded: Sequence[str] | None = None) -> Plan:
     """The forward pass of `found`, told by `layer_order` or worked out from shapes and indices;
-    `activations` (one per Linear, told or recorded) else assumed for an nn.Sequential."""
+    the activations (one per Linear) `told` (--activations), else `recorded` (the file's
+    metadata), else assumed for an nn.Sequential."""
     if layer_order is not None:
-        return _told(found, layer_order, activations)
+        return _told(found, layer_order, told, recorded)
+    activations = told if told is not None else recorded
     linears = [module for module in found if module.kind == "Linear"]
     if not linears:
         raise MlplensError("the file holds no Linear layer (a 2-D weight)")
@@ -247,7 +249,8 @@ def _place_norms(order: list[Module],
     return leading, segments
 
 
-def _told(found: list[Module], text: str, activations: Sequence[str] | None) -> Plan:
+def _told(found: list[Module], text: str, told: Sequence[str] | None,
+          recorded: Sequence[str] | None) -> Plan:
     """`--layer-order fc1,bn1,relu,fc2,head`: every module once, activations optionally between."""
     by_prefix = {module.prefix: module for module in found}
     result = Plan()
@@ -268,9 +271,10 @@ def _told(found: list[Module], text: str, activations: Sequence[str] | None) -> 
                            "module of the file")
     linears = [step for step in result.steps if isinstance(step, Module) and step.kind == "Linear"]
     named = any(isinstance(step, str) for step in result.steps)
-    if named and activations is not None:
+    if named and told is not None:
         raise MlplensError("give the activations in --layer-order or in --activations, not both")
     if not named:
+        activations = told if told is not None else recorded
         if activations is None:
             raise MlplensError("the file records no activations (a state_dict holds only "
                                "weights): pass --activations, or name them in --layer-order "
