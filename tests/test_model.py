@@ -175,10 +175,12 @@ def test_relu_and_softmax_layers_fold():
                                rtol=1e-4, atol=1e-6)
 
 
-def test_capped_relu_is_refused_not_folded():
-    model = keras.Sequential([keras.Input((784,)), L.Dense(20), L.ReLU(max_value=6.0, name="r6"),
+def test_relu_capped_other_than_at_six_is_refused_not_folded():
+    model = keras.Sequential([keras.Input((784,)), L.Dense(20), L.ReLU(max_value=4.0, name="r4"),
                               L.Dense(10)])
-    assert_message(error_of(stack_from_keras, model), "'r6'", "(ReLU)", "not supported")
+    assert error_of(stack_from_keras, model) == (
+        "layer 'r4' (ReLU) has max_value 4.0 and negative_slope 0.0: mlplens reads ReLU, "
+        "ReLU(max_value=6) (relu6) and ReLU(negative_slope=s)")
 
 
 def test_reshape_to_vector_is_accepted():

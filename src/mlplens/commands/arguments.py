@@ -64,9 +64,25 @@ def add_data_option(parser: argparse.ArgumentParser, trains: bool = False) -> No
                              + default)
 
 
+class ImageShape(argparse.Action):
+    """--image-shape H W [C]: two or three whole numbers, C (channels) 1 or 3."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option: str | None = None) -> None:
+        sizes = list(values)  # type: ignore[call-overload]
+        if len(sizes) not in (2, 3):
+            parser.error(f"{option}: expected H W or H W C, got {len(sizes)} numbers")
+        if len(sizes) == 3 and sizes[2] not in (1, 3):
+            parser.error(f"{option}: the channels C must be 1 (grey) or 3 (colour), "
+                         f"got {sizes[2]}")
+        setattr(namespace, self.dest, sizes)
+
+
 def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
-                        help="input image shape when the input size is not a square")
+    parser.add_argument("--image-shape", type=positive, nargs="+", action=ImageShape,
+                        metavar=("H W", "C"),
+                        help="input image height and width, and channels C (1 grey, 3 colour; "
+                             "default 1), when the input is not a square grey image")
 
 
 def feature_names(text: str) -> tuple[str, ...]:
@@ -105,6 +121,10 @@ def add_activations_option(parser: argparse.ArgumentParser) -> None:
                         help="one activation per Dense layer, e.g. relu,relu,softmax (for files "
                              "that record none, such as .safetensors from torch; replaces what "
                              "the file records)")
+    parser.add_argument("--layer-order", metavar="LIST",
+                        help="a PyTorch state_dict's modules in forward order, comma separated, "
+                             "activations optionally between them, e.g. fc1,bn1,relu,fc2,head "
+                             "(when their shapes allow more than one order)")
 
 
 def add_head_option(parser: argparse.ArgumentParser) -> None:
@@ -127,6 +147,7 @@ def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelD
     opened = open_model(args.model, args.data, needs_data=needs_data,
                         image_shape=tuple(shape) if shape else None,
                         activations=getattr(args, "activations", None),
+                        layer_order=getattr(args, "layer_order", None),
                         pixel_scale=args.pixel_scale,
                         input_names=getattr(args, "feature_names", None) or (),
                         head=getattr(args, "head", None))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import (add_data_option, add_head_option, add_image_shape_option,
+from .arguments import (add_activations_option, add_data_option, add_head_option,
+                        add_image_shape_option,
                         open_model_from, positive, print_paths)
 
 
@@ -47,6 +48,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     diagram.add_argument("--width", type=positive, default=1600, metavar="PX",
                          help="picture width (default: 1600)")
     add_image_shape_option(diagram)
+    add_activations_option(diagram)
     add_data_option(diagram)
     add_head_option(diagram)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .arguments import (
+    add_activations_option,
     add_data_option,
     add_feature_names_option,
     add_head_option,
@@ -43,6 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                               "last (default: 8; 1 for no slider; each frame adds about "
                               "0.8 MB for the article's net)")
     add_image_shape_option(explore)
+    add_activations_option(explore)
     add_feature_names_option(explore)
     add_data_option(explore)
     add_head_option(explore)

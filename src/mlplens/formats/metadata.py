@@ -46,6 +46,7 @@ class Recorded:
     head: str = ""  # what the output is, when told (DenseStack.head_kind)
     # Per Dense layer, None or its LayerNorm's (epsilon, after the activation); () if unrecorded.
     norms: tuple[tuple[float, bool] | None, ...] = ()
+    notes: tuple[str, ...] = ()  # what the reader assumed where the file says nothing, a line each
 
 
 NOTHING = Recorded()
@@ -151,13 +152,14 @@ def _names(metadata: Mapping[str, str], key: str) -> tuple[str, ...]:
 
 def finished(chain: Chain, image_shape: tuple[int, int] | None,
              activations: Sequence[str] | None, found: Recorded,
-             input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
-    """What every reader returns: its chain as a DenseStack with the recorded channels and pixel
-    scale (0-1 where none is recorded), read as a table when `input_names` are given or the file
-    records feature names, with its recorded head and LayerNorm epsilons, and what the file
-    recorded."""
+             input_names: Sequence[str] = (),
+             channels: int | None = None) -> tuple[DenseStack, Recorded]:
+    """What every reader returns: its chain as a DenseStack with the channels given, else the
+    recorded ones, and the recorded pixel scale (0-1 where none is recorded), read as a table
+    when `input_names` are given or the file records feature names, with its recorded head and
+    LayerNorm epsilons, and what the file recorded."""
     if found.norms:
         _recorded_norms(chain, found.norms)
-    return chain.stack(image_shape, activations, channels=found.channels or 1,
+    return chain.stack(image_shape, activations, channels=channels or found.channels or 1,
                        pixel_scale=found.pixel_scale or UNIT,
                        input_names=input_names or found.feature_names, head=found.head), found

@@ -71,8 +71,8 @@ def default_data(stack: DenseStack, name: str) -> Dataset:
 
 def open_model(model: str | os.PathLike[str] | DenseStack | Any,
                data: Dataset | Mnist | str | os.PathLike[str] | None = None, *,
-               needs_data: bool = True, image_shape: tuple[int, int] | None = None,
-               activations: str | None = None,
+               needs_data: bool = True, image_shape: tuple[int, ...] | None = None,
+               activations: str | None = None, layer_order: str | None = None,
                pixel_scale: PixelScale | str | None = None,
                input_names: Sequence[str] = (), head: str | None = None) -> ModelData:
     """Read `model` (a file, a DenseStack or a live scikit-learn/Keras model) for a run on
@@ -92,7 +92,8 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
     if not input_names and dataset is not None:
         input_names = dataset.feature_names
     if isinstance(model, (str, os.PathLike)):
-        found: ModelFile = read_model(model, image_shape, activations, input_names=input_names)
+        found: ModelFile = read_model(model, image_shape, activations, input_names=input_names,
+                                      layer_order=layer_order)
         name, stack, recorded = Path(model).name, found.stack, found.recorded
     else:  # a DenseStack knows its scale; a live model records nothing
         stack = stack_from(model, image_shape, activations, input_names=input_names)
@@ -110,7 +111,8 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
     stack = stack.with_input(pixel_scale=scale)
     return ModelData(name, stack, dataset,
                      _class_names(stack, recorded, dataset if named else None),
-                     notes + scale_notes)
+                     tuple(f"{name}: {note}" for note in recorded.notes) + notes
+                     + scale_notes)
 
 
 def _head(name: str, stack: DenseStack, data: Dataset | None,

@@ -148,8 +148,8 @@ def _layer_norm(chain: Chain, arrays: Any, k: int) -> None:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None) -> tuple[DenseStack, Recorded]:
     _sniff(path)
     headers = _headers(path)
     kernels: dict[int, str] = {}
@@ -196,4 +196,4 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                 raise MlplensError("array 'image_shape' must hold two integers (H, W)")
             image_shape = (int(listed[0]), int(listed[1]))
         found = _recorded(arrays, headers)
-    return finished(chain, image_shape, activations, found, input_names)
+    return finished(chain, image_shape, activations, found, input_names, channels)
