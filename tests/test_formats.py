@@ -310,8 +310,8 @@ def test_npz_documented_layout(tmp_path):
      "array 'activations' must be a 1-D array of strings"),
     ({"W1": np.ones((4, 2)), "activations": np.array(["relu", "softmax"])},
      "array 'activations' lists 2 but there are 1 layers"),
-    ({"W1": np.ones((4, 2)), "activations": np.array(["gelu"])},
-     "--activations: activation 'gelu' is not supported"),
+    ({"W1": np.ones((4, 2)), "activations": np.array(["prelu"])},
+     "--activations: activation 'prelu' is not supported"),
 ])
 def test_npz_layout_refusals(tmp_path, arrays, fragment):
     path = tmp_path / "bad.npz"
