@@ -65,7 +65,7 @@ def _inside(folder: Path, name: str, location: str) -> Path:
     try:
         mode = resolved.stat().st_mode
     except OSError:
-        raise MlplensError(f"{where} is not in the model's folder {str(folder)!r}") from None
+        raise MlplensError(f"{where} is not in the model's folder") from None
     if not stat.S_ISREG(mode):
         raise MlplensError(f"{where} is not a regular file")
     return resolved
