@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dictionary import SparseDictionary
-from .forward import activate, as_inputs, batches
+from .forward import as_inputs, batches, layer_output
 from .stack import DenseStack
 
 # A feature firing on more than this share of images is "dense": closer to a bias than to a
@@ -47,7 +47,7 @@ def forward_from(stack: DenseStack, layer: int, activations: np.ndarray) -> np.n
     for index, dense in enumerate(stack.layers[layer:], start=layer):
         values = values @ dense.kernel + dense.bias
         if index < last:
-            values = activate(values, dense.activation)
+            values = layer_output(dense, values)
     return values
 
 
@@ -63,7 +63,7 @@ def dictionary_metrics(stack: DenseStack, dictionary: SparseDictionary, images: 
     for part in batches(count, batch_size):
         values = as_inputs(stack, images[part])
         for dense in stack.layers[:dictionary.layer]:
-            values = activate(values @ dense.kernel + dense.bias, dense.activation)
+            values = layer_output(dense, values @ dense.kernel + dense.bias)
         features = dictionary.encode(values)
         rebuilt = dictionary.decode(features)
         wide = values.astype(np.float64)

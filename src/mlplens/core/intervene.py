@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..errors import MlplensError
-from .forward import activate, as_inputs
+from .forward import as_inputs, layer_output
 from .importance import hidden_layer
 from .stack import DenseStack
 
@@ -28,7 +28,7 @@ def intervene(stack: DenseStack, inputs: np.ndarray,
     values = np.asarray(inputs, dtype=np.float32)
     result = []
     for index, layer in enumerate(stack.layers, start=1):
-        values = activate(values @ layer.kernel + layer.bias, layer.activation)
+        values = layer_output(layer, values @ layer.kernel + layer.bias)
         for node, value in fixed.get(index, []):
             if not 0 <= node < layer.units:
                 raise MlplensError(f"layer {index} has nodes 0-{layer.units - 1}, not {node}")
@@ -44,7 +44,7 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
     hidden_layer(stack, layer)
     below = as_inputs(stack, images)
     for current in stack.layers[:layer]:
-        below = activate(below @ current.kernel + current.bias, current.activation)
+        below = layer_output(current, below @ current.kernel + current.bias)
     labels = np.asarray(labels)
     accuracies = []
     for count in counts:
@@ -53,7 +53,7 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
         for current in stack.layers[layer:]:
             values = values @ current.kernel + current.bias
             if current is not stack.layers[-1]:
-                values = activate(values, current.activation)
+                values = layer_output(current, values)
         accuracies.append(float((values.argmax(axis=1) == labels).mean()))
     return np.array(accuracies)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forward import activate, as_inputs, batches, pre_activations
+from .forward import as_inputs, batches, layer_output, pre_activations
 from .stack import DenseStack
 
 
@@ -122,7 +122,7 @@ def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *
     for part in batches(count, batch_size):
         pre = pre_activations(stack, as_inputs(stack, inputs[part]))
         for z, layer, sums in zip(pre, stack.layers, running):
-            sums.add(z, activate(z, layer.activation), labels[part], part)
+            sums.add(z, layer_output(layer, z), labels[part], part)
         if progress:
             progress(part.stop, count)
     class_counts = np.bincount(labels, minlength=classes).astype(np.float64)

@@ -133,7 +133,10 @@ def stack_from(obj: Any, image_shape: Sequence[int] | None = None,
                                       chosen or [layer.activation for layer in layers],
                                       shape or obj.image_shape, [layer.name for layer in layers],
                                       channels=obj.channels, pixel_scale=obj.pixel_scale,
-                                      input_names=tuple(input_names) or obj.input_names)
+                                      input_names=tuple(input_names) or obj.input_names,
+                                      norms=[layer.norm for layer in layers],
+                                      norm_after=[layer.norm_after for layer in layers],
+                                      head=obj.head_kind)
     if is_sklearn_mlp(obj):
         return stack_from_sklearn(obj, shape, chosen, input_names=tuple(input_names))
     if type(obj).__module__.split(".")[0] == "keras" or (
