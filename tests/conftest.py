@@ -68,3 +68,24 @@ def small_run(tmp_path_factory, mnist, worker_id) -> Path:
             train((64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
                   snapshot_every=8).save(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def onnx_zoo(tmp_path_factory, mnist, worker_id) -> Path:
+    """The ONNX zoo of tests/zoo_onnx.py (torch's two exporters, skl2onnx; about 15 s), built
+    once per test run under a lock like `small_run`, in the run's own temporary folder."""
+    import fcntl
+
+    from .zoo_onnx import build
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    folder = shared / "onnx-zoo"
+    with open(shared / "onnx-zoo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "reference.npz").exists():
+            building = shared / "onnx-zoo.partial"
+            building.mkdir()
+            build(building, mnist)
+            building.rename(folder)
+    return folder

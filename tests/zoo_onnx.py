@@ -7,11 +7,13 @@ scikit-learn's MLPs through skl2onnx (with ZipMap and with `zipmap=False`).
 `build(folder, mnist)` writes one sub-folder per model (the dynamo exporter's external data sits
 next to its graph) and `reference.npz`: each framework's own outputs (torch's forward, sklearn's
 predict_proba / predict) on the first TEST_IMAGES real MNIST test images, which the tests compare
-with mlplens' forward pass. Built once per test run (conftest's `onnx_zoo`), in about 15 s.
+with mlplens' forward pass, and for a few nets (`gradient-<variant>`) torch's mean input gradient
+of each output over the first GRADIENT_IMAGES. Built once per test run (conftest's `onnx_zoo`), in about 15 s.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +85,24 @@ BY_DYNAMO = ("layernorm_gelu", "gelu_tanh", "silu", "softplus", "mish", "batchno
              "relu_layernorm", "binary")
 
 
+# Variants whose mean input gradients torch's autograd records, for the gradient method.
+GRADIENTS = ("layernorm_gelu", "relu_layernorm", "batchnorm", "mish")
+GRADIENT_IMAGES = 20
+
+
+def mean_gradients(model, images: np.ndarray) -> np.ndarray:
+    """Per output c, the mean over `images` of d output_c / d pixels: (outputs, H*W)."""
+    import torch
+
+    x = torch.from_numpy(images).requires_grad_(True)
+    out = model(x)
+    rows = []
+    for c in range(out.shape[1]):
+        (grad,) = torch.autograd.grad(out[:, c].sum(), x, retain_graph=True)
+        rows.append(grad.reshape(len(images), -1).mean(dim=0).numpy())
+    return np.stack(rows)
+
+
 def targets(labels: np.ndarray, head: str) -> np.ndarray:
     """What each head learns from the digit labels."""
     if head == "binary":
@@ -129,6 +149,9 @@ def _torch_models(folder: Path, train: np.ndarray, labels: np.ndarray,
         _train(model, train, labels, variant.head)
         with torch.no_grad():
             outputs = model(torch.from_numpy(test)).numpy()
+        if variant.name in GRADIENTS:
+            reference[f"gradient-{variant.name}"] = mean_gradients(model,
+                                                                   test[:GRADIENT_IMAGES])
         routes = [("legacy", {})]
         if variant.name in AT_OPSET_13:
             routes.append(("legacy13", {"opset_version": 13}))
@@ -190,6 +213,9 @@ def build(folder: Path, mnist) -> Path:
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small nets: more threads only spin, on a shared machine
+    quiet = logging.getLogger("torch.onnx")  # no notes that torchvision's ops are absent
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings(), threadpool_limits(1):
             warnings.simplefilter("ignore")
@@ -197,9 +223,20 @@ def build(folder: Path, mnist) -> Path:
             reference |= _sklearn_models(folder, train, labels, test)
     finally:
         torch.set_num_threads(threads)
+        quiet.setLevel(level)
     np.savez(folder / "reference.npz", **reference)
     return folder
 
 
-def names(folder: Path) -> list[str]:
-    return sorted(path.name for path in folder.iterdir() if path.is_dir())
+def names() -> list[str]:
+    """Every model the zoo holds (its folder names), known without building it."""
+    found = []
+    for variant in VARIANTS:
+        found.append(f"torch-legacy-{variant.name}")
+        if variant.name in AT_OPSET_13:
+            found.append(f"torch-legacy13-{variant.name}")
+        if variant.name in BY_DYNAMO:
+            found.append(f"torch-dynamo-{variant.name}")
+    found += ["sklearn-classifier", "sklearn-classifier-nozipmap", "sklearn-binary",
+              "sklearn-binary-nozipmap", "sklearn-regressor"]
+    return sorted(found)
