@@ -210,8 +210,8 @@ def test_visualize_and_check_commands_on_the_dynamo_gelu_layernorm_export(onnx_z
         assert result.returncode == 0, result.stderr
         assert sorted(p.name for p in out.glob("layer-*.png")) == ["layer-1.png", "layer-2.png"]
         saved = np.load(out / "arrays.npz")
-        assert saved["layer_2"].shape == (10, 784)
-    np.testing.assert_allclose(np.load(tmp_path / "linear" / "arrays.npz")["layer_2"],
+        assert saved["raw_2"].shape == (10, 784)
+    np.testing.assert_allclose(np.load(tmp_path / "linear" / "arrays.npz")["raw_2"],
                                project(stack, "linear").layers[1], rtol=1e-6)
     result = run_cli("check", model, "--out", str(tmp_path / "checks"), "--reference", "50",
                      "--images-per-class", "2", "--maximize-steps", "5",
@@ -364,9 +364,9 @@ def test_clip_other_than_relu6_and_training_batchnorm_are_refused(onnx_zoo, tmp_
 @pytest.mark.slow
 def test_the_command_line_refuses_external_data_out_of_the_folder(onnx_zoo, tmp_path):
     path = _copy(onnx_zoo, "torch-dynamo-silu", tmp_path / "model")
-    _relocate(path, "1.bias", "../../etc/passwd")
+    _relocate(path, "3.weight", "../../etc/passwd")
     result = run_cli("visualize", str(path), "--out", str(tmp_path / "out"))
-    assert_one_error_line(result, f"mlplens: error: {path}: tensor '1.bias': external data "
+    assert_one_error_line(result, f"mlplens: error: {path}: tensor '3.weight': external data "
                                   f"'../../etc/passwd' leads out of the model's folder; {ONLY}")
     assert not (tmp_path / "out").exists()
 
