@@ -13,7 +13,7 @@ from mlplens.core.contributions import contributions
 from mlplens.core.diagram_layout import circuit_diagram
 from mlplens.core.dictionary import SparseDictionary, layer_activations
 from mlplens.core.feature_pictures import mean_feature_gradients
-from mlplens.core.forward import layer_output
+from mlplens.core.forward import accuracy, layer_output, pre_activations
 from mlplens.core.gradient import mean_jacobians, mean_jacobians_bytes
 from mlplens.core.intervene import intervene
 from mlplens.core.maximize import node_gradients
@@ -207,3 +207,39 @@ def test_the_other_consumers_pass_through_layer_norms():
         expected += (encoder.T @ jac) * on[n][:, None]
     expected /= len(inputs)
     np.testing.assert_allclose(features, expected, rtol=0, atol=1e-5 * np.abs(expected).max())
+
+
+def test_circuit_json_records_the_offsets_only_when_there_are_any():
+    from mlplens.figures.diagram import circuit_record
+
+    x = _images(1)[0].astype(np.float64) / 255
+    stack = _stack(*STACKS["layernorm mixed"])
+    record = circuit_record(stack, prune(attribute(stack, x)), None, "test")
+    parts = record["decomposition"]
+    total = parts["pixels"] + sum(parts["biases"]) + sum(parts["offsets"])
+    assert abs(total - record["logit"]) <= 1e-9 * max(1, abs(record["logit"]))
+    assert [layer.get("offset_contribution") for layer in record["layers"]] == [
+        *parts["offsets"], None]
+    assert record["meaning"].endswith("pixels plus biases plus offsets (activations' a(0) and "
+                                      "LayerNorm offsets) add up to the logit")
+    plain = circuit_record(tiny_net(), prune(attribute(tiny_net(), x[:4])), None, "test")
+    assert "offsets" not in plain["decomposition"]
+    assert plain["meaning"].endswith("; pixels plus biases add up to the logit")
+
+
+def test_statistics_rank_by_what_the_activation_takes_and_accuracy_reads_a_normed_output():
+    stack = _stack("relu", "relu", (False, True))
+    images = _images(8)
+    inputs = images.astype(np.float32) / 255
+    normed = stack.layers[0].norm.apply(inputs @ stack.kernels[0] + stack.biases[0])
+    stats = node_statistics(stack, images, np.zeros(8, int), top_k=3)
+    np.testing.assert_array_equal(stats[0].firing_fraction, (normed > 0).mean(axis=0))
+    np.testing.assert_array_equal(stats[0].top_values, -np.sort(-normed.T, axis=1)[:, :3])
+    rng = np.random.default_rng(3)
+    norm = LayerNorm(rng.normal(size=3) * 5, rng.normal(size=3) * 5, 1e-5)
+    last = DenseStack.from_arrays([stack.kernels[0], np.ones((6, 3))],
+                                  activations=["relu", "linear"], norms=[None, norm])
+    scores = norm.apply(pre_activations(last, inputs)[-1])
+    labels = scores.argmax(axis=1)
+    assert accuracy(last, images, labels) == 1.0
+    assert (pre_activations(last, inputs)[-1].argmax(axis=1) != labels).any()

@@ -138,7 +138,7 @@ def activate(values: np.ndarray, activation: str) -> np.ndarray:
     if name == "gelu":
         return (values * _normal_cdf(values)).astype(values.dtype)
     if name == "gelu_tanh":
-        inner = _GELU_C * (values + _GELU_CUBIC * values ** 3)
+        inner = _GELU_C * (values + _GELU_CUBIC * values * values * values)
         return 0.5 * values * (1 + np.tanh(inner))
     if name == "silu":
         return values * _sigmoid(values)
@@ -193,8 +193,8 @@ def _derivative(pre: np.ndarray, name: str, parameter: float) -> np.ndarray:
         return _normal_cdf(wide) + wide * density
     if name == "gelu_tanh":
         wide = np.asarray(pre, dtype=np.float64)
-        tanh = np.tanh(_GELU_C * (wide + _GELU_CUBIC * wide ** 3))
-        slope = _GELU_C * (1 + 3 * _GELU_CUBIC * wide ** 2)
+        tanh = np.tanh(_GELU_C * (wide + _GELU_CUBIC * wide * wide * wide))
+        slope = _GELU_C * (1 + 3 * _GELU_CUBIC * wide * wide)
         return 0.5 * (1 + tanh) + 0.5 * wide * (1 - tanh ** 2) * slope
     if name == "silu":
         sigmoid = _sigmoid(pre)

@@ -86,7 +86,7 @@ def _strongest_edges(matrix: np.ndarray, top_k: int) -> list[tuple[int, int]]:
 
 
 def _layer_title(stack: DenseStack, layer: int) -> str:
-    units, activation = stack.widths[layer - 1], stack.layers[layer - 1].activation
+    units, activation = stack.widths[layer - 1], stack.layers[layer - 1].describe()
     name = "Output" if layer == len(stack.layers) else f"Layer {layer}"
     return f"{name}: {units} {activation}"
 

@@ -15,9 +15,17 @@ from .activations import vjp as backward
 from .pixel_scale import UNIT
 from .stack import DenseLayer, DenseStack
 
-__all__ = ["accuracy", "accuracy_bytes", "activate", "as_inputs", "backward", "batches",
+__all__ = ["accuracy", "accuracy_bytes", "activate", "activation_input", "as_inputs", "backward", "batches",
            "brightness", "derivative", "layer_backward", "layer_output", "pre_activations",
            "predict"]
+
+
+def activation_input(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:
+    """What the layer's activation takes: z, or its LayerNorm's output when the norm comes
+    first (what says whether a ReLU node fires, and ranks its images)."""
+    if layer.norm is None or layer.norm_after:
+        return pre
+    return layer.norm.apply(pre)
 
 
 def layer_output(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:
@@ -78,8 +86,12 @@ def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
              batch_size: int = 2048) -> float:
     """Fraction of images whose most probable class is the label."""
     correct = 0
+    last = stack.layers[-1]
     for part in batches(len(images), batch_size):
-        predicted = pre_activations(stack, as_inputs(stack, images[part]))[-1].argmax(axis=1)
+        scores = pre_activations(stack, as_inputs(stack, images[part]))[-1]
+        if last.norm is not None:  # a LayerNorm reorders the logits; an activation does not
+            scores = layer_output(last, scores)
+        predicted = scores.argmax(axis=1)
         correct += int((predicted == np.asarray(labels[part])).sum())
     return correct / len(images)
 

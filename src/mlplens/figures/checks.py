@@ -67,6 +67,8 @@ def shuffled_net_reason(stack: DenseStack, data: Dataset) -> str | None:
     activations = [layer.activation for layer in stack.layers]
     if activations != ["relu"] * (len(activations) - 1) + ["softmax"]:
         return "the article's recipe trains relu hidden layers and a softmax output only"
+    if stack.has_norms:
+        return "the article's recipe trains no LayerNorm"
     return None
 
 

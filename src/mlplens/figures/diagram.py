@@ -116,18 +116,28 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
                   for (s, t), inp, w, v in zip(pairs.tolist(), from_input.tolist(),
                                                weights.astype(np.float64).tolist(),
                                                values.tolist())]
+    decomposition = {"pixels": float(attribution.pixels.sum()), "biases": biases,
+                     "conservation_error": error,
+                     "relative_error": error / max(abs(attribution.logit), 1e-12)}
+    meaning = "pixels plus biases add up to the logit"
+    if attribution.node_offsets:  # a net linearised at this input (not ReLU alone)
+        offsets = [float(attribution.offsets(k).sum()) for k in range(1, count)]
+        decomposition["offsets"] = offsets
+        for entry, offset in zip(layers, offsets):
+            entry["offset_contribution"] = offset
+        meaning = ("in the net linearised at this input (each activation frozen to its gate, "
+                   "each LayerNorm to its scale), pixels plus biases plus offsets (activations' "
+                   "a(0) and LayerNorm offsets) add up to the logit")
     return {
         "source": source, "label": label, "predicted": attribution.target,
         "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],
         "keep": circuit.keep, "class_names": list(names),
         "label_name": None if label is None else names[label],
         "predicted_name": names[attribution.target],
-        "decomposition": {"pixels": float(attribution.pixels.sum()), "biases": biases,
-                          "conservation_error": error,
-                          "relative_error": error / max(abs(attribution.logit), 1e-12)},
+        "decomposition": decomposition,
         "meaning": "contribution = activation x d logit/d activation (nodes), "
                    "a_i w_ij d logit/d z_j (edges; 'input' sums a first-layer node's pixels); "
-                   "pixels plus biases add up to the logit",
+                   + meaning,
         "layers": layers, "nodes": nodes, "edges": edges,
         "pixels": np.round(attribution.pixels.reshape(stack.picture_shape), 6).tolist(),
     }
