@@ -23,6 +23,10 @@ from ..core.activations import SELU_ALPHA, SELU_SCALE
 from ..errors import MlplensError
 
 RELATIVE = 1e-6  # float32 constants of the formulas (sqrt(2), sqrt(2/pi)) are within 1e-7
+# No activation's formula comes near these; they bound the work a hostile graph can ask for
+# (forty squarings of 1 + x would otherwise expand into 2**40 terms).
+MAX_TERMS = 16
+MAX_FACTORS = 6
 
 
 class Unrecognised(Exception):
@@ -76,9 +80,13 @@ class Poly:
         return Poly(terms)
 
     def __mul__(self, other: Poly) -> Poly:
+        if len(self.terms) * len(other.terms) > MAX_TERMS:
+            raise Unrecognised("too many terms for an activation")
         result = Poly({})
         for first, left in self.terms.values():
             for second, right in other.terms.values():
+                if len(left) + len(right) > MAX_FACTORS:
+                    raise Unrecognised("too many factors for an activation")
                 factors = tuple(sorted(left + right, key=lambda f: repr(_shape(f))))
                 key = tuple(_shape(f) for f in factors)
                 result = result + Poly({key: (first * second, factors)})

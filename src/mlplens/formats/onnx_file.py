@@ -135,6 +135,9 @@ class _Walk:
         graph = self.graph
         while current != graph.target or graph.users(current):
             users = graph.users(current)
+            if any(id(node) in self.taken for node in users):
+                raise MlplensError(f"the graph comes back to {current!r}: mlplens reads one "
+                                   f"chain of {SUPPORTED}")
             if not users:
                 raise MlplensError(f"the graph's output {graph.target!r} is not the end of the "
                                    f"chain ({current!r})")

@@ -55,6 +55,11 @@ class Graph:
         self.producer = {name: node for node in self.nodes for name in node.output if name}
         self.target, ignored = self._target(list(graph.output))
         self.ignored = {id(node) for node in ignored}
+        self._users: dict[str, list[Any]] = {}
+        for node in self.nodes:
+            if id(node) not in self.ignored:
+                for name in dict.fromkeys(node.input):
+                    self._users.setdefault(name, []).append(node)
 
     # -- constants ------------------------------------------------------------------------------
 
@@ -93,8 +98,7 @@ class Graph:
 
     def users(self, name: str) -> list[Any]:
         """The nodes of the model's output that take tensor `name`, in file order."""
-        return [node for node in self.nodes
-                if id(node) not in self.ignored and name in node.input]
+        return self._users.get(name, [])
 
     def _ancestors(self, names: list[str]) -> dict[int, Any]:
         found: dict[int, Any] = {}
@@ -153,18 +157,20 @@ class Graph:
                     return name, region, ends[0]
         outside = next(iter(self._waiting(values, inside)), None)
         if region and len([name for name in self._ends(values, inside) if name != start]) <= 1:
-            labels = ", ".join(self.label(node) for node in region)
+            labels = ", ".join(self.label(node) for node in region) if len(region) <= 6 else \
+                f"{self.label(region[0])} to {self.label(region[-1])} ({len(region)} nodes)"
             raise MlplensError(f"{labels} compute no activation mlplens reads (it reads "
                                "activation ops and the decomposed GELU, SiLU, Mish, HardSwish "
                                "and Softplus that torch.onnx.export writes)")
         culprit = outside if outside is not None else region[-1]
-        raise MlplensError(f"{self.label(culprit)} does not continue the chain from {start!r}")
+        raise MlplensError(f"{self.label(culprit)} does not continue the chain from {start!r}: "
+                           "mlplens reads one chain of Dense layers and what comes between them")
 
     def _waiting(self, values: dict[str, Any], inside: set[int]) -> list[Any]:
         """Nodes outside the region that take a tensor computed so far, in file order."""
-        names = set(values)
-        return [node for node in self.nodes if id(node) not in self.ignored
-                and id(node) not in inside and names & set(node.input)]
+        found = {id(node): node for name in values for node in self.users(name)
+                 if id(node) not in inside}
+        return sorted(found.values(), key=lambda node: self.positions[id(node)])
 
     def _ends(self, values: dict[str, Any], inside: set[int]) -> list[str]:
         """The tensors computed so far that something outside the region takes."""
