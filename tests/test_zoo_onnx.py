@@ -312,6 +312,8 @@ def _replace_node(source: Path, target: Path, op: str, new_op: str, **attributes
     ("Gelu", "Gelu", {"approximate": "erf"},
      "node '/2/Gelu' (Gelu) has approximate='erf'; mlplens reads 'none' (exact) and 'tanh'"),
     ("Gelu", "LpNormalization", {}, "node '/2/Gelu' (LpNormalization) is not supported"),
+    ("Gelu", "Cast", {"to": 7},
+     "node '/2/Gelu' (Cast) casts to INT64; mlplens reads Cast to a float type only"),
 ])
 def test_unsupported_ops_are_refused_naming_them(onnx_zoo, tmp_path, op, new_op, attributes,
                                                  message):

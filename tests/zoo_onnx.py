@@ -193,8 +193,8 @@ def _sklearn_models(folder: Path, train: np.ndarray, labels: np.ndarray,
     models = {"classifier": (MLPClassifier((32,), max_iter=20, random_state=SEED), labels),
               "binary": (MLPClassifier((32,), max_iter=20, random_state=SEED),
                          (labels >= 5).astype(np.int64)),
-              "regressor": (MLPRegressor(hidden_layer_sizes=(32, 16), max_iter=20, random_state=SEED),
-                            labels.astype(np.float64))}
+              "regressor": (MLPRegressor(hidden_layer_sizes=(32, 16), max_iter=20,
+                                         random_state=SEED), labels.astype(np.float64))}
     for kind, (model, y) in models.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

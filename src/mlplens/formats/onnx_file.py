@@ -41,7 +41,7 @@ from ..memory import format_size, require
 from .common import Chain, image_shape_from_input, require_loading, shape_from_text
 from .metadata import IMAGE_SHAPE, Recorded, finished, recorded
 from .onnx_expressions import ELEMENTWISE
-from .onnx_graph import Graph, attributes
+from .onnx_graph import FLOAT_TYPES, Graph, attributes
 
 SUPPORTED = ("Gemm or MatMul+Add layers with activations (Relu, LeakyRelu, Elu, Selu, Gelu, "
              "SiLU, Mish, Softplus, HardSigmoid, HardSwish, Clip(0, 6), Sigmoid, Tanh), "
@@ -50,7 +50,6 @@ PASS = ("Flatten", "Identity", "Dropout")
 HEADS = {"Softmax": "softmax", "LogSoftmax": "log_softmax"}
 STRUCTURAL = frozenset({"Gemm", "MatMul", "Reshape", "Cast", "BatchNormalization",
                         "LayerNormalization", *PASS, *HEADS})
-FLOATS = {1: "float", 10: "float16", 11: "double", 16: "bfloat16"}
 
 
 def _declared_bytes(tensor: Any) -> int:
@@ -187,9 +186,13 @@ class _Walk:
                 raise MlplensError(f"{label} flattens from axis {found['axis']}, not to "
                                    "(batch, values)")
         elif op == "Cast":
-            if found.get("to") not in FLOATS:
-                raise MlplensError(f"{label} casts to type {found.get('to')}; mlplens reads "
-                                   "Cast to a float type only")
+            if found.get("to") not in FLOAT_TYPES:
+                from onnx import TensorProto
+
+                kind = TensorProto.DataType.Name(found["to"]) if found.get("to") in \
+                    TensorProto.DataType.values() else found.get("to")
+                raise MlplensError(f"{label} casts to {kind}; mlplens reads Cast to a float "
+                                   "type only")
         elif op == "Reshape":
             target = graph.array(node.input[1]) if len(node.input) > 1 else np.array([])
             if target.ndim != 1 or len(target) != 2:
