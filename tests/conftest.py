@@ -14,8 +14,8 @@ from .helpers import launch_chromium, tiny_net
 # The test files that take one worker longest (10 s or more each), longest first. `make test`
 # runs files whole on two workers in collection order (`--no-loadscope-reorder`): starting with
 # these lets the many short files fill in behind them, so both workers finish together.
-LONGEST_FIRST = ("test_probes", "test_model", "test_explorer_browser", "test_cli",
-                 "test_reproduce", "test_own_data", "test_crash", "test_tabular",
+LONGEST_FIRST = ("test_probes", "test_model", "test_explorer_browser", "test_zoo_onnx",
+                 "test_cli", "test_reproduce", "test_own_data", "test_crash", "test_tabular",
                  "test_explorer_images_browser", "test_notebook", "test_data")
 
 
