@@ -214,7 +214,10 @@ def test_circuit_json_records_the_offsets_only_when_there_are_any():
 
     x = _images(1)[0].astype(np.float64) / 255
     stack = _stack(*STACKS["layernorm mixed"])
-    record = circuit_record(stack, prune(attribute(stack, x)), None, "test")
+    circuit = prune(attribute(stack, x))
+    assert [column.title for column in circuit_diagram(stack, circuit).columns] == [
+        "Layer 1: 6 layernorm+leaky_relu(0.2)", "Layer 2: 5 sigmoid+layernorm", "Output: logits"]
+    record = circuit_record(stack, circuit, None, "test")
     parts = record["decomposition"]
     total = parts["pixels"] + sum(parts["biases"]) + sum(parts["offsets"])
     assert abs(total - record["logit"]) <= 1e-9 * max(1, abs(record["logit"]))
@@ -243,3 +246,16 @@ def test_statistics_rank_by_what_the_activation_takes_and_accuracy_reads_a_norme
     labels = scores.argmax(axis=1)
     assert accuracy(last, images, labels) == 1.0
     assert (pre_activations(last, inputs)[-1].argmax(axis=1) != labels).any()
+
+
+def test_the_shuffled_label_twin_is_refused_for_nets_the_recipe_cannot_train():
+    from types import SimpleNamespace
+
+    from mlplens.figures.checks import shuffled_net_reason
+
+    data = SimpleNamespace(name="digits", class_names=tuple("abc"))
+    assert shuffled_net_reason(_stack("relu", "relu"), data) is None
+    assert shuffled_net_reason(_stack("relu", "relu", (True, None)), data) == (
+        "the article's recipe trains no LayerNorm")
+    assert shuffled_net_reason(_stack("gelu", "relu"), data) == (
+        "the article's recipe trains relu hidden layers and a softmax output only")

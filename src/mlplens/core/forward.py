@@ -15,9 +15,9 @@ from .activations import vjp as backward
 from .pixel_scale import UNIT
 from .stack import DenseLayer, DenseStack
 
-__all__ = ["accuracy", "accuracy_bytes", "activate", "activation_input", "as_inputs", "backward", "batches",
-           "brightness", "derivative", "layer_backward", "layer_output", "pre_activations",
-           "predict"]
+__all__ = ["accuracy", "accuracy_bytes", "activate", "activation_input", "as_inputs", "backward",
+           "batches", "brightness", "derivative", "layer_backward", "layer_output",
+           "pre_activations", "predict"]
 
 
 def activation_input(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:

@@ -5,9 +5,9 @@ channels, its class names. `save_stack` and `mlplens train` write them as text u
 `mlplens.*` keys below, in each format's own place for metadata: a safetensors header's
 `__metadata__`, an ONNX model's `metadata_props`, an `mlplens.json` member of a `.keras` archive
 (Keras ignores it), and for `.npz` (which has no metadata) the arrays `channels`, `pixel_scale`,
-`class_names` and `head` (its LayerNorms are arrays of their own). Every reader turns what it finds into one `Recorded`: missing keys are None or
-empty, so a caller knows what the file said and what it did not (a scale nobody recorded is
-assumed with a note, never silently).
+`class_names` and `head` (its LayerNorms are arrays of their own). Every reader turns what it
+finds into one `Recorded`: missing keys are None or empty, so a caller knows what the file said
+and what it did not (a scale nobody recorded is assumed with a note, never silently).
 """
 
 from __future__ import annotations
