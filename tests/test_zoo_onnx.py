@@ -373,6 +373,32 @@ def test_clip_other_than_relu6_and_training_batchnorm_are_refused(onnx_zoo, tmp_
         "model in eval mode)")
 
 
+def test_graphs_that_are_not_one_chain_are_refused(onnx_zoo, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(onnx_zoo / "sklearn-classifier-nozipmap" / "model.onnx"))
+    model.graph.output[0].type.tensor_type.elem_type = TensorProto.FLOAT  # a float "label"
+    onnx.save(model, str(tmp_path / "two.onnx"))
+    assert error_of(load_stack, tmp_path / "two.onnx") == (
+        f"{tmp_path / 'two.onnx'}: the graph has 2 outputs ('label', 'probabilities'); mlplens "
+        "reads one output, or a classifier's label and probabilities")
+    model = onnx.load(str(onnx_zoo / "torch-legacy13-layernorm_gelu" / "model.onnx"))
+    model.graph.input.append(helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 32]))
+    onnx.save(model, str(tmp_path / "inputs.onnx"))
+    assert error_of(load_stack, tmp_path / "inputs.onnx") == (
+        f"{tmp_path / 'inputs.onnx'}: the graph has 2 inputs ('image', 'mask'); mlplens reads "
+        "models with one")
+    mean = next(node for node in model.graph.node if node.op_type == "ReduceMean")
+    next(a for a in mean.attribute if a.name == "axes").ints[:] = [0]
+    model.graph.input.pop()
+    onnx.save(model, str(tmp_path / "axis.onnx"))
+    assert error_of(load_stack, tmp_path / "axis.onnx") == (
+        f"{tmp_path / 'axis.onnx'}: node '/2/ReduceMean' (ReduceMean) starts no LayerNorm: "
+        "mlplens reads a decomposed LayerNorm as ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, "
+        "Div, then Mul and Add by constants")
+
+
 @pytest.mark.slow
 def test_the_command_line_refuses_external_data_out_of_the_folder(onnx_zoo, tmp_path):
     path = _copy(onnx_zoo, "torch-dynamo-silu", tmp_path / "model")

@@ -106,9 +106,9 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     graph = Graph(model.graph, path.parent)
     _require_memory(model.graph, size, sum(source.size for source in graph.external.values()))
     if len(graph.inputs) != 1:
-        raise MlplensError(f"the graph has {len(graph.inputs)} input(s) and "
-                           f"{len(model.graph.output)} output(s); mlplens reads models with one "
-                           "input")
+        raise MlplensError(f"the graph has {len(graph.inputs)} inputs "
+                           f"({', '.join(repr(value.name) for value in graph.inputs)}); mlplens "
+                           "reads models with one")
     chain = Chain(owned=True)
     _Walk(graph, chain).run(graph.inputs[0].name)
     metadata = {prop.key: prop.value for prop in model.metadata_props}
