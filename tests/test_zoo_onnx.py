@@ -63,7 +63,7 @@ def expected(name: str) -> tuple[str, str]:
 def test_the_zoo_holds_every_route_and_variant(onnx_zoo):
     on_disk = sorted(path.name for path in onnx_zoo.iterdir() if path.is_dir())
     assert on_disk == zoo_onnx.names()
-    assert len(on_disk) == 43
+    assert len(on_disk) == 42
     assert {name.split("-", 2)[2] for name in on_disk if name.startswith("torch-")} == set(TORCH)
     # The dynamo exporter keeps the weights beside the graph.
     assert all((onnx_zoo / name / "model.onnx.data").is_file()

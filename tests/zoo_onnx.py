@@ -79,7 +79,7 @@ VARIANTS = (
 )
 # Opset 13 writes these differently from the default opset (decomposed GELU, LayerNorm,
 # Hardswish as HardSigmoid * x); the others come out the same, so they are written once.
-AT_OPSET_13 = ("gelu", "gelu_tanh", "hardswish", "layernorm_gelu", "relu_layernorm", "mish")
+AT_OPSET_13 = ("gelu", "gelu_tanh", "hardswish", "layernorm_gelu", "relu_layernorm")
 # The dynamo exporter takes about a second a model; these cover each form it writes that the
 # legacy exporter does not (Gelu and LayerNormalization ops, Softplus's threshold as
 # Greater/Where, BatchNormalization after Linear fused away, Reshape instead of Flatten).
