@@ -399,6 +399,37 @@ def test_graphs_that_are_not_one_chain_are_refused(onnx_zoo, tmp_path):
         "Div, then Mul and Add by constants")
 
 
+def test_external_constants_through_identity_and_in_constant_nodes(tmp_path):
+    """The legacy exporter passes shared weights through Identity nodes: an external one is
+    read through them; a Constant node may not keep its value outside the file."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    kernel = np.arange(12, dtype=np.float32).reshape(4, 3)
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["W"], ["W2"], name="shared"),
+         helper.make_node("Gemm", ["x", "W2"], ["h"], name="dense")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("h", TensorProto.FLOAT, ["N", 3])],
+        [numpy_helper.from_array(kernel, "W")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save_model(model, str(tmp_path / "shared.onnx"), save_as_external_data=True,
+                    location="shared.data", size_threshold=0)
+    assert np.array_equal(load_stack(tmp_path / "shared.onnx").kernels[0], kernel)
+    constant = helper.make_node("Constant", [], ["K"], name="k",
+                                value=numpy_helper.from_array(kernel, "K"))
+    constant.attribute[0].t.ClearField("raw_data")
+    constant.attribute[0].t.data_location = TensorProto.EXTERNAL
+    constant.attribute[0].t.external_data.add(key="location", value="shared.data")
+    graph.node.insert(0, constant)
+    graph.node[2].input[1] = "K"
+    onnx.save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+                    str(tmp_path / "constant.onnx"))
+    assert error_of(load_stack, tmp_path / "constant.onnx") == (
+        f"{tmp_path / 'constant.onnx'}: node 'k' (Constant) keeps its value in an external file; "
+        "mlplens reads external data of initializers only")
+
+
 @pytest.mark.slow
 def test_the_command_line_refuses_external_data_out_of_the_folder(onnx_zoo, tmp_path):
     path = _copy(onnx_zoo, "torch-dynamo-silu", tmp_path / "model")

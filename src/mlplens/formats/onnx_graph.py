@@ -40,6 +40,7 @@ class Graph:
         self.external: dict[str, Source] = sources(
             [tensor for tensor in graph.initializer
              if tensor.data_location == TensorProto.EXTERNAL], folder)
+        self.aliases: dict[str, str] = {}  # an Identity's output -> the constant it passes on
         self.total = 0
         self.nodes: list[Any] = []
         self.positions: dict[int, int] = {}
@@ -49,6 +50,7 @@ class Graph:
                 self.tensors[node.output[0]] = _constant_value(node, self.label(node))
             elif node.op_type == "Identity" and node.input[0] in self.tensors:
                 self.tensors[node.output[0]] = self.tensors[node.input[0]]
+                self.aliases[node.output[0]] = self.aliases.get(node.input[0], node.input[0])
             else:
                 self.nodes.append(node)
         self.inputs = [value for value in graph.input if value.name not in self.tensors]
@@ -74,8 +76,9 @@ class Graph:
         if isinstance(tensor, np.ndarray):
             return tensor
         self.total = check_declared(name, tensor.dims, self.total)
-        if name in self.external:
-            return self.external[name].read()
+        source = self.aliases.get(name, name)
+        if source in self.external:
+            return self.external[source].read()
         return numpy_helper.to_array(tensor)
 
     def scalar(self, name: str) -> float:
@@ -208,10 +211,13 @@ class Graph:
 
 def _constant_value(node: Any, label: str) -> Any:
     """A Constant node's tensor (kept as a TensorProto so its size is checked when read)."""
-    from onnx import helper
+    from onnx import TensorProto, helper
 
     for attribute in node.attribute:
         if attribute.name == "value" and attribute.HasField("t"):
+            if attribute.t.data_location == TensorProto.EXTERNAL:
+                raise MlplensError(f"{label} keeps its value in an external file; mlplens reads "
+                                   "external data of initializers only")
             return attribute.t
         if attribute.name in ("value_float", "value_floats", "value_int", "value_ints"):
             kind = np.float32 if "float" in attribute.name else np.int64
