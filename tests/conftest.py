@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,9 @@ from .helpers import launch_chromium, tiny_net
 # runs files whole on two workers in collection order (`--no-loadscope-reorder`): starting with
 # these lets the many short files fill in behind them, so both workers finish together.
 LONGEST_FIRST = ("test_probes", "test_model", "test_zoo_keras_torch", "test_explorer_browser",
-                 "test_cli", "test_explorer_heads_browser", "test_reproduce", "test_own_data",
-                 "test_crash", "test_tabular", "test_explorer_images_browser", "test_notebook",
-                 "test_data")
+                 "test_zoo_onnx", "test_cli", "test_explorer_heads_browser", "test_reproduce",
+                 "test_own_data", "test_crash", "test_tabular", "test_explorer_images_browser",
+                 "test_notebook", "test_data")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -50,41 +51,51 @@ def mnist() -> Mnist:
     return load_mnist()
 
 
+def _built_once(tmp_path_factory, worker_id: str, name: str,
+                build: Callable[[Path], object]) -> Path:
+    """A folder that `build` fills once per test run and every worker reads: the first worker to
+    need it builds it under a lock, in the run's own temporary folder, beside it, then renames it
+    into place, so a half-built folder is never taken for a finished one."""
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # one run's folder, all workers
+    folder = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not folder.exists():
+            building = shared / f"{name}.partial"
+            building.mkdir()
+            build(building)
+            building.rename(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory, mnist, worker_id) -> Path:
     """The one small trained net the tests share: 784-64-32-10 on the first 3,000 real training
     images, 2 epochs, seed 0, snapshots every 8 steps; saved as a run folder (model.keras,
-    metrics.json, snapshots.npz). Trained once per test run: the first worker to need it trains
-    it under a lock, in the run's own temporary folder, and the other reads it."""
-    import fcntl
-
+    metrics.json, snapshots.npz)."""
     from mlplens.training import train
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent  # one run's folder, all workers
-    folder = shared / "small-run"
-    with open(shared / "small-run.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / "metrics.json").exists():
-            train((64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
-                  snapshot_every=8).save(folder)
-    return folder
+    return _built_once(tmp_path_factory, worker_id, "small-run", lambda folder: train(
+        (64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
+        snapshot_every=8).save(folder))
 
 
 @pytest.fixture(scope="session")
 def keras_torch_zoo(tmp_path_factory, mnist, worker_id) -> Path:
     """The Keras and PyTorch zoo (tests/zoo_keras_torch.py): made by Keras and torch, trained
-    briefly on real MNIST, with each framework's outputs beside each file. Built once per test
-    run, like `small_run`: the first worker to need it builds it under a lock."""
-    import fcntl
-
+    briefly on real MNIST, with each framework's outputs beside each file."""
     from .zoo_keras_torch import build
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
-    folder = shared / "keras-torch-zoo"
-    with open(shared / "keras-torch-zoo.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / "done").exists():
-            build(folder, mnist)
-    return folder
+    return _built_once(tmp_path_factory, worker_id, "keras-torch-zoo",
+                       lambda folder: build(folder, mnist))
+
+
+@pytest.fixture(scope="session")
+def onnx_zoo(tmp_path_factory, mnist, worker_id) -> Path:
+    """The ONNX zoo of tests/zoo_onnx.py (torch's two exporters, skl2onnx; about 15 s)."""
+    from .zoo_onnx import build
+
+    return _built_once(tmp_path_factory, worker_id, "onnx-zoo", lambda folder: build(folder, mnist))

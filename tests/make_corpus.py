@@ -434,7 +434,7 @@ def build(folder: Path = CORPUS, with_keras: bool = True) -> dict[str, str]:
                                   [external])
     put("onnx-external.onnx", helper.make_model(
         ext_graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString(),
-        "tensor 'W1' is stored in an external file")
+        "tensor 'W1': external data 'weights.bin' is not in the model's folder")
     branch = [helper.make_node("Relu", ["x"], ["r"], name="side")]
     onnx_chain(put("onnx-branch.onnx", None, "node 'side' (Relu) does not continue the chain"),
                [("Relu", small[0], small[1])], extra_nodes=branch)

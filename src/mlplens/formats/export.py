@@ -13,13 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.stack import DenseStack
+from ..core.stack import DenseLayer, DenseStack
 from ..errors import MlplensError
 from ..output import atomic_path, save_npz
 from .metadata import CLASS_NAMES, PIXEL_SCALE, metadata_text
 
+# Opset 17 has LayerNormalization; GELU (an op from 20) and Mish (18) are written as their
+# formulas, which the runtimes of opset 17 run and mlplens reads back (`onnx_expressions`).
 ONNX_OPSET = 17
-ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
+ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus",
+            "selu": "Selu", "hard_swish": "HardSwish", "softmax": "Softmax",
+            "log_softmax": "LogSoftmax"}
 
 
 def safetensors_bytes(stack: DenseStack, class_names: Sequence[str] = ()) -> bytes:
@@ -43,33 +47,104 @@ def safetensors_bytes(stack: DenseStack, class_names: Sequence[str] = ()) -> byt
     return save(tensors, metadata=metadata_text(stack, class_names))
 
 
-def onnx_model(stack: DenseStack, class_names: Sequence[str] = ()):
-    """An ONNX ModelProto: input `pixels` (N, H*W), one Gemm per layer, then its activation."""
-    from onnx import TensorProto, helper, numpy_helper
+class _OnnxGraph:
+    """Nodes and constants of the graph being written, and the tensor the chain has reached."""
 
-    nodes, initializers = [], []
-    current = "pixels"
-    for index, layer in enumerate(stack.layers, start=1):
-        weight, bias = f"{layer.name}.kernel", f"{layer.name}.bias"
-        initializers += [numpy_helper.from_array(layer.kernel, weight),
-                         numpy_helper.from_array(layer.bias, bias)]
-        output = f"{layer.name}.dense"
-        nodes.append(helper.make_node("Gemm", [current, weight, bias], [output],
-                                      name=layer.name))
-        current = output
+    def __init__(self) -> None:
+        self.nodes: list = []
+        self.initializers: list = []
+        self.current = "pixels"
+
+    def constant(self, name: str, value: np.ndarray | float) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.asarray(value, np.float32), name))
+        return name
+
+    def node(self, op: str, inputs: list[str], name: str, **attributes) -> str:
+        """Append one node named `name`, its output the tensor of the same name."""
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [name], name=name, **attributes))
+        return name
+
+    def activation(self, activation: str, prefix: str) -> None:
+        """`activation` of the current tensor: one op, or its formula (ONNX_OPSET lacks Gelu and
+        Mish)."""
+        from ..core.activations import parse
+
+        x = self.current
+        kind, parameter = parse(activation)
+
+        def c(tag: str, value: float) -> str:
+            return self.constant(f"{prefix}.{tag}", value)
+
+        if kind in ONNX_OPS:
+            axis = {"axis": -1} if kind in ("softmax", "log_softmax") else {}
+            out = self.node(ONNX_OPS[kind], [x], f"{prefix}/{kind}", **axis)
+        elif kind == "leaky_relu":
+            out = self.node("LeakyRelu", [x], f"{prefix}/leaky_relu", alpha=parameter)
+        elif kind == "elu":
+            out = self.node("Elu", [x], f"{prefix}/elu", alpha=parameter)
+        elif kind == "hard_sigmoid":
+            out = self.node("HardSigmoid", [x], f"{prefix}/hard_sigmoid", alpha=1 / 6, beta=0.5)
+        elif kind == "relu6":
+            out = self.node("Clip", [x, c("zero", 0.0), c("six", 6.0)], f"{prefix}/relu6")
+        elif kind == "silu":
+            gate = self.node("Sigmoid", [x], f"{prefix}/sigmoid")
+            out = self.node("Mul", [x, gate], f"{prefix}/silu")
+        elif kind == "mish":
+            softplus = self.node("Softplus", [x], f"{prefix}/softplus")
+            gate = self.node("Tanh", [softplus], f"{prefix}/tanh")
+            out = self.node("Mul", [x, gate], f"{prefix}/mish")
+        elif kind == "gelu":  # x * 0.5 * (1 + erf(x / sqrt 2))
+            scaled = self.node("Div", [x, c("sqrt2", np.sqrt(2.0))], f"{prefix}/div")
+            erf = self.node("Erf", [scaled], f"{prefix}/erf")
+            plus = self.node("Add", [erf, c("one", 1.0)], f"{prefix}/add")
+            product = self.node("Mul", [x, plus], f"{prefix}/mul")
+            out = self.node("Mul", [product, c("half", 0.5)], f"{prefix}/gelu")
+        else:  # gelu_tanh: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            cube = self.node("Pow", [x, c("three", 3.0)], f"{prefix}/pow")
+            term = self.node("Mul", [cube, c("cubic", 0.044715)], f"{prefix}/cubic")
+            inner = self.node("Add", [x, term], f"{prefix}/inner")
+            scaled = self.node("Mul", [inner, c("slope", np.sqrt(2 / np.pi))], f"{prefix}/slope")
+            tanh = self.node("Tanh", [scaled], f"{prefix}/tanh")
+            plus = self.node("Add", [tanh, c("one", 1.0)], f"{prefix}/add")
+            product = self.node("Mul", [x, plus], f"{prefix}/mul")
+            out = self.node("Mul", [product, c("half", 0.5)], f"{prefix}/gelu_tanh")
+        self.current = out
+
+    def layer_norm(self, layer: DenseLayer) -> None:
+        norm = layer.norm
+        scale = self.constant(f"{layer.name}.norm.scale", norm.scale)
+        offset = self.constant(f"{layer.name}.norm.offset", norm.offset)
+        self.current = self.node("LayerNormalization", [self.current, scale, offset],
+                                 f"{layer.name}/layernorm", axis=-1, epsilon=norm.epsilon)
+
+
+def onnx_model(stack: DenseStack, class_names: Sequence[str] = ()):
+    """An ONNX ModelProto: input `pixels` (N, H*W), per layer a Gemm, then its LayerNorm and
+    activation in their order."""
+    from onnx import TensorProto, helper
+
+    graph = _OnnxGraph()
+    for layer in stack.layers:
+        weight = graph.constant(f"{layer.name}.kernel", layer.kernel)
+        bias = graph.constant(f"{layer.name}.bias", layer.bias)
+        graph.current = graph.node("Gemm", [graph.current, weight, bias], layer.name)
+        if layer.norm is not None and not layer.norm_after:
+            graph.layer_norm(layer)
         if layer.activation != "linear":
-            output = f"{layer.name}.{layer.activation}"
-            extra = {"axis": -1} if layer.activation == "softmax" else {}
-            nodes.append(helper.make_node(ONNX_OPS[layer.activation], [current], [output],
-                                          name=f"{layer.name}_{layer.activation}", **extra))
-            current = output
-    graph = helper.make_graph(
-        nodes, "mlplens",
+            graph.activation(layer.activation, layer.name)
+        if layer.norm is not None and layer.norm_after:
+            graph.layer_norm(layer)
+    model_graph = helper.make_graph(
+        graph.nodes, "mlplens",
         [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", stack.n_inputs])],
-        [helper.make_tensor_value_info(current, TensorProto.FLOAT,
+        [helper.make_tensor_value_info(graph.current, TensorProto.FLOAT,
                                        ["batch", stack.widths[-1]])],
-        initializers)
-    model = helper.make_model(graph, producer_name="mlplens",
+        graph.initializers)
+    model = helper.make_model(model_graph, producer_name="mlplens",
                               opset_imports=[helper.make_opsetid("", ONNX_OPSET)])
     helper.set_model_props(model, metadata_text(stack, class_names))
     return model
