@@ -299,13 +299,9 @@ def test_compare_refuses_in_one_line(tmp_path):
         assert (code, stdout, stderr) == (2, "", message + "\n")
         assert not out.exists()
     page = tmp_path / "two.html"
-    normed = save_stack(_normed_net(28), tmp_path / "normed.npz")
     for args, message in [
         ((mnist_net, other), "mlplens: error: digits.npz does not take 28x28 grey images: "
                              "'explore A B' draws one digit on the pad for both nets"),
-        ((mnist_net, normed), "mlplens: error: normed.npz: layer 1 (layernorm+gelu) is not one "
-                              "the two-net page computes (Dense layers with linear, relu, "
-                              "sigmoid, tanh, softmax, no LayerNorm)"),
         ((mnist_net, mnist_net, "--snapshots", "snapshots.npz"),
          "mlplens: error: --snapshots is for one net's explorer, not for 'explore A B'"),
     ]:
@@ -327,7 +323,7 @@ def test_explore_two_nets_draws_once_for_both(seeds, mnist, browser, tmp_path):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(path.as_uri())
-    page.wait_for_function("window.mlplens && window.mlplens.ready")
+    page.wait_for_function("() => window.mlplens && window.mlplens.ready")
 
     def check_both_nets() -> np.ndarray:
         """Both nets' outputs are NumPy's for the page's input; the pairs shown are A's 12 most
@@ -362,4 +358,28 @@ def test_explore_two_nets_draws_once_for_both(seeds, mnist, browser, tmp_path):
     assert linked.count() == 2
     first = page.evaluate("window.mlplens.pairs()")[0][0]
     assert [linked.nth(k).get_attribute("data-node") for k in range(2)] == list(map(str, first))
+    assert errors == []
+
+
+@pytest.mark.slow  # trains nets and starts a browser
+def test_explore_two_nets_computes_layernorm_and_gelu(seeds, mnist, browser, tmp_path):
+    """The two-net page runs the explorer's forward pass: a GELU net with a LayerNorm beside a
+    ReLU net gives NumPy's probabilities for both."""
+    from mlplens.core.forward import predict
+
+    normed = save_stack(_normed_net(28), tmp_path / "normed.npz")
+    path = tmp_path / "twin.html"
+    code, stdout, stderr = run_main("explore", str(seeds[0]), str(normed), "-o", str(path))
+    assert (code, stdout) == (0, f"{path}\n"), stderr
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.mlplens && window.mlplens.ready")
+    pixels = np.array(page.evaluate("window.mlplens.input()"), np.uint8).reshape(1, 28, 28)
+    np.testing.assert_array_equal(pixels[0], mnist.x_test[0])
+    shown = page.evaluate("window.mlplens.probabilities()")
+    for k, stack in enumerate([load_stack(seeds[0]), load_stack(normed)]):
+        np.testing.assert_allclose(shown[k], predict(stack, as_inputs(stack, pixels))[0],
+                                   atol=1e-5)
     assert errors == []

@@ -22,7 +22,7 @@ from ..core.methods import METHODS
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
 from ..core.pixel_scale import as_pixels
-from ..core.stack import DenseStack, LayerNorm
+from ..core.stack import DenseLayer, DenseStack, LayerNorm
 from ..core.views import LayerView, layer_views
 from ..errors import MlplensError
 from ..snapshots import Snapshots, spread_frames
@@ -163,6 +163,14 @@ def _norm(norm: LayerNorm | None, after: bool) -> dict[str, Any] | None:
             "epsilon": float(norm.epsilon), "after": bool(after)}
 
 
+def layer_weights(layer: DenseLayer) -> dict[str, Any]:
+    """One Dense layer as every page's forward pass reads it (decode.js decodeWeights): float32
+    kernel (inputs, units) and bias, its activation and its LayerNorm."""
+    return {"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
+            "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
+            "bias": b64(layer.bias, "f4"), "norm": _norm(layer.norm, layer.norm_after)}
+
+
 def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | None]], *,
                   digits: np.ndarray, digit_labels: np.ndarray, digit_source: str,
                   stats: Sequence[NodeStatistics], stats_source: str,
@@ -192,10 +200,7 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
                         "std": stack.pixel_scale.std, "name": stack.pixel_scale.name},
         "class_names": list(heads.class_names(stack, class_names)), "head": stack.head,
         "pen": PEN, "min_rows": MIN_ROWS, "min_ink": MIN_INK,
-        "layers": [{"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
-                    "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
-                    "bias": b64(layer.bias, "f4"), "norm": _norm(layer.norm, layer.norm_after)}
-                   for layer in stack.layers],
+        "layers": [layer_weights(layer) for layer in stack.layers],
         "methods": picture_sets(stack, views),
         "stats": {"source": stats_source, "layers": _stats_block(stats, extra_stats or {}, stack)},
         "digits": _test_images(digits, digit_labels, digit_source),

@@ -25,29 +25,20 @@ from ..errors import MlplensError
 from ..memory import require
 from ..output import atomic_path
 from .page import asset, fill, head, json_pieces_for_script
-from .pagedata import b64, data_bytes
+from .pagedata import b64, data_bytes, layer_weights
 
 # The explorer's script files (report/assets/js/) the page shares, in the explorer's order;
 # report/assets/twin/twin.js, which starts the page, comes last.
-TWIN_SCRIPTS = ("decode", "net", "mnist_like", "pen", "paint", "format", "pad")
+TWIN_SCRIPTS = ("decode", "activations", "net", "mnist_like", "pen", "paint", "format", "pad")
 DIGITS = 100  # test digits embedded to start from
 MATCH_IMAGES = 2000  # test images the nodes are matched on
 
 
-# What the page's forward pass (assets/js/net.js) computes.
-PAGE_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
-
-
 def refuse_other_inputs(stack: DenseStack, name: str) -> None:
-    """Both nets are drawn on the one 28x28 pad, and run by the page's forward pass."""
+    """Both nets are drawn on the one 28x28 pad."""
     if stack.is_tabular or stack.picture_shape != (28, 28):
         raise MlplensError(f"{name} does not take 28x28 grey images: 'explore A B' draws one "
                            "digit on the pad for both nets")
-    for index, layer in enumerate(stack.layers, start=1):
-        if layer.norm is not None or layer.activation not in PAGE_ACTIVATIONS:
-            raise MlplensError(f"{name}: layer {index} ({layer.describe()}) is not one the "
-                               "two-net page computes (Dense layers with "
-                               f"{', '.join(PAGE_ACTIVATIONS)}, no LayerNorm)")
 
 
 def _net(name: str, stack: DenseStack) -> dict[str, Any]:
@@ -56,9 +47,7 @@ def _net(name: str, stack: DenseStack) -> dict[str, Any]:
     return {"name": name, "describe": stack.describe(),
             "pixel_scale": {"high": stack.pixel_scale.high, "mean": stack.pixel_scale.mean,
                             "std": stack.pixel_scale.std},
-            "layers": [{"units": layer.units, "activation": layer.activation,
-                        "kernel": b64(layer.kernel, "f4"), "bias": b64(layer.bias, "f4")}
-                       for layer in stack.layers],
+            "layers": [layer_weights(layer) for layer in stack.layers],
             "pictures": [{"shape": list(view.images.shape), "pixels": b64(view.images, "u1")}
                          for view in views]}
 

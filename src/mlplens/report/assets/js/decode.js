@@ -25,26 +25,31 @@ function pictureBlock(block) {
   return block.decoded;
 }
 
-// Every Dense layer with its weights (Keras layout: kernel (inputs, units), row-major), its
-// LayerNorm (null for none; after: applied after the activation) and the statistics of its
-// nodes.
+// One Dense layer's weights (Keras layout: kernel (inputs, units), row-major) and its LayerNorm
+// (null for none; after: applied after the activation), as pagedata.layer_weights writes them.
+function decodeWeights(layer) {
+  return {
+    name: layer.name, units: layer.units, inputs: layer.inputs, activation: layer.activation,
+    kernel: floatsFromBase64(layer.kernel), bias: floatsFromBase64(layer.bias),
+    norm: layer.norm ? {scale: floatsFromBase64(layer.norm.scale),
+                        offset: floatsFromBase64(layer.norm.offset),
+                        epsilon: layer.norm.epsilon, after: layer.norm.after} : null,
+  };
+}
+
+// Every Dense layer with its weights and the statistics of its nodes.
 function decodeLayers(data) {
   return data.layers.map((layer, k) => {
     const stats = data.stats.layers[k];
     const extra = {};
     for (const name of Object.keys(stats.extra)) extra[name] = floatsFromBase64(stats.extra[name]);
-    return {
-      name: layer.name, units: layer.units, inputs: layer.inputs, activation: layer.activation,
-      kernel: floatsFromBase64(layer.kernel), bias: floatsFromBase64(layer.bias),
-      norm: layer.norm ? {scale: floatsFromBase64(layer.norm.scale),
-                          offset: floatsFromBase64(layer.norm.offset),
-                          epsilon: layer.norm.epsilon, after: layer.norm.after} : null,
+    return Object.assign(decodeWeights(layer), {
       // Named as in nodes.json; classMeans is (units, classes), row-major.
       stats: {firingFraction: floatsFromBase64(stats.firing_fraction),
               meanActivation: floatsFromBase64(stats.mean_activation),
               classMeans: floatsFromBase64(stats.class_means), classes: stats.classes,
               colourScale: stats.colour_scale, extra: extra},
-    };
+    });
   });
 }
 

@@ -10,9 +10,7 @@ function startTwin() {
   const classNames = data.class_names;
   const nets = data.nets.map((net) => ({
     name: net.name, describe: net.describe, scale: net.pixel_scale,
-    layers: net.layers.map((layer) => ({units: layer.units, activation: layer.activation,
-                                        kernel: floatsFromBase64(layer.kernel),
-                                        bias: floatsFromBase64(layer.bias)})),
+    layers: net.layers.map(decodeWeights),
     pictures: net.pictures.map(pictureBlock),
   }));
   const digits = {pixels: bytesFromBase64(data.digits.pixels),
