@@ -88,8 +88,8 @@ def _pixels(path: Path) -> np.ndarray:
     with opened_picture(path) as picture:
         mode = picture.mode
         if mode not in GREY_MODES + COLOUR_MODES:
-            raise MlplensError(f"{path}: mode {mode} images (16-bit or float) are not read; save "
-                               "it as 8-bit grey or RGB")
+            raise MlplensError(f"{path}: mode {mode} images are not read; save it as 8-bit or "
+                               "16-bit grey, or RGB")
         grey = mode in GREY_MODES
         wanted = ("LA" if grey else "RGBA") if _has_alpha(picture) else ("L" if grey else "RGB")
         pixels = np.asarray(picture.convert(wanted), dtype=np.uint8)
