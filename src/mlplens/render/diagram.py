@@ -50,6 +50,12 @@ def _paste(canvas: Image.Image, pixels: np.ndarray, x: float, y: float, side: in
     canvas.paste(picture, (int(x), int(y)))
 
 
+def drawing_bytes(width: int, height: int) -> int:
+    """The peak of `draw_diagram` for a `width` x `height` picture: the canvas drawn at
+    SUPERSAMPLE times the size, the picture it shrinks to and the PNG writer's copy, all RGB."""
+    return 3 * (SUPERSAMPLE ** 2 + 2) * width * height
+
+
 def draw_diagram(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
                  inputs: Sequence[np.ndarray]) -> Image.Image:
     """The diagram as an RGB picture `layout.width` wide.
