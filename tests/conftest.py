@@ -16,7 +16,8 @@ from .helpers import launch_chromium, tiny_net
 # these lets the many short files fill in behind them, so both workers finish together.
 LONGEST_FIRST = ("test_probes", "test_model", "test_explorer_browser", "test_cli",
                  "test_reproduce", "test_own_data", "test_crash", "test_tabular",
-                 "test_explorer_images_browser", "test_notebook", "test_data")
+                 "test_explorer_images_browser", "test_notebook", "test_data",
+                 "test_probes_round3")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

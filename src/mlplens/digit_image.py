@@ -46,14 +46,14 @@ def opened_picture(path: str | os.PathLike[str]) -> Iterator[Any]:
     except MlplensError:
         raise
     except Image.DecompressionBombError:  # Pillow's own limit, met before ours could look
-        raise MlplensError(_too_large(named, f"more than {MAX_PIXELS:,} pixels")) from None
+        raise MlplensError(_too_large(named, "the picture")) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise MlplensError(f"{named}: not a readable PNG or JPEG image "
                            f"({type(exc).__name__})") from None
 
 
-def _too_large(named: os.PathLike[str], size: str) -> str:
-    return f"{named}: {size} is too large (at most {MAX_PIXELS:,} pixels)"
+def _too_large(named: os.PathLike[str], what: str) -> str:
+    return f"{named}: {what} is too large (at most {MAX_PIXELS:,} pixels)"
 
 
 ORIENTATION = 0x0112  # the EXIF tag; 1 is upright

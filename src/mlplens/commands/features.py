@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> None:
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.features import draw_features
+    from ..formats.model_data import default_data
     from ..memory import require
     from ..formats.dictionary_file import save_dictionary
     from ..progress import stderr_progress
@@ -59,16 +60,17 @@ def run(args: argparse.Namespace) -> None:
     from ..training.sparse_autoencoder import Schedule, dictionary_bytes, learn_features
 
     check_folder(args.out)
-    opened = open_model_from(args)
-    stack, data = opened.stack, opened.data
+    opened = open_model_from(args, needs_data=False)
+    stack = opened.stack
     try:
         check_layer(stack, args.layer)
     except MlplensError as exc:
         raise MlplensError(f"{args.model}: {exc}") from None
-    if stack.is_tabular:
+    if stack.is_tabular:  # before any data is looked for
         raise MlplensError(f"{args.model}: takes {stack.n_inputs} features (a table); "
                            "mlplens features draws a dictionary's features as pictures, so it "
                            "needs a model of images")
+    data = opened.data or default_data(stack, opened.name)
     size = args.size or 4 * stack.widths[args.layer - 1]
     k = args.k or min(32, max(1, size // 16))
     if k > size:
