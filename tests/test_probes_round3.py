@@ -38,7 +38,7 @@ from mlplens.core.forward import as_inputs, predict
 from mlplens.digit_image import read_digit
 from mlplens.render.text import MAX_LABEL, fitted, shown
 
-from .helpers import run_cli_measured
+from .helpers import paper_photo, run_cli_measured, save_16_bit_png, save_turned_jpeg
 
 pytestmark = pytest.mark.slow  # Keras, the shared trained net and two new interpreters
 
@@ -359,39 +359,29 @@ def test_names_are_shown_without_control_characters_and_cut_before_measuring():
 
 # ---- pictures: orientation and bit depth --------------------------------------------------------
 
-ORIENTATION = 0x0112
 # Real MNIST test images, one of each class: the first the shared small net reads right from a
 # photo of paper (it misreads some others, 18 and 8 among them).
 DIGITS = (3, 2, 1, 30, 4, 15, 11, 0, 61, 12)
 
 
 def _predicted(net: DenseStack, digits: list[np.ndarray]) -> np.ndarray:
-    return predict(net, as_inputs(net, np.stack(digits)))
-
-
-def _paper(digit: np.ndarray) -> Image.Image:
-    """A test digit as a photo of paper is: dark ink on white, larger, in colour."""
-    return Image.fromarray(255 - digit).resize((84, 84), Image.Resampling.BICUBIC).convert("RGB")
+    return predict(net, as_inputs(net, np.stack(digits))).argmax(axis=1)
 
 
 def test_a_phones_exif_rotated_jpeg_is_read_upright(small_run, mnist, tmp_path):
-    """Each photo is stored turned a quarter and tagged "rotate 90 clockwise to view" (EXIF
+    """Each photo is stored turned a quarter and tagged "turn 90 degrees clockwise to view" (EXIF
     orientation 6), as phones save them: read as the digit it shows, where the same pixels
     without the tag (what a reader that ignores it sees) are read as other digits."""
     net = load_stack(small_run / "model.keras")
     read, ignored = [], []
     for index in DIGITS:
-        turned = _paper(mnist.x_test[index]).transpose(Image.Transpose.ROTATE_90)
-        exif = Image.Exif()
-        exif[ORIENTATION] = 6
-        turned.save(tmp_path / "photo.jpg", quality=95, exif=exif.tobytes())
-        turned.save(tmp_path / "untagged.jpg", quality=95)
-        read.append(read_digit(tmp_path / "photo.jpg"))
-        ignored.append(read_digit(tmp_path / "untagged.jpg"))
+        photo = paper_photo(mnist.x_test[index])
+        read.append(read_digit(save_turned_jpeg(photo, tmp_path / "photo.jpg")))
+        ignored.append(read_digit(save_turned_jpeg(photo, tmp_path / "untagged.jpg", False)))
         np.testing.assert_array_equal(read[-1], np.rot90(ignored[-1], -1))
     labels = mnist.y_test[list(DIGITS)].tolist()
-    assert _predicted(net, read).argmax(axis=1).tolist() == labels
-    misread = _predicted(net, ignored).argmax(axis=1)
+    assert _predicted(net, read).tolist() == labels
+    misread = _predicted(net, ignored)
     assert (misread != labels).sum() >= 9, misread
 
 
@@ -401,20 +391,19 @@ def test_a_16_bit_png_is_read_with_its_full_range(small_run, mnist, tmp_path):
     net = load_stack(small_run / "model.keras")
     read, clipped = [], []
     for index in DIGITS:
-        paper = np.asarray(_paper(mnist.x_test[index]).convert("L"))
-        deep, flat = tmp_path / f"{index}-16.png", tmp_path / f"{index}-8.png"
-        Image.fromarray(paper.astype(np.uint16) * 257).save(deep)
-        Image.fromarray(paper).save(flat)
+        paper = np.asarray(paper_photo(mnist.x_test[index]).convert("L"))
+        deep = save_16_bit_png(paper, tmp_path / "deep.png")
+        Image.fromarray(paper).save(tmp_path / "flat.png")
         with Image.open(deep) as opened:
             assert opened.mode == "I;16"
             Image.fromarray(np.minimum(np.asarray(opened), 255).astype(np.uint8)).save(
                 tmp_path / "clipped.png")
         read.append(read_digit(deep))
-        np.testing.assert_array_equal(read[-1], read_digit(flat))
+        np.testing.assert_array_equal(read[-1], read_digit(tmp_path / "flat.png"))
         clipped.append(read_digit(tmp_path / "clipped.png"))
     labels = mnist.y_test[list(DIGITS)].tolist()
-    assert _predicted(net, read).argmax(axis=1).tolist() == labels
-    misread = _predicted(net, clipped).argmax(axis=1)
+    assert _predicted(net, read).tolist() == labels
+    misread = _predicted(net, clipped)
     assert (misread != labels).sum() >= 5, misread
 
 
