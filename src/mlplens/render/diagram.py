@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 
 from .colors import colormap_lut
 from .mosaic import _font
+from .text import shown
 
 SUPERSAMPLE = 2
 INK = (25, 25, 25)
@@ -91,7 +92,7 @@ def draw_diagram(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
             marked = position == column.highlight
             draw.rectangle((cx * s, ny * s, (cx + node) * s, (ny + node) * s),
                            outline=HIGHLIGHT if marked else MUTED, width=(3 if marked else 1) * s)
-            draw.text((cx * s, (ny + node + 1) * s), label, fill=INK, font=small)
+            draw.text((cx * s, (ny + node + 1) * s), shown(label, 24), fill=INK, font=small)
         if column.more:
             band = layout.band_y[index]
             draw.rounded_rectangle((cx * s, band * s, (cx + 150) * s, (band + 18) * s),
