@@ -17,7 +17,7 @@ import time
 
 from benchmarks import common
 
-ORDER = ("startup", "render", "project", "memory", "explorer", "train", "reproduce")
+ORDER = ("startup", "render", "project", "memory", "compare", "explorer", "train", "reproduce")
 
 
 def ratios(name: str, result: dict) -> list[tuple[str, str]]:
@@ -60,6 +60,11 @@ def ratios(name: str, result: dict) -> list[tuple[str, str]]:
                           f"{load['over_base_per_weight']:.2f}x ({load['peak_mb']:.0f} MB, "
                           f"weights {load['weights_mb']:.0f} MB, base {load['base_mb']:.0f} "
                           "MB)"))
+    elif name == "compare":
+        for case, measured in result["cases"].items():
+            lines.append((f"compare {case}: peak over base / estimate",
+                          f"{measured['over_base_mb']:.0f} MB / {measured['estimate_mb']:.0f} MB"
+                          f", {measured['seconds']:.1f} s"))
     elif name == "explorer":
         for net, sides in result["nets"].items():
             old, new = sides["before"], sides["after"]

@@ -14,10 +14,10 @@ from .helpers import launch_chromium, tiny_net
 # The test files that take one worker longest (10 s or more each), longest first. `make test`
 # runs files whole on two workers in collection order (`--no-loadscope-reorder`): starting with
 # these lets the many short files fill in behind them, so both workers finish together.
-LONGEST_FIRST = ("test_probes", "test_model", "test_explorer_browser", "test_cli",
-                 "test_reproduce", "test_own_data", "test_crash", "test_tabular",
-                 "test_explorer_images_browser", "test_notebook", "test_data",
-                 "test_probes_round3")
+LONGEST_FIRST = ("test_probes", "test_model", "test_zoo_keras_torch", "test_explorer_browser",
+                 "test_cli", "test_explorer_heads_browser", "test_reproduce", "test_own_data",
+                 "test_crash", "test_tabular", "test_explorer_images_browser", "test_notebook",
+                 "test_data", "test_probes_round3")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,4 +68,23 @@ def small_run(tmp_path_factory, mnist, worker_id) -> Path:
         if not (folder / "metrics.json").exists():
             train((64, 32), train_samples=3000, epochs=2, seed=0, data=mnist, verbose=0,
                   snapshot_every=8).save(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def keras_torch_zoo(tmp_path_factory, mnist, worker_id) -> Path:
+    """The Keras and PyTorch zoo (tests/zoo_keras_torch.py): made by Keras and torch, trained
+    briefly on real MNIST, with each framework's outputs beside each file. Built once per test
+    run, like `small_run`: the first worker to need it builds it under a lock."""
+    import fcntl
+
+    from .zoo_keras_torch import build
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    folder = shared / "keras-torch-zoo"
+    with open(shared / "keras-torch-zoo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "done").exists():
+            build(folder, mnist)
     return folder

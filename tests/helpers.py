@@ -132,6 +132,12 @@ def assert_same_stack(a: DenseStack, b: DenseStack) -> None:
         assert la.bias.dtype == lb.bias.dtype == np.float32
         assert np.array_equal(la.kernel, lb.kernel)
         assert np.array_equal(la.bias, lb.bias)
+        assert (la.norm is None) == (lb.norm is None) and la.norm_after == lb.norm_after
+        if la.norm is not None:
+            assert la.norm.epsilon == lb.norm.epsilon
+            assert np.array_equal(la.norm.scale, lb.norm.scale)
+            assert np.array_equal(la.norm.offset, lb.norm.offset)
+    assert a.head_kind == b.head_kind
 
 
 def numpy_forward(stack: DenseStack, x: np.ndarray) -> np.ndarray:

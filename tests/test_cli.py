@@ -314,8 +314,11 @@ def test_visualize_activations_option(tmp_path):
     wrong = run_cli("visualize", str(path), "--activations", "relu", "--out", str(tmp_path / "x"))
     assert_one_error_line(wrong, f"mlplens: error: {path}: --activations lists 1 activation(s) "
                                  "but the model has 2 Dense layer(s)")
-    unknown = run_cli("visualize", str(path), "--activations", "relu,gelu",
+    unknown = run_cli("visualize", str(path), "--activations", "relu,prelu",
                       "--out", str(tmp_path / "x"))
-    assert_one_error_line(unknown, "mlplens: error: --activations: activation 'gelu' is not "
-                                   "supported (supported: linear, relu, sigmoid, tanh, softmax)")
+    assert_one_error_line(unknown, "mlplens: error: --activations: activation 'prelu' is not "
+                                   "supported (supported: linear, relu, relu6, "
+                                   "leaky_relu(<slope>), elu(<alpha>), selu, gelu, gelu_tanh, "
+                                   "silu, mish, softplus, sigmoid, hard_sigmoid, hard_swish, "
+                                   "tanh, softmax, log_softmax)")
     assert not (tmp_path / "x").exists()

@@ -184,9 +184,16 @@ def test_safetensors_prefixes_gaps_bias_free_and_bf16(tmp_path):
     assert np.array_equal(stack.biases[1], np.zeros(6, np.float32))
     assert np.array_equal(stack.kernels[2], arrays[4])
 
-    named = {"fc1.weight": arrays[0].T.copy(), "fc2.weight": arrays[2].T.copy()}
+    # named keys are chained by their shapes (fc2 takes what fc1 gives), whatever the key order;
+    # a state_dict records no activations and only an nn.Sequential's indices hint at them
+    named = {"fc2.weight": arrays[2].T.copy(), "fc1.weight": arrays[0].T.copy()}
     save_file(named, str(tmp_path / "named.safetensors"))
-    assert load_stack(tmp_path / "named.safetensors").describe() == "16-8-6 (relu, linear)"
+    assert error_of(load_stack, tmp_path / "named.safetensors") == (
+        f"{tmp_path / 'named.safetensors'}: the file records no activations (a state_dict holds "
+        "only weights): pass --activations with one per Linear layer, in order (fc1, fc2), e.g. "
+        "relu,linear")
+    assert load_stack(tmp_path / "named.safetensors", activations="tanh,linear").describe() == \
+        "16-8-6 (tanh, linear)"
 
     # bfloat16 (torch's favourite) is float32's upper half: values exact in bf16 survive.
     exact = np.array([[1.5, -2.0, 0.25, 3.0]] * 4, np.float32)  # (out 4, in 4)
@@ -310,8 +317,8 @@ def test_npz_documented_layout(tmp_path):
      "array 'activations' must be a 1-D array of strings"),
     ({"W1": np.ones((4, 2)), "activations": np.array(["relu", "softmax"])},
      "array 'activations' lists 2 but there are 1 layers"),
-    ({"W1": np.ones((4, 2)), "activations": np.array(["gelu"])},
-     "--activations: activation 'gelu' is not supported"),
+    ({"W1": np.ones((4, 2)), "activations": np.array(["prelu"])},
+     "--activations: activation 'prelu' is not supported"),
 ])
 def test_npz_layout_refusals(tmp_path, arrays, fragment):
     path = tmp_path / "bad.npz"
@@ -384,8 +391,8 @@ def test_live_keras_model_and_refusals():
     assert stack.image_shape == (8, 8)
     assert_arrays(stack, model.get_weights())
     assert error_of(stack_from, {"W1": 1}) == (
-        "cannot read a builtins.dict: mlplens reads scikit-learn MLPClassifier/MLPRegressor and "
-        "Keras models (and files: see mlplens.load_stack)")
+        "cannot read a builtins.dict: mlplens reads scikit-learn MLPClassifier/MLPRegressor, "
+        "Keras models and torch.nn.Modules (and files: see mlplens.load_stack)")
     reshaped = stack_from(stack, image_shape=(4, 16), activations="relu,linear")
     assert reshaped.describe() == "64-5-10 (relu, linear)" and reshaped.image_shape == (4, 16)
     assert stack_from(stack) is stack

@@ -62,6 +62,12 @@ SUMMARY = {
     "features": {"mlp-60000": [_feature(1, 0.8029), _feature(2, 0.8456)]},
     "circuits": [{"digit": 0, "index": 3, "predicted": 0},
                  {"digit": 9, "index": 7, "predicted": 4}],
+    "compare": {"images": 10000, "cka": [[0.843602, 0.687827], [0.7827, 0.699731]],
+                "matched_layer": {"1": 1, "2": 1},
+                "median_correlation": {"1": 0.5408, "2": 0.5368},
+                "same_node": {"1": 397, "2": 0}, "alone_below": 0.5,
+                "alone": {"a": {"1": 124, "2": 61}, "b": {"1": 136, "2": 31}},
+                "output_ssim_median": 0.4361},
 }
 
 # What each section must say, formatted from SUMMARY by hand.
@@ -72,7 +78,15 @@ EXPECTED = {
     "hidden-2": ["similarity is 0.958", "3 of its 256 nodes never fire"],
     "output": ["right on 97.71%", "exact ones is 0.950"],
     "training-size": ["first 500 images reaches 81.12%", "against 97.71% with 60,000",
-                      "96.13% training accuracy"],
+                      "96.13% training accuracy",
+                      "first 10,000 test images, linear CKA", "is layer 1: 0.844; layer 2: 0.700.",
+                      "Layer 2 of the 500-image net is most like layer 1 of the 60,000-image net "
+                      "(CKA 0.783).",
+                      "layer 1 to layer 1, median correlation 0.54, 397 of 512 nodes to the node "
+                      "of the same number; layer 2 to layer 1, median correlation 0.54.",
+                      "below 0.5, what only one net has: 124 in layer 1, 61 in layer 2 of the "
+                      "500-image net; 136 in layer 1, 31 in layer 2 of the 60,000-image net.",
+                      "median SSIM of 0.44."],
     "where-digits-write": ["723 have ink in the bottom row", "675 of them 7s and 47 9s",
                            "6,096 in the bottom two rows, 97% of those", "top row is reached by 2",
                            "left column by 14", "right column by 76"],

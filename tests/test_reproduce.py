@@ -43,6 +43,12 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
                  for method in ("seed", "linear") for k in (1, 2, 3)}
     expected |= {"mlp-2000/diagram.png", *(f"mlp-2000/circuits/circuit-{digit}.png"
                                            for digit in range(10))}
+    compared = json.loads((out / "compare-500-vs-2000" / "compare.json").read_text())
+    expected |= {f"compare-500-vs-2000/{name}.png" for name in ("cka", "matched-1", "matched-2",
+                                                                "output")}
+    expected |= {f"compare-500-vs-2000/only-{net}-{k}.png"
+                 for net, layers in compared["alone"].items() for k, nodes in layers.items()
+                 if nodes}
     assert set(pngs) == expected
     beyond = {name for name in on_disk if name.startswith("beyond/") and
               name.endswith((".png", ".gif"))}
@@ -105,7 +111,10 @@ def test_reproduce_quick_writes_every_figure_and_indexes_it(tmp_path):
     assert "<h2>6. 500 vs 2,000 images</h2>" in report
     for name in [n for n in on_disk if n.endswith((".png", ".gif"))]:
         assert f'<a class="file" href="{name}">' in report, name
-    assert report.count('<img src="data:image/png;base64,') == 16
+    assert report.count('<img src="data:image/png;base64,') == 18
+    assert compared["images"] == 2000 and summary["compare"]["cka"] == compared["cka"]
+    assert f"between the same layers of the two nets is layer 1: {compared['cka'][0][0]:.3f}" \
+        in report
     assert report.count('<img src="data:image/gif;base64,') == 1
     for accuracy in accuracies.values():
         assert f">{accuracy:.4f}<" in report

@@ -23,6 +23,7 @@ _LAZY = {
     "LayerBars": "core.feature_bars", "layer_bars": "core.feature_bars",
     "mnist_like": "core.mnist_like",
     "intervene": "core.intervene", "attribute": "core.circuits", "prune": "core.circuits",
+    "compare": "core.compare", "Comparison": "core.compare",
     "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
     "read_model": "formats", "open_model": "formats.model_data", "ModelData": "formats.model_data",
@@ -41,6 +42,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .core.methods import METHODS, Method, project
     from .core.methods import register as register_method
     from .core.circuits import attribute, prune
+    from .core.compare import Comparison, compare
     from .core.intervene import intervene
     from .core.mnist_like import mnist_like
     from .core.normalization import normalize
@@ -76,9 +78,9 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["METHODS", "Dataset", "DenseLayer", "DenseStack", "DigitGrid", "Explorer", "LayerBars",
-           "LayerView", "Method", "MlplensError", "Mnist", "ModelData", "NodeGrid", "PixelScale",
-           "Projection", "attribute", "intervene", "layer_bars", "layer_views", "load_dataset",
+__all__ = ["METHODS", "Comparison", "Dataset", "DenseLayer", "DenseStack", "DigitGrid",
+           "Explorer", "LayerBars", "LayerView", "Method", "MlplensError", "Mnist", "ModelData",
+           "NodeGrid", "PixelScale", "Projection", "attribute", "compare", "intervene", "layer_bars", "layer_views", "load_dataset",
            "load_mnist", "load_stack", "mnist_like", "normalize", "open_model",
            "parse_pixel_scale", "project", "prune", "read_model", "register_method",
            "save_stack", "stack_from", "train", "visualize_stack"]

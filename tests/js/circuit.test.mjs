@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import {assertNumbers, load} from './load.mjs';
 
-const loaded = load('format', 'net', 'interventions', 'circuit');
+const loaded = load('format', 'activations', 'net', 'interventions', 'circuit');
 // Arrays and objects made in the scripts' realm, as this realm's, for deepEqual.
 const js = (name) => {
   const value = loaded(name);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import {assertNumbers, load} from './load.mjs';
 
-const js = load('net');
+const js = load('activations', 'net');
 const forward = js('forward'), contributions = js('contributions');
 
 // The hand-made net of tests/conftest.py: 4 inputs -> 2 relu -> 3 softmax, Keras layout.
@@ -68,23 +68,6 @@ test('a net without hidden layers has no contributions', () => {
   assert.deepEqual(Array.from(contributions(TINY.slice(1), result, 0).contrib), [null]);
 });
 
-test('each activation and its derivative, by hand', () => {
-  const activate = js('activate'), backward = js('backward');
-  assertNumbers(activate(Float64Array.of(-1, 0, 2), 'relu'), [0, 0, 2]);
-  assertNumbers(activate(Float64Array.of(-1, 2), 'linear'), [-1, 2]);
-  assertNumbers(activate(Float64Array.of(0), 'sigmoid'), [0.5]);
-  assertNumbers(activate(Float64Array.of(0, 1), 'tanh'), [0, Math.tanh(1)]);
-  assertNumbers(activate(Float64Array.of(5, 5), 'softmax'), [0.5, 0.5]);
-  assert.throws(() => activate(Float64Array.of(0), 'gelu'), /unknown activation gelu/);
-  const g = Float64Array.of(2, 4);
-  assertNumbers(backward(g, Float64Array.of(-1, 2), null, 'relu'), [0, 4]);
-  assertNumbers(backward(g, null, null, 'linear'), [2, 4]);
-  assertNumbers(backward(g, null, Float64Array.of(0.5, 0.25), 'sigmoid'), [0.5, 0.75]);
-  assertNumbers(backward(g, null, Float64Array.of(0.5, 0), 'tanh'), [1.5, 4]);
-  // softmax: post * (g - g.post) with g.post = 0.5 + 3 = 3.5
-  assertNumbers(backward(g, null, Float64Array.of(0.25, 0.75), 'softmax'), [-0.375, 0.375]);
-});
-
 test('argmax takes the first of equal largest values', () => {
   assert.equal(js('argmax')([1, 3, 3, -1]), 1);
   assert.equal(js('argmax')([7]), 0);
@@ -110,4 +93,42 @@ test('inputs follow the model\'s pixel scale, each step in float32 as NumPy comp
   assertNumbers(fromBrightness(Float32Array.of(0.0625, 0.3), {high: 16, mean: null, std: null}),
                 [1, 4.800000190734863]);
   assertNumbers(js('brightnessOf')(Uint8Array.of(0, 51, 255)), [0, 0.20000000298023224, 1]);
+});
+
+test('each head: the class picked, the output explained and the probabilities shown', () => {
+  const one = (activation) => [{units: 1, inputs: 2, activation, kernel: Float32Array.of(1, -1),
+                                bias: Float32Array.of(0)}];
+  const three = (activation) => [{units: 3, inputs: 1, activation, kernel: Float32Array.of(1, -2, 0.5),
+                                  bias: Float32Array.of(0, 0, 0)}];
+  const picked = js('predictedClass'), explained = js('explainedOutput');
+  const shown = js('outputProbabilities');
+  // binary, a logit: z = 0.5 - 2 = -1.5 -> class 0; p(class 1) = sigmoid(-1.5)
+  let net = one('linear'), result = forward(net, Float64Array.of(0.5, 2));
+  assert.equal(picked(net, result, 'binary'), 0);
+  assert.equal(explained(net, result, 'binary'), 0);
+  assertNumbers(shown(net, result, 'binary'), [1 / (1 + Math.exp(1.5))]);
+  result = forward(net, Float64Array.of(2, 0.5));  // z = 1.5 -> class 1
+  assert.equal(picked(net, result, 'binary'), 1);
+  // binary, a sigmoid: its own output
+  net = one('sigmoid');
+  result = forward(net, Float64Array.of(2, 0.5));
+  assertNumbers(shown(net, result, 'binary'), [1 / (1 + Math.exp(-1.5))]);
+  assert.equal(picked(net, result, 'binary'), 1);
+  // regression: no probabilities; its one output explained
+  net = one('linear');
+  assert.equal(shown(net, result, 'regression'), null);
+  assert.equal(explained(net, result, 'regression'), 0);
+  // multilabel of logits: each label's own sigmoid, not summing to 1; the most confident picked
+  net = three('linear');
+  result = forward(net, Float64Array.of(2));  // z = [2, -4, 1]
+  assertNumbers(shown(net, result, 'multilabel'),
+                [1 / (1 + Math.exp(-2)), 1 / (1 + Math.exp(4)), 1 / (1 + Math.exp(-1))]);
+  assert.equal(picked(net, result, 'multilabel'), 0);
+  // classes of logits: none shown; log-softmax: its exponent
+  assert.equal(shown(net, result, 'classes'), null);
+  net = three('log_softmax');
+  result = forward(net, Float64Array.of(2));
+  const p = shown(net, result, 'classes');
+  assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-15);
+  assert.equal(picked(net, result, 'classes'), 0);
 });

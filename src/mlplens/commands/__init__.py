@@ -6,5 +6,5 @@ must not pay for NumPy, Keras or matplotlib.
 """
 
 # Command name -> module, in the order `mlplens --help` lists them.
-COMMANDS = ("train", "visualize", "check", "features", "diagram", "prune", "evolve",
+COMMANDS = ("train", "visualize", "check", "features", "diagram", "prune", "evolve", "compare",
             "reproduce", "explore", "data")

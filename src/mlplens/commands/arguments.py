@@ -64,9 +64,25 @@ def add_data_option(parser: argparse.ArgumentParser, trains: bool = False) -> No
                              + default)
 
 
+class ImageShape(argparse.Action):
+    """--image-shape H W [C]: two or three whole numbers, C (channels) 1 or 3."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option: str | None = None) -> None:
+        sizes = list(values)  # type: ignore[call-overload]
+        if len(sizes) not in (2, 3):
+            parser.error(f"{option}: expected H W or H W C, got {len(sizes)} numbers")
+        if len(sizes) == 3 and sizes[2] not in (1, 3):
+            parser.error(f"{option}: the channels C must be 1 (grey) or 3 (colour), "
+                         f"got {sizes[2]}")
+        setattr(namespace, self.dest, sizes)
+
+
 def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--image-shape", type=positive, nargs=2, metavar=("H", "W"),
-                        help="input image shape when the input size is not a square")
+    parser.add_argument("--image-shape", type=positive, nargs="+", action=ImageShape,
+                        metavar=("H W", "C"),
+                        help="input image height and width, and channels C (1 grey, 3 colour; "
+                             "default 1), when the input is not a square grey image")
 
 
 def feature_names(text: str) -> tuple[str, ...]:
@@ -112,20 +128,36 @@ def add_activations_option(parser: argparse.ArgumentParser) -> None:
                         help="one activation per Dense layer, e.g. relu,relu,softmax (for files "
                              "that record none, such as .safetensors from torch; replaces what "
                              "the file records)")
+    parser.add_argument("--layer-order", metavar="LIST",
+                        help="a PyTorch state_dict's modules in forward order, comma separated, "
+                             "activations optionally between them, e.g. fc1,bn1,relu,fc2,head "
+                             "(when their shapes allow more than one order)")
+
+
+def add_head_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--head", choices=("classes", "binary", "multilabel", "regression"),
+                        help="what the output means when its layer does not say: one linear "
+                             "output as a binary classifier's logit (class 1 when > 0) or a "
+                             "number (regression), several as classes or independent labels "
+                             "(default: softmax -> classes, one sigmoid -> binary, several "
+                             "-> multilabel, one linear output -> regression, or binary on data "
+                             "with two classes)")
 
 
 def open_model_from(args: argparse.Namespace, needs_data: bool = True) -> ModelData:
     """The command's MODEL read for its --data (`formats.model_data.open_model`), with
-    --image-shape, --activations and --pixel-scale where the command has them; what was assumed
-    is said on stderr."""
+    --image-shape, --activations, --pixel-scale and --head where the command has them; what was
+    assumed is said on stderr."""
     from ..formats.model_data import open_model
 
     shape = getattr(args, "image_shape", None)
     opened = open_model(args.model, args.data, needs_data=needs_data,
                         image_shape=tuple(shape) if shape else None,
                         activations=getattr(args, "activations", None),
+                        layer_order=getattr(args, "layer_order", None),
                         pixel_scale=args.pixel_scale,
-                        input_names=getattr(args, "feature_names", None) or ())
+                        input_names=getattr(args, "feature_names", None) or (),
+                        head=getattr(args, "head", None))
     for message in opened.notes:
         note(message)
     return opened

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import (add_activations_option, add_data_option, count_of, open_model_from,
-                        positive, print_paths)
+from .arguments import (add_activations_option, add_data_option, add_head_option, count_of,
+                        open_model_from, positive, print_paths)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -39,6 +39,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check.add_argument("--seed", type=int, default=0,
                        help="seed of the random weights, orders and training (default: 0)")
     add_data_option(check)
+    add_head_option(check)
 
 
 def run(args: argparse.Namespace) -> None:

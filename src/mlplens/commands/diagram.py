@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import (add_data_option, add_image_shape_option, open_model_from, positive,
-                        print_paths)
+from .arguments import (add_activations_option, add_data_option, add_head_option,
+                        add_image_shape_option,
+                        open_model_from, positive, print_paths)
 
 
 def share(text: str) -> float:
@@ -47,7 +48,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     diagram.add_argument("--width", type=positive, default=1600, metavar="PX",
                          help="picture width (default: 1600)")
     add_image_shape_option(diagram)
+    add_activations_option(diagram)
     add_data_option(diagram)
+    add_head_option(diagram)
 
 
 def run(args: argparse.Namespace) -> None:

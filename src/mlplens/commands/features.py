@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .arguments import add_data_option, count_of, open_model_from, positive, print_paths
+from .arguments import (add_data_option, add_head_option, count_of, open_model_from,
+                        positive, print_paths)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -42,6 +43,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     features.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     features.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_data_option(features)
+    add_head_option(features)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import (add_data_option, add_image_shape_option, open_model_from, positive,
-                        print_paths)
+from .arguments import (add_activations_option, add_data_option, add_head_option,
+                        add_image_shape_option,
+                        open_model_from, positive, print_paths)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -28,7 +29,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                        help="points per curve, from none to all nodes removed (default: 20)")
     prune.add_argument("--seed", type=int, default=0, help="the random order's seed")
     add_image_shape_option(prune)
+    add_activations_option(prune)
     add_data_option(prune)
+    add_head_option(prune)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ from .arguments import (
     add_activations_option,
     add_data_option,
     add_feature_names_option,
+    add_head_option,
     add_image_shape_option,
     count_of,
     node_list,
@@ -86,6 +87,7 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
     add_feature_names_option(visualize)
     visualize.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_data_option(visualize)
+    add_head_option(visualize)
 
 
 def run(args: argparse.Namespace) -> None:

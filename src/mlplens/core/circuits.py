@@ -5,8 +5,11 @@ the logit z_c a linear function of the input and the biases, so
 
     z_c = sum_i x_i dz_c/dx_i + sum_k sum_j b_kj dz_c/dz_kj
 
-holds exactly: the decomposition is a fact about the net, not an approximation. Each hidden node
-adds a_kj dz_c/da_kj (as `contributions` has it) and each edge i -> j into layer k adds
+holds exactly: the decomposition is a fact about the net, not an approximation. Any other
+activation, and LayerNorm, is decomposed in the net linearised at this input (`linearised`):
+each activation frozen to its gate a(z) = offset + slope * z and each LayerNorm to its scale,
+which adds one term per node, its offsets pushed through to z_c (zero for ReLU). Each hidden
+node adds a_kj dz_c/da_kj (as `contributions` has it) and each edge i -> j into layer k adds
 a_{k-1,i} W_k[i, j] dz_c/dz_kj; a node's outgoing edges sum to its contribution. Everything is
 float64 so the identity can be checked to float precision.
 """
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MlplensError
-from .forward import activate, backward
+from .forward import layer_output
+from .linearised import frozen_backward
 from .stack import DenseStack
 
 
@@ -31,6 +35,9 @@ class Attribution:
     activations: tuple[np.ndarray, ...]  # a_0 (the input) ... a_{L-1} (last hidden layer)
     pre_gradients: tuple[np.ndarray, ...]  # dz_c/dz_k for layers k = 1..L (the last one-hot)
     kernels: tuple[np.ndarray, ...]  # W_1 ... W_L as float64
+    # Per hidden layer k = 1..L-1: what its activation and LayerNorm offsets add to z_c per
+    # node (all 0 for ReLU and linear layers without a LayerNorm); empty: none anywhere.
+    node_offsets: tuple[np.ndarray, ...] = ()
 
     @property
     def logit(self) -> float:
@@ -49,6 +56,13 @@ class Attribution:
         """b_kj dz_c/dz_kj for layer `layer` (1..L)."""
         return stack.layers[layer - 1].bias.astype(np.float64) * self.pre_gradients[layer - 1]
 
+    def offsets(self, layer: int) -> np.ndarray:
+        """What hidden layer `layer`'s activation offsets (a(0), e.g. 1/2 for sigmoid) and
+        LayerNorm offsets add to the logit, per node, in the net linearised at this input."""
+        if not self.node_offsets:
+            return np.zeros_like(self.activations[layer])
+        return self.node_offsets[layer - 1]
+
     def edges(self, layer: int) -> np.ndarray:
         """(n_{k-1}, n_k): a_{k-1,i} W_k[i, j] dz_c/dz_kj for the edges into layer k = `layer`."""
         return (self.activations[layer - 1][:, None] * self.kernels[layer - 1]
@@ -59,9 +73,10 @@ class Attribution:
         return (self.activations[0] @ self.kernels[0]) * self.pre_gradients[0]
 
     def conservation_error(self, stack: DenseStack) -> float:
-        """|pixels + biases - logit|: zero to float precision for a ReLU net."""
+        """|pixels + biases + offsets - logit|: zero to float precision for every net."""
         total = self.pixels.sum() + sum(self.biases(k, stack).sum()
                                         for k in range(1, len(stack.layers) + 1))
+        total += sum(offsets.sum() for offsets in self.node_offsets)
         return float(abs(total - self.logit))
 
 
@@ -69,9 +84,9 @@ def attribute(stack: DenseStack, image: np.ndarray, target: int | None = None) -
     """Contributions of one input (any shape with H*W values in [0, 1]) to the logit of `target`
     (default: the predicted class)."""
     for layer in stack.layers[:-1]:
-        if layer.activation == "softmax":
+        if layer.activation in ("softmax", "log_softmax"):
             raise MlplensError("circuits need elementwise hidden activations; this net has a "
-                               "hidden softmax layer")
+                               f"hidden {layer.activation} layer")
     values = np.asarray(image, dtype=np.float64).reshape(-1)
     kernels = tuple(k.astype(np.float64) for k in stack.kernels)
     activations, pres = [values], []
@@ -79,7 +94,7 @@ def attribute(stack: DenseStack, image: np.ndarray, target: int | None = None) -
         pre = activations[-1] @ kernel + layer.bias.astype(np.float64)
         pres.append(pre)
         if len(pres) < len(stack.layers):
-            activations.append(activate(pre, layer.activation))
+            activations.append(layer_output(layer, pre))
     logits = pres[-1]
     if target is None:
         target = int(logits.argmax())
@@ -87,11 +102,16 @@ def attribute(stack: DenseStack, image: np.ndarray, target: int | None = None) -
         raise MlplensError(f"class {target} is not an output of this net (0-{len(logits) - 1})")
     gradient = np.zeros_like(logits)
     gradient[target] = 1.0
-    gradients = [gradient]
+    gradients, offsets = [gradient], []
     for k in range(len(stack.layers) - 2, -1, -1):
         upstream = kernels[k + 1] @ gradients[0]  # dz_c/da_k
-        gradients.insert(0, backward(upstream, pres[k], stack.layers[k].activation))
-    return Attribution(target, logits, tuple(activations), tuple(gradients), kernels)
+        through, constant = frozen_backward(stack.layers[k], pres[k], upstream)
+        gradients.insert(0, through)
+        offsets.insert(0, constant)
+    plain = all(layer.norm is None and layer.activation in ("relu", "linear")
+                for layer in stack.layers[:-1])
+    return Attribution(target, logits, tuple(activations), tuple(gradients), kernels,
+                       () if plain else tuple(offsets))
 
 
 def fewest_for_share(values: np.ndarray, keep: float) -> np.ndarray:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .forward import activate, backward, pre_activations
+from .forward import layer_output, pre_activations
+from .linearised import frozen_backward
 from .stack import DenseStack
 
 
@@ -17,8 +18,10 @@ def contributions(stack: DenseStack, inputs: np.ndarray,
 
     For hidden layer k and node j: a_kj * d z_c / d a_kj, where z_c is the output layer's
     pre-activation (logit) of class c and a_kj the node's activation. For the last hidden layer
-    this is a_j * W_L[j, c], the node's exact share of the logit. Float64; one (n, n_k) array per
-    hidden layer, first layer first (the output layer has none).
+    this is a_j * W_L[j, c], the node's exact share of the logit. Below it, d z_c / d a_kj is
+    taken in the net linearised at each input (`linearised`; for ReLU the true gradient), as
+    circuits take it. Float64; one (n, n_k) array per hidden layer, first layer first (the
+    output layer has none).
     """
     inputs = np.asarray(inputs, dtype=np.float32)
     pres = [p.astype(np.float64) for p in pre_activations(stack, inputs)]
@@ -30,9 +33,8 @@ def contributions(stack: DenseStack, inputs: np.ndarray,
     grad = stack.layers[-1].kernel.astype(np.float64)[:, target].T  # (n, n_{L-1})
     for k in range(len(stack.layers) - 2, -1, -1):
         layer = stack.layers[k]
-        post = activate(pres[k], layer.activation)
+        post = layer_output(layer, pres[k])
         result.append(post * grad)
         if k > 0:
-            grad = backward(grad, pres[k], layer.activation) @ \
-                layer.kernel.astype(np.float64).T
+            grad = frozen_backward(layer, pres[k], grad)[0] @ layer.kernel.astype(np.float64).T
     return result[::-1]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .circuits import Circuit
-from .classes import class_names_for
+from .heads import label_name, output_names, verdict
 from .importance import weight_score
 from .stack import DenseStack
 
@@ -86,7 +86,7 @@ def _strongest_edges(matrix: np.ndarray, top_k: int) -> list[tuple[int, int]]:
 
 
 def _layer_title(stack: DenseStack, layer: int) -> str:
-    units, activation = stack.widths[layer - 1], stack.layers[layer - 1].activation
+    units, activation = stack.widths[layer - 1], stack.layers[layer - 1].describe()
     name = "Output" if layer == len(stack.layers) else f"Layer {layer}"
     return f"{name}: {units} {activation}"
 
@@ -147,7 +147,7 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
     are called by `class_names` (None: their numbers)."""
     attribution = circuit.attribution
     count = len(stack.layers)
-    names = class_names_for(class_names, stack.widths[-1])
+    names = output_names(stack, class_names)
     target = names[attribution.target]
     columns, shown = [], []
     for layer in range(1, count):
@@ -190,10 +190,11 @@ def circuit_diagram(stack: DenseStack, circuit: Circuit, max_nodes: int = 16,
             matrix[s, t] = v
         edges += [Edge(layer, i, j, float(matrix[i, j]))
                   for i, j in _strongest_edges(matrix, top_k)]
-    truth = "" if label is None else f" (true label {names[label]})"
+    truth = "" if label is None else f" (true label {label_name(stack, class_names, label)})"
+    says = verdict(stack, attribution.logits, class_names)[1]
     pixels = attribution.pixels.sum()
     return DiagramSpec(
-        title=f"Why the net says {target}{truth}: its logit {attribution.logit:.2f} = "
+        title=f"Why the net says {says}{truth}: its logit {attribution.logit:.2f} = "
               f"{pixels:+.2f} from the pixels {attribution.logit - pixels:+.2f} from the biases",
         subtitle=f"Nodes and edges keeping {circuit.keep:.0%} of each layer's |contribution| "
                  f"to the logit of {target} (activation x d logit/d activation; red pushes "

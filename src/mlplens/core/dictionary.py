@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MlplensError
-from .forward import activate, as_inputs, batches
+from .activations import HEADS_ONLY
+from .forward import as_inputs, batches, layer_output
 from .stack import DenseLayer, DenseStack
 
 
@@ -81,9 +82,10 @@ def check_layer(stack: DenseStack, layer: int) -> None:
         raise MlplensError(f"--layer must be a hidden layer, 1-{depth - 1} (layer {depth} is "
                            f"the output layer), got {layer}")
     for index, dense in enumerate(stack.layers[:layer], start=1):
-        if dense.activation == "softmax":
-            raise MlplensError(f"layer {index} ({dense.name}) applies softmax, which has no "
-                               "elementwise derivative: its features cannot be traced to pixels")
+        if dense.activation in HEADS_ONLY:
+            raise MlplensError(f"layer {index} ({dense.name}) applies {dense.activation}, which "
+                               "has no elementwise derivative: its features cannot be traced "
+                               "to pixels")
 
 
 def feature_stack(stack: DenseStack, dictionary: SparseDictionary) -> DenseStack:
@@ -101,6 +103,6 @@ def layer_activations(stack: DenseStack, layer: int, images: np.ndarray,
     for part in batches(len(images), batch_size):
         values = as_inputs(stack, images[part])
         for dense in stack.layers[:layer]:
-            values = activate(values @ dense.kernel + dense.bias, dense.activation)
+            values = layer_output(dense, values @ dense.kernel + dense.bias)
         out[part] = values
     return out

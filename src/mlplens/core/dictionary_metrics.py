@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dictionary import SparseDictionary
-from .forward import activate, as_inputs, batches
+from .forward import as_inputs, batches, layer_output
+from .heads import predicted_classes
 from .stack import DenseStack
 
 # A feature firing on more than this share of images is "dense": closer to a bias than to a
@@ -47,7 +48,7 @@ def forward_from(stack: DenseStack, layer: int, activations: np.ndarray) -> np.n
     for index, dense in enumerate(stack.layers[layer:], start=layer):
         values = values @ dense.kernel + dense.bias
         if index < last:
-            values = activate(values, dense.activation)
+            values = layer_output(dense, values)
     return values
 
 
@@ -63,7 +64,7 @@ def dictionary_metrics(stack: DenseStack, dictionary: SparseDictionary, images: 
     for part in batches(count, batch_size):
         values = as_inputs(stack, images[part])
         for dense in stack.layers[:dictionary.layer]:
-            values = activate(values @ dense.kernel + dense.bias, dense.activation)
+            values = layer_output(dense, values @ dense.kernel + dense.bias)
         features = dictionary.encode(values)
         rebuilt = dictionary.decode(features)
         wide = values.astype(np.float64)
@@ -72,13 +73,13 @@ def dictionary_metrics(stack: DenseStack, dictionary: SparseDictionary, images: 
         sums += wide.sum(axis=0)
         fired += (features > 0).sum(axis=0)
         truth = labels[part]
-        hits["net"] += int((forward_from(stack, dictionary.layer, values).argmax(1)
-                            == truth).sum())
-        hits["spliced"] += int((forward_from(stack, dictionary.layer, rebuilt).argmax(1)
-                                == truth).sum())
+        hits["net"] += int((predicted_classes(
+            stack, forward_from(stack, dictionary.layer, values)) == truth).sum())
+        hits["spliced"] += int((predicted_classes(
+            stack, forward_from(stack, dictionary.layer, rebuilt)) == truth).sum())
     mean = sums / count
     total = squares - count * float(mean @ mean)
-    ablated = forward_from(stack, dictionary.layer, mean[None]).argmax(1)[0]
+    ablated = predicted_classes(stack, forward_from(stack, dictionary.layer, mean[None]))[0]
     return DictionaryMetrics(
         images=count, variance_explained=1 - residual / total if total > 0 else 0.0,
         mean_l0=float(fired.sum() / count), frequency=(fired / count).astype(np.float32),

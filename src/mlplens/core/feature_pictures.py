@@ -10,10 +10,10 @@ from collections.abc import Callable
 import numpy as np
 
 from .dictionary import SparseDictionary
-from .forward import activate, as_inputs, batches, derivative
+from .forward import as_inputs, batches, derivative, layer_backward, layer_output
 from .node_statistics import NodeStatistics, RunningStatistics
 from .projection import linear_rows
-from .stack import DenseStack
+from .stack import DenseLayer, DenseStack
 
 Progress = Callable[[int, int], None]
 
@@ -25,15 +25,15 @@ def linear_features(stack: DenseStack, dictionary: SparseDictionary) -> np.ndarr
     return (dictionary.w_dec.astype(np.float64) @ rows).astype(np.float32)
 
 
-def _forward_with_masks(stack: DenseStack, layer: int, inputs: np.ndarray
-                        ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Layer `layer`'s activations and every layer's activation derivative up to it."""
-    values, masks = inputs, []
+def _forward(stack: DenseStack, layer: int, inputs: np.ndarray
+             ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Layer `layer`'s outputs and every layer's pre-activations up to it."""
+    values, pres = inputs, []
     for dense in stack.layers[:layer]:
         pre = values @ dense.kernel + dense.bias
-        masks.append(derivative(pre, dense.activation))
-        values = activate(pre, dense.activation)
-    return values, masks
+        pres.append(pre)
+        values = layer_output(dense, pre)
+    return values, pres
 
 
 def mean_feature_gradients(stack: DenseStack, dictionary: SparseDictionary, images: np.ndarray,
@@ -43,24 +43,36 @@ def mean_feature_gradients(stack: DenseStack, dictionary: SparseDictionary, imag
     `images` (where a feature is off, its gradient is 0).
 
     Per image, d f / d x = W_1 D_1 W_2 ... W_K D_K w_f where f is on, w_f the feature's encoder
-    column and D_i the activation derivatives (top-k only selects, so it adds no term). Only
-    the k features on per image are followed down, and W_1 is applied once at the end, so the
-    cost is about k backward passes through the narrow layers per image.
+    column and D_i the layers' Jacobians (diagonal activation derivatives, or the full one of a
+    layer with a LayerNorm); top-k only selects, so it adds no term. Only the k features on per
+    image are followed down, and W_1 is applied once at the end, so the cost is about k
+    backward passes through the narrow layers per image.
     """
     layer = dictionary.layer
     kernels = stack.kernels
     sums = np.zeros((dictionary.size, stack.widths[0]))
     count = len(images)
     for part in batches(count, batch_size):
-        values, masks = _forward_with_masks(stack, layer, as_inputs(stack, images[part]))
+        values, pres = _forward(stack, layer, as_inputs(stack, images[part]))
         image, feature = np.nonzero(dictionary.encode(values))
-        rows = dictionary.w_enc.T[feature] * masks[layer - 1][image]
+        rows = _backward(stack.layers[layer - 1], pres[layer - 1], image,
+                         dictionary.w_enc.T[feature])
         for index in range(layer - 1, 0, -1):  # down through W_K ... W_2
-            rows = (rows @ kernels[index].T) * masks[index - 1][image]
+            rows = _backward(stack.layers[index - 1], pres[index - 1], image,
+                             rows @ kernels[index].T)
         np.add.at(sums, feature, rows)
         if progress:
             progress(part.stop, count)
     return ((sums / count) @ kernels[0].T.astype(np.float64)).astype(np.float32)
+
+
+def _backward(dense: DenseLayer, pre: np.ndarray, image: np.ndarray,
+              rows: np.ndarray) -> np.ndarray:
+    """Rows (one per image-feature pair) through one layer at their image's pre-activations:
+    a layer without a LayerNorm takes its diagonal once per image, not once per row."""
+    if dense.norm is None:
+        return rows * derivative(pre, dense.activation)[image]
+    return layer_backward(dense, pre[image], rows)
 
 
 def feature_statistics(stack: DenseStack, dictionary: SparseDictionary, images: np.ndarray,
@@ -72,7 +84,7 @@ def feature_statistics(stack: DenseStack, dictionary: SparseDictionary, images: 
     classes = int(labels.max()) + 1 if classes is None else classes
     running = RunningStatistics(dictionary.size, classes, min(top_k, len(images)))
     for part in batches(len(images), batch_size):
-        values, _ = _forward_with_masks(stack, dictionary.layer, as_inputs(stack, images[part]))
+        values, _ = _forward(stack, dictionary.layer, as_inputs(stack, images[part]))
         features = dictionary.encode(values)
         running.add(features, features, labels[part], part)
     class_counts = np.bincount(labels, minlength=classes).astype(np.float64)

@@ -1,4 +1,4 @@
-"""The network's forward pass in NumPy, and its one activation derivative.
+"""The network's forward pass in NumPy, and each layer's backward step.
 
 Shared by every method, the node statistics, the contributions, training snapshots' accuracy
 and the explorer's tests, so that every number mlplens shows comes from one implementation.
@@ -10,57 +10,43 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ..errors import MlplensError
+from .activations import activate, derivative
+from .activations import vjp as backward
+from .heads import score_terms
 from .pixel_scale import UNIT
-from .stack import DenseStack
+from .stack import DenseLayer, DenseStack
+
+__all__ = ["accuracy", "accuracy_bytes", "activate", "activation_input", "as_inputs", "backward",
+           "batches", "brightness", "derivative", "layer_backward", "layer_output",
+           "pre_activations", "predict"]
 
 
-def activate(values: np.ndarray, activation: str) -> np.ndarray:
-    """Apply a named activation row-wise (softmax over the last axis)."""
-    if activation == "relu":
-        return np.maximum(values, 0)
-    if activation == "linear":
-        return values
-    if activation == "sigmoid":
-        return 1 / (1 + np.exp(-values))
-    if activation == "tanh":
-        return np.tanh(values)
-    if activation == "softmax":
-        shifted = np.exp(values - values.max(axis=-1, keepdims=True))
-        return shifted / shifted.sum(axis=-1, keepdims=True)
-    raise ValueError(f"unknown activation {activation!r}")
+def activation_input(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:
+    """What the layer's activation takes: z, or its LayerNorm's output when the norm comes
+    first (what says whether a ReLU node fires, and ranks its images)."""
+    if layer.norm is None or layer.norm_after:
+        return pre
+    return layer.norm.apply(pre)
 
 
-# Activations with an elementwise derivative (a diagonal Jacobian).
-ELEMENTWISE = ("linear", "relu", "sigmoid", "tanh")
+def layer_output(layer: DenseLayer, pre: np.ndarray) -> np.ndarray:
+    """A layer's nodes from its pre-activations z: its LayerNorm and activation, in order."""
+    if layer.norm is None:
+        return activate(pre, layer.activation)
+    if layer.norm_after:
+        return layer.norm.apply(activate(pre, layer.activation))
+    return activate(layer.norm.apply(pre), layer.activation)
 
 
-def derivative(pre: np.ndarray, activation: str) -> np.ndarray:
-    """act'(z) elementwise, in z's float type: the diagonal of an activation's Jacobian.
-
-    Softmax has no elementwise derivative (its Jacobian is not diagonal): `backward` handles
-    it; methods that need a diagonal refuse it.
-    """
-    dtype = pre.dtype if np.issubdtype(pre.dtype, np.floating) else np.float32
-    if activation == "relu":
-        return (pre > 0).astype(dtype)
-    if activation == "linear":
-        return np.ones_like(pre, dtype=dtype)
-    if activation == "sigmoid":
-        value = activate(pre, "sigmoid")
-        return (value * (1 - value)).astype(dtype)
-    if activation == "tanh":
-        return (1 - np.tanh(pre) ** 2).astype(dtype)
-    raise MlplensError(f"the gradient method cannot pass through a hidden {activation} layer "
-                       "(it has no elementwise derivative)")
-
-
-def backward(values: np.ndarray, pre: np.ndarray, activation: str) -> np.ndarray:
-    """Vector-Jacobian product through an activation: d/dz of (values · activation(z))."""
-    if activation == "softmax":
-        post = activate(pre, activation)
-        return post * (values - (values * post).sum(axis=-1, keepdims=True))
-    return values * derivative(pre, activation)
+def layer_backward(layer: DenseLayer, pre: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    """d/dz of (upstream · layer_output(layer, z)), exactly (LayerNorm's full Jacobian too)."""
+    if layer.norm is None:
+        return backward(upstream, pre, layer.activation)
+    if layer.norm_after:
+        return backward(layer.norm.vjp(upstream, activate(pre, layer.activation)), pre,
+                        layer.activation)
+    normed = layer.norm.apply(pre)
+    return layer.norm.vjp(backward(upstream, normed, layer.activation), pre)
 
 
 def as_inputs(stack: DenseStack, images: np.ndarray) -> np.ndarray:
@@ -82,14 +68,13 @@ def pre_activations(stack: DenseStack, inputs: np.ndarray) -> list[np.ndarray]:
     for layer in stack.layers:
         pre = values @ layer.kernel + layer.bias
         result.append(pre)
-        values = activate(pre, layer.activation)
+        values = layer_output(layer, pre)
     return result
 
 
 def predict(stack: DenseStack, inputs: np.ndarray) -> np.ndarray:
     """The output layer's activations (class probabilities for a softmax net)."""
-    last = stack.layers[-1]
-    return activate(pre_activations(stack, inputs)[-1], last.activation)
+    return layer_output(stack.layers[-1], pre_activations(stack, inputs)[-1])
 
 
 def batches(count: int, size: int) -> Iterator[slice]:
@@ -100,12 +85,17 @@ def batches(count: int, size: int) -> Iterator[slice]:
 
 def accuracy(stack: DenseStack, images: np.ndarray, labels: np.ndarray,
              batch_size: int = 2048) -> float:
-    """Fraction of images whose most probable class is the label."""
-    correct = 0
+    """The head's score on labelled images (`heads.score_name`): the fraction whose predicted
+    class is the label; per label for multilabel; the mean absolute error for regression."""
+    total = 0.0
+    last = stack.layers[-1]
     for part in batches(len(images), batch_size):
-        predicted = pre_activations(stack, as_inputs(stack, images[part]))[-1].argmax(axis=1)
-        correct += int((predicted == np.asarray(labels[part])).sum())
-    return correct / len(images)
+        scores = pre_activations(stack, as_inputs(stack, images[part]))[-1]
+        outputs = layer_output(last, scores)
+        if last.norm is not None:  # a LayerNorm reorders the logits; an activation does not
+            scores = outputs
+        total += score_terms(stack, scores, outputs, labels[part])
+    return total / len(images)
 
 
 def accuracy_bytes(stack: DenseStack, batch_size: int = 2048) -> int:

@@ -5,6 +5,9 @@ Jacobian is W_1 D_1(x) W_2 D_2(x) ... W_k with D_i(x) = diag(act_i'(z_i(x))) (a 
 ReLU). The article's picture is the same product with every D_i = I. The mean over a reference
 set factors as W_1 · mean_x[D_1 W_2 ... D_{k-1} W_k]; the mean is accumulated batch by batch,
 so memory is bounded by the batch size, never by the reference set.
+
+A layer with a LayerNorm has a full (not diagonal) Jacobian J_i(x); for a net with one, each
+D_i is that Jacobian and the products are taken through `layer_backward`, exactly, per image.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import MlplensError
-from .forward import as_inputs, batches, derivative, pre_activations
+from .forward import as_inputs, batches, derivative, layer_backward, pre_activations
 from .stack import DenseStack
 
 
@@ -37,6 +40,22 @@ def _inner_sums(stack: DenseStack, masks: list[np.ndarray], layer: int,
     for index in range(layer - 2, 0, -1):  # 0-based kernel index of W_{index+1}
         inner = np.einsum("pq,bqr->bpr", kernels[index], inner, optimize=True)
         inner = inner * masks[index - 1][:, :, None]
+    return _group_sums(inner, groups, group_count)
+
+
+def _exact_inner_sums(stack: DenseStack, pres: list[np.ndarray], layer: int,
+                      groups: np.ndarray | None, group_count: int) -> np.ndarray:
+    """`_inner_sums` for a net with LayerNorms: each D_i is layer i's Jacobian at each image,
+    applied to the (batch, n_i, n_k) products by `layer_backward` (one VJP per column)."""
+    kernels = stack.kernels
+    batch = pres[0].shape[0]
+    inner = np.broadcast_to(kernels[layer - 1], (batch, *kernels[layer - 1].shape))
+    for index in range(layer - 1, 0, -1):  # through layer `index`, then W_index below it
+        dense = stack.layers[index - 1]
+        columns = layer_backward(dense, pres[index - 1][:, None, :], inner.transpose(0, 2, 1))
+        inner = columns.transpose(0, 2, 1)
+        if index > 1:
+            inner = np.einsum("pq,bqr->bpr", kernels[index - 1], inner, optimize=True)
     return _group_sums(inner, groups, group_count)
 
 
@@ -71,11 +90,15 @@ def mean_jacobians(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray | N
     done = 0
     for part in batches(count, batch_size):
         pre = pre_activations(stack, as_inputs(stack, inputs[part]))
-        # Hidden layers only: the output layer's picture is of its logit, before any softmax.
-        masks = [derivative(z, layer.activation) for z, layer in zip(pre[:-1], stack.layers)]
         groups = labels[part] if labels is not None else None
+        # Hidden layers only: the output layer's picture is of its logit, before any softmax.
+        masks = [] if stack.has_norms else [derivative(z, layer.activation)
+                                            for z, layer in zip(pre[:-1], stack.layers)]
         for layer in range(2, depth + 1):
-            batch_sum = _inner_sums(stack, masks, layer, groups, classes)
+            if stack.has_norms:
+                batch_sum = _exact_inner_sums(stack, pre, layer, groups, classes)
+            else:
+                batch_sum = _inner_sums(stack, masks, layer, groups, classes)
             sums[layer - 1] = batch_sum if sums[layer - 1] is None else sums[layer - 1] + batch_sum
         done = part.stop
         if progress:
@@ -112,10 +135,13 @@ def mean_jacobians_bytes(stack: DenseStack, count: int, batch_size: int = 128,
     n, widths = stack.n_inputs, stack.widths
     batch = min(batch_size, count)
     forward = 12 * batch * (n + sum(widths))
-    # Layer 2 needs no batch of products (see _inner_sums), only its float64 sum.
+    # Layer 2 needs no batch of products (see _inner_sums), only its float64 sum; with
+    # LayerNorms every layer's products are made, and a LayerNorm's backward step holds about
+    # five of them at once.
     second = 8 * groups * widths[0] * widths[1] if len(widths) > 1 else 0
-    inner = max([second] + [12 * batch * widths[k] * max(widths[:k])
-                            for k in range(2, len(widths))])
+    first_product, factor = (1, 24) if stack.has_norms else (2, 12)
+    inner = max([second] + [factor * batch * widths[k] * max(widths[:k])
+                            for k in range(first_product, len(widths))])
     sums = 8 * groups * widths[0] * sum(widths[1:])
     final = 8 * n * widths[0] + 8 * groups * max(widths[1:], default=0) * (widths[0] + n)
     return 4 * groups * n * sum(widths) + sums + max(forward + inner, final)

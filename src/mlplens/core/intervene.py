@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..errors import MlplensError
-from .forward import activate, as_inputs
+from .forward import as_inputs, layer_output
+from .heads import score_terms
 from .importance import hidden_layer
 from .stack import DenseStack
 
@@ -28,7 +29,7 @@ def intervene(stack: DenseStack, inputs: np.ndarray,
     values = np.asarray(inputs, dtype=np.float32)
     result = []
     for index, layer in enumerate(stack.layers, start=1):
-        values = activate(values @ layer.kernel + layer.bias, layer.activation)
+        values = layer_output(layer, values @ layer.kernel + layer.bias)
         for node, value in fixed.get(index, []):
             if not 0 <= node < layer.units:
                 raise MlplensError(f"layer {index} has nodes 0-{layer.units - 1}, not {node}")
@@ -39,12 +40,13 @@ def intervene(stack: DenseStack, inputs: np.ndarray,
 
 def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, layer: int,
                   order: np.ndarray, counts: Sequence[int]) -> np.ndarray:
-    """Accuracy on `images` after ablating the first `count` nodes of `order` in hidden layer
-    `layer`, for each count. The layers below are computed once; only those above rerun."""
+    """Accuracy (the head's score, `heads.score_name`) on `images` after ablating the first
+    `count` nodes of `order` in hidden layer `layer`, for each count. The layers below are
+    computed once; only those above rerun."""
     hidden_layer(stack, layer)
     below = as_inputs(stack, images)
     for current in stack.layers[:layer]:
-        below = activate(below @ current.kernel + current.bias, current.activation)
+        below = layer_output(current, below @ current.kernel + current.bias)
     labels = np.asarray(labels)
     accuracies = []
     for count in counts:
@@ -53,8 +55,8 @@ def pruning_curve(stack: DenseStack, images: np.ndarray, labels: np.ndarray, lay
         for current in stack.layers[layer:]:
             values = values @ current.kernel + current.bias
             if current is not stack.layers[-1]:
-                values = activate(values, current.activation)
-        accuracies.append(float((values.argmax(axis=1) == labels).mean()))
+                values = layer_output(current, values)
+        accuracies.append(score_terms(stack, values, values, labels) / len(labels))
     return np.array(accuracies)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MlplensError
-from .forward import derivative, pre_activations
+from .forward import layer_backward, pre_activations
 from .stack import DenseStack
 
 
@@ -35,7 +35,7 @@ def node_gradients(stack: DenseStack, inputs: np.ndarray, layer: int,
     for index in range(layer - 1, -1, -1):
         grad = grad @ stack.kernels[index].T
         if index > 0:
-            grad *= derivative(pre[index - 1], stack.layers[index - 1].activation)
+            grad = layer_backward(stack.layers[index - 1], pre[index - 1], grad)
     return grad, pre[layer - 1][rows, nodes]
 
 

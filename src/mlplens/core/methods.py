@@ -18,7 +18,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import MlplensError, UnsuitableModel
-from .forward import ELEMENTWISE, brightness
+from .activations import HEADS_ONLY
+from .forward import brightness
 from .gradient import fidelity, fidelity_bytes, mean_jacobians, mean_jacobians_bytes
 from .maximize import maximize, maximize_bytes
 from .node_statistics import node_statistics, node_statistics_bytes
@@ -96,7 +97,7 @@ class Method:
             return f"the {self.name} method {self.not_for_tables}"
         if self.needs_gradients:
             for index, layer in enumerate(stack.layers[:-1], start=1):
-                if layer.activation not in ELEMENTWISE:
+                if layer.activation in HEADS_ONLY:
                     return (f"the {self.name} method follows input-gradients through every "
                             f"hidden layer, and layer {index} ({layer.name}) applies "
                             f"{layer.activation}, which has no elementwise derivative")

@@ -6,8 +6,9 @@ under these names. Everything streams over the reference set in batches, keeping
 sums and a running top-k.
 
 A node's *activation* is what it passes on: ReLU(z) (or its other activation) for a hidden node,
-the class probability for an output node; images are *ranked* by the pre-activation z, which
-orders them the same way wherever the node fires.
+the class probability for an output node; images are *ranked* by the pre-activation z (or, after a
+LayerNorm that comes before the activation, by what the activation takes), which orders them the
+same way wherever the node fires.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forward import activate, as_inputs, batches, pre_activations
+from .forward import activation_input, as_inputs, batches, layer_output, pre_activations
 from .stack import DenseStack
 
 
@@ -122,7 +123,7 @@ def node_statistics(stack: DenseStack, inputs: np.ndarray, labels: np.ndarray, *
     for part in batches(count, batch_size):
         pre = pre_activations(stack, as_inputs(stack, inputs[part]))
         for z, layer, sums in zip(pre, stack.layers, running):
-            sums.add(z, activate(z, layer.activation), labels[part], part)
+            sums.add(activation_input(layer, z), layer_output(layer, z), labels[part], part)
         if progress:
             progress(part.stop, count)
     class_counts = np.bincount(labels, minlength=classes).astype(np.float64)

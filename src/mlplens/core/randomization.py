@@ -31,7 +31,8 @@ def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator) -> np.nd
 
 
 def randomized(stack: DenseStack, layers: Iterable[int], seed: int = 0) -> DenseStack:
-    """`stack` with the given layers re-initialised; activations and shapes unchanged."""
+    """`stack` with the given layers' Dense weights re-initialised; activations, LayerNorms,
+    shapes and head unchanged."""
     chosen = set(layers)
     kernels, biases = [], []
     for index, layer in enumerate(stack.layers, start=1):
@@ -45,7 +46,10 @@ def randomized(stack: DenseStack, layers: Iterable[int], seed: int = 0) -> Dense
     return DenseStack.from_arrays(kernels, biases, [layer.activation for layer in stack.layers],
                                   stack.image_shape, [layer.name for layer in stack.layers],
                                   channels=stack.channels, pixel_scale=stack.pixel_scale,
-                                  input_names=stack.input_names)
+                                  input_names=stack.input_names,
+                                  norms=[layer.norm for layer in stack.layers],
+                                  norm_after=[layer.norm_after for layer in stack.layers],
+                                  head=stack.head_kind)
 
 
 def randomizations(depth: int) -> list[Randomization]:

@@ -64,7 +64,8 @@ class Dataset:
 
 def check_matches(stack: DenseStack, data: Dataset, model: str) -> None:
     """Refuse, before any work, data the model cannot take: one line naming both shapes (and
-    both class counts when the data has more classes than the model has outputs)."""
+    both class counts when the data has more classes than the model has outputs, or more than
+    two for a binary head). A regression head takes any labels, read as numbers."""
     if stack.is_tabular or data.is_tabular:
         wanted, same = f"{stack.n_inputs} features", data.n_inputs == stack.n_inputs
     else:
@@ -74,8 +75,13 @@ def check_matches(stack: DenseStack, data: Dataset, model: str) -> None:
     if not same:
         raise MlplensError(f"{data.path or data.name}: the data has {data.describe_shape()} "
                            f"inputs but {model} takes {wanted}")
-    if len(data.class_names) > stack.widths[-1]:
-        raise MlplensError(f"{data.path or data.name}: the data has {len(data.class_names)} "
+    classes, head = len(data.class_names), stack.head
+    if head == "binary" and classes > 2:
+        raise MlplensError(f"{data.path or data.name}: the data has {classes} classes but "
+                           f"{model} is a binary classifier (one output: class 1 against "
+                           "class 0); give it data with two classes")
+    if head in ("classes", "multilabel") and classes > stack.widths[-1]:
+        raise MlplensError(f"{data.path or data.name}: the data has {classes} "
                            f"classes but {model} has {stack.widths[-1]} outputs")
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from ..core.stack import DenseStack
 from ..core.views import layer_views
 from ..data import Mnist
@@ -24,6 +26,7 @@ from ..report.story import Nets, story_sections
 from ..report.summary import write_run_pages
 from .beyond_article import BeyondResults, beyond_the_article, index_section
 from .checks import QUICK_SETTINGS, CheckSettings, ChecksWritten, check_net
+from .compare import Compared, Net, write_comparison
 from .diagram import write_circuit, write_diagram
 from .features import figure_captions, index_lines, reproduce_features
 from .layers import default_scale, render_view, visualize_stack
@@ -136,6 +139,11 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                               f"{small.train_samples:,} vs {full.train_samples:,} images "
                               f"({method} method, {cmap}; {meaning})."))
         story.add("training-size", *figures[-1], embed=method == "seed")
+    compared = _compare_sizes(runs, mnist, out, quick)
+    written += list(compared.paths)
+    figures += compared.figures
+    for path, caption in compared.figures:
+        story.add("training-size", path, caption, embed=path.stem in EMBEDDED_COMPARISON)
 
     figures += circuits
 
@@ -175,6 +183,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                    for name, found in checks.items()},
         "features": {full_name: [report.summary() for report in features]},
         "circuits": class_circuits,
+        "compare": _comparison_summary(compared),
         "seconds": round(seconds, 1),
     }
     written.append(write_json(out / "summary.json", summary))
@@ -188,6 +197,40 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
                                                        beyond, checks, feature_section)))
     log(f"done in {seconds:.1f} s")
     return written
+
+
+EMBEDDED_COMPARISON = ("cka", "matched-1")
+QUICK_COMPARISON_IMAGES = 2000
+
+
+def _compare_sizes(runs: dict, mnist, out: Path, quick: bool) -> Compared:
+    """The 500-image net against the 60,000-image net on the test images (the first 2,000 in
+    a quick run), in compare-<small>-vs-<full>/."""
+    (small, small_run), (full, full_run) = runs["small"], runs["full"]
+    count = QUICK_COMPARISON_IMAGES if quick else len(mnist.x_test)
+    return write_comparison(
+        Net(f"the {small.train_samples:,}-image net", small_run.stack),
+        Net(f"the {full.train_samples:,}-image net", full_run.stack), mnist.x_test[:count],
+        out / f"compare-{small.train_samples}-vs-{full.train_samples}",
+        labels=mnist.y_test[:count], class_names=mnist.class_names)
+
+
+def _comparison_summary(compared: Compared) -> dict:
+    """The numbers the report tells of the comparison: CKA, and per hidden layer of the small
+    net its median matched correlation, how many nodes were matched to the node of the same
+    number (both nets start from the same seeded weights), and how many match nothing."""
+    found, told = compared.comparison, compared.summary
+    same = {str(m.layer): int(np.sum(m.nodes == np.arange(len(m.nodes))))
+            if m.layer == m.other else 0 for m in found.matches}
+    median = {str(m.layer): round(float(np.nanmedian(m.correlations)), 4)
+              for m in found.matches}
+    ssim = [entry["ssim"] for entry in told["outputs"] if entry["ssim"] is not None]
+    return {"images": found.images, "cka": told["cka"], "matched_layer": told["matched_layer"],
+            "median_correlation": median, "same_node": same,
+            "alone_below": told["alone_below"],
+            "alone": {net: {layer: len(nodes) for layer, nodes in layers.items()}
+                      for net, layers in told["alone"].items()},
+            "output_ssim_median": round(float(np.median(ssim)), 4) if ssim else None}
 
 
 def _class_circuits(stack: DenseStack, mnist: Mnist, folder: Path

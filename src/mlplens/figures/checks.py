@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..core.checks import THRESHOLDS, MethodChecks, deletion_set, table
+from ..core.heads import output_of_labels
 from ..core.run_checks import ChecksRun, check_methods, require_pictures
 from ..core.stack import DenseStack
 from ..core.views import layer_views
@@ -67,6 +68,8 @@ def shuffled_net_reason(stack: DenseStack, data: Dataset) -> str | None:
     activations = [layer.activation for layer in stack.layers]
     if activations != ["relu"] * (len(activations) - 1) + ["softmax"]:
         return "the article's recipe trains relu hidden layers and a softmax output only"
+    if stack.has_norms:
+        return "the article's recipe trains no LayerNorm"
     return None
 
 
@@ -100,8 +103,9 @@ def check_net(name: str, stack: DenseStack, mnist: Dataset, out: Path,
     offered = {"reference": mnist.x_test[:settings.reference],
                "labels": mnist.y_test[:settings.reference], "steps": settings.maximize_steps,
                "seed": settings.seed}
-    deletion = deletion_set(stack, mnist.x_test, mnist.y_test, settings.per_class, stack.widths[-1],
-                            settings.seed)
+    # each image's deletion curve reads the output node of its class (`heads`)
+    deletion = deletion_set(stack, mnist.x_test, output_of_labels(stack, mnist.y_test),
+                            settings.per_class, stack.widths[-1], settings.seed)
     run = check_methods(stack, offered, deletion, shuffled, settings.seed,
                         log=lambda text: log(f"{text} ({name})"), progress_for=stderr_progress)
     written = write_checks(name, stack, run, out, settings, notes)

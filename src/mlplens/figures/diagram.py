@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.circuits import Circuit, attribute, prune
-from ..core.classes import class_names_for
+from ..core.heads import label_name, output_names, verdict
 from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
@@ -92,7 +92,7 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
     """circuit.json: the logit and its exact decomposition, the kept nodes and edges; the
     classes by number and by name."""
     attribution = circuit.attribution
-    names = class_names_for(class_names, stack.widths[-1])
+    names = output_names(stack, class_names)
     count = len(stack.layers)
     biases = [float(attribution.biases(k, stack).sum()) for k in range(1, count + 1)]
     error = attribution.conservation_error(stack)
@@ -119,18 +119,29 @@ def circuit_record(stack: DenseStack, circuit: Circuit, label: int | None,
                   for (s, t), inp, w, v in zip(pairs.tolist(), from_input.tolist(),
                                                weights.astype(np.float64).tolist(),
                                                values.tolist())]
+    decomposition = {"pixels": float(attribution.pixels.sum()), "biases": biases,
+                     "conservation_error": error,
+                     "relative_error": error / max(abs(attribution.logit), 1e-12)}
+    meaning = "pixels plus biases add up to the logit"
+    if attribution.node_offsets:  # a net linearised at this input (not ReLU alone)
+        offsets = [float(attribution.offsets(k).sum()) for k in range(1, count)]
+        decomposition["offsets"] = offsets
+        for entry, offset in zip(layers, offsets):
+            entry["offset_contribution"] = offset
+        meaning = ("in the net linearised at this input (each activation frozen to its gate, "
+                   "each LayerNorm to its scale), pixels plus biases plus offsets (activations' "
+                   "a(0) and LayerNorm offsets) add up to the logit")
+    predicted, said = verdict(stack, attribution.logits, class_names)
     return {
-        "source": source, "label": label, "predicted": attribution.target,
+        "source": source, "label": label, "predicted": predicted,
         "logit": attribution.logit, "logits": [float(v) for v in attribution.logits],
         "keep": circuit.keep, "class_names": list(names),
-        "label_name": None if label is None else names[label],
-        "predicted_name": names[attribution.target],
-        "decomposition": {"pixels": float(attribution.pixels.sum()), "biases": biases,
-                          "conservation_error": error,
-                          "relative_error": error / max(abs(attribution.logit), 1e-12)},
+        "label_name": None if label is None else label_name(stack, class_names, label),
+        "predicted_name": said,
+        "decomposition": decomposition,
         "meaning": "contribution = activation x d logit/d activation (nodes), "
                    "a_i w_ij d logit/d z_j (edges; 'input' sums a first-layer node's pixels); "
-                   "pixels plus biases add up to the logit",
+                   + meaning,
         "layers": layers, "nodes": nodes, "edges": edges,
         "pixels": np.round(attribution.pixels.reshape(stack.picture_shape), 6).tolist(),
     }

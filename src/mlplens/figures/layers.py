@@ -23,6 +23,7 @@ import numpy as np
 
 from ..core.classes import class_names_for
 from ..core.feature_bars import DEFAULT_TOP, layer_bars
+from ..core.heads import output_names
 from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
@@ -164,7 +165,8 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     paths = []
     for view in views:
         layer_scale = scale or default_scale(len(view.raw), max(stack.image_shape))
-        names = class_names if view.index == len(stack.layers) else None
+        names = output_names(stack, class_names) if (
+            class_names is not None and view.index == len(stack.layers)) else None
         paths.append(save_png(render_view(view, cmap, layer_scale, class_names=names,
                                           channels=channels),
                               out / f"layer-{view.index}.png"))
@@ -217,6 +219,7 @@ def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap:
     """per_class: (classes, nodes, H*W*C), the output maps on the images of each class."""
     classes, nodes = per_class.shape[:2]
     names = class_names_for(class_names, max(classes, nodes))
+    outputs = output_names(stack, names)
     arrays["per_class"] = per_class
     pixels = normalize(per_class.reshape(classes * nodes, -1), "symmetric").pixels
     side_by_side = stack.channels > 1 and channels == "side-by-side"
@@ -224,7 +227,7 @@ def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap:
     legend = Legend(*meaning) if stack.channels == 1 else Legend(
         *meaning, *colour_key("symmetric", side_by_side))
     picture = node_mosaic(pixels.reshape(-1, *stack.picture_shape), colormap_lut(cmap),
-                          labels=[f"{names[c]}: {names[j]}" for c in range(classes)
+                          labels=[f"{names[c]}: {outputs[j]}" for c in range(classes)
                                   for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
@@ -310,7 +313,8 @@ def _tabular_outputs(stack: DenseStack, projection: Projection, out: Path, cmap:
 
     paths = []
     arrays: dict[str, np.ndarray] = {"feature_names": np.array(stack.input_names, dtype=str)}
-    found = layer_bars(stack, projection, class_names, top)
+    found = layer_bars(stack, projection,
+                       output_names(stack, class_names) if class_names else (), top)
     for bars, raw in zip(found, (rows for rows in projection.layers if len(rows))):
         drawn = min(len(bars.nodes), MAX_CHARTS)
         note = "" if drawn == len(bars.nodes) else \

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.classes import class_names_for
+from ..core import heads
 from ..core.importance import contribution_score, hidden_layer, random_score, weight_score
 from ..core.intervene import pruning_curves, removal_counts
 from ..core.stack import DenseStack
@@ -37,13 +37,20 @@ def pruning_data(stack: DenseStack, score_images: np.ndarray, images: np.ndarray
                        "accuracy": {name: values.tolist() for name, values in curves.items()}})
     return {"model": stack.describe(), "score_images": len(score_images),
             "test_images": len(images), "seed": seed,
-            "class_names": list(class_names_for(class_names, stack.widths[-1])),
+            "class_names": list(heads.class_names(stack, class_names)),
             "scores": {"contribution": "mean |activation x d logit/d activation| (predicted "
                                        "class) over the score images",
                        "weight": "|incoming weights| x |outgoing weights| (L2 norms)",
                        "random": "a seeded random order"},
             "order": "lowest score removed first; a removed node's activation is set to 0",
-            "layers": result}
+            **_measure(stack), "layers": result}
+
+
+def _measure(stack: DenseStack) -> dict[str, str]:
+    """What the curves measure when it is not accuracy (`heads.score_name`): a regression's
+    mean absolute error, a multilabel head's accuracy per label."""
+    name = heads.score_name(stack)
+    return {} if name == "accuracy" else {"measure": name}
 
 
 def write_pruning(stack: DenseStack, score_images: np.ndarray, images: np.ndarray,
@@ -56,8 +63,9 @@ def write_pruning(stack: DenseStack, score_images: np.ndarray, images: np.ndarra
                np.array(entry["fractions"]),
                {name: np.array(values) for name, values in entry["accuracy"].items()})
               for entry in data["layers"]]
-    figure = pruning_figure(panels, f"Removing nodes of {stack.describe()}: accuracy on "
-                                    f"{len(images):,} test images")
+    measure = heads.score_name(stack)
+    figure = pruning_figure(panels, f"Removing nodes of {stack.describe()}: {measure} on "
+                                    f"{len(images):,} test images", measure)
     out = Path(out)
     return [write_json(out / "pruning.json", data),
             save_figure(figure, out / "pruning.png")], data

@@ -23,13 +23,23 @@ ONNX_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "So
 
 
 def safetensors_bytes(stack: DenseStack, class_names: Sequence[str] = ()) -> bytes:
-    """torch's nn.Sequential(Linear, act, Linear, ...) layout: `2k.weight` (out, in), `2k.bias`."""
+    """torch's nn.Sequential(Linear, act, Linear, ...) layout: `2k.weight` (out, in), `2k.bias`;
+    a LayerNorm is a module of its own in its place (Linear, LayerNorm, act or Linear, act,
+    LayerNorm), its `weight` and `bias` the scale and offset, its epsilon in the metadata."""
     from safetensors.numpy import save
 
     tensors = {}
-    for index, layer in enumerate(stack.layers):
-        tensors[f"{2 * index}.weight"] = np.ascontiguousarray(layer.kernel.T)
-        tensors[f"{2 * index}.bias"] = np.ascontiguousarray(layer.bias)
+    index = 0
+    for layer in stack.layers:
+        tensors[f"{index}.weight"] = np.ascontiguousarray(layer.kernel.T)
+        tensors[f"{index}.bias"] = np.ascontiguousarray(layer.bias)
+        index += 1
+        # the activation's module (parameter-free) takes one index, the LayerNorm another
+        norm_at = None if layer.norm is None else index + 1 if layer.norm_after else index
+        if layer.norm is not None:
+            tensors[f"{norm_at}.weight"] = np.ascontiguousarray(layer.norm.scale)
+            tensors[f"{norm_at}.bias"] = np.ascontiguousarray(layer.norm.offset)
+        index += 1 if layer.norm is None else 2
     return save(tensors, metadata=metadata_text(stack, class_names))
 
 
@@ -70,6 +80,11 @@ def npz_arrays(stack: DenseStack, class_names: Sequence[str] = ()) -> dict[str, 
     for index, layer in enumerate(stack.layers, start=1):
         arrays[f"W{index}"] = layer.kernel
         arrays[f"b{index}"] = layer.bias
+        if layer.norm is not None:
+            arrays[f"ln{index}_scale"] = layer.norm.scale
+            arrays[f"ln{index}_offset"] = layer.norm.offset
+            arrays[f"ln{index}_epsilon"] = np.array(layer.norm.epsilon, dtype=np.float64)
+            arrays[f"ln{index}_after"] = np.array(layer.norm_after)
     arrays["activations"] = np.array([layer.activation for layer in stack.layers])
     arrays["image_shape"] = np.array(stack.image_shape, dtype=np.int64)
     text = metadata_text(stack, class_names)
@@ -79,6 +94,8 @@ def npz_arrays(stack: DenseStack, class_names: Sequence[str] = ()) -> dict[str, 
         arrays["class_names"] = np.array([str(name) for name in class_names])
     if stack.input_names:
         arrays["feature_names"] = np.array(stack.input_names)
+    if stack.head_kind:
+        arrays["head"] = np.array(stack.head_kind)
     return arrays
 
 

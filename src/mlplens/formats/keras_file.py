@@ -105,8 +105,8 @@ def _recorded(archive: zipfile.ZipFile) -> Recorded:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None) -> tuple[DenseStack, Recorded]:
     if not zipfile.is_zipfile(path):
         raise MlplensError("cannot read this Keras model (not a zip archive, as a .keras file "
                            "is; truncated?)")
@@ -132,6 +132,6 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         _require_memory(archive)
     from .keras_model import load_keras_stack
 
-    stack = load_keras_stack(path, image_shape, activations, channels=found.channels or 1,
+    stack = load_keras_stack(path, image_shape, activations, channels=channels or found.channels or 1,
                              input_names=input_names or found.feature_names)
     return stack.with_input(pixel_scale=found.pixel_scale), found

@@ -23,7 +23,7 @@ from ..core.stack import DenseStack
 from ..errors import MlplensError
 from .common import (Chain, check_declared, check_held, default_activations,
                      image_shape_from_input, require_loading)
-from .keras_layers import check_config, layer_name, walk
+from .keras_layers import WEIGHTED, check_config, layer_name, walk
 from .metadata import NOTHING, Recorded
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -98,15 +98,16 @@ class _Weights:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None) -> tuple[DenseStack, Recorded]:
     """The model, and nothing recorded: mlplens writes no .h5, and Keras' HDF5 keeps no
     pixel scale or class names."""
-    return _read(path, image_shape, activations, input_names), NOTHING
+    return _read(path, image_shape, activations, input_names, channels or 1), NOTHING
 
 
 def _read(path: Path, image_shape: tuple[int, int] | None,
-          activations: tuple[str, ...] | None, input_names: Sequence[str]) -> DenseStack:
+          activations: tuple[str, ...] | None, input_names: Sequence[str],
+          channels: int) -> DenseStack:
     import h5py
 
     with open(path, "rb") as handle:
@@ -115,27 +116,44 @@ def _read(path: Path, image_shape: tuple[int, int] | None,
                                "is missing)")
     with h5py.File(path, "r") as h5:
         if "model_config" not in h5.attrs:
-            return _weights_only(h5, image_shape, activations, input_names)
+            return _weights_only(h5, image_shape, activations, input_names, channels)
         try:
             model_config = json.loads(_text(h5.attrs["model_config"]))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MlplensError(f"cannot read this Keras model (its model_config is not JSON: "
                                f"{exc})") from None
         layers, declared = check_config(model_config)
+        _refuse_keras2_hard_sigmoid(_text(h5.attrs.get("keras_version", "")), layers)
         weights = _Weights(h5["model_weights"] if "model_weights" in h5 else h5)
-        weights.plan(layer_name(layer) for layer in layers if layer.get("class_name") == "Dense")
+        weights.plan(layer_name(layer) for layer in layers
+                     if layer.get("class_name") in WEIGHTED)
         chain = walk((str(layer.get("class_name")), layer_name(layer),
                       layer.get("config") if isinstance(layer.get("config"), dict) else {},
                       lambda name=layer_name(layer): weights.read(name))
                      for layer in layers)
-        if image_shape is None:
+        if image_shape is None and channels == 1:
             image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
-        return chain.stack(image_shape, activations, input_names=input_names)
+        return chain.stack(image_shape, activations, channels=channels, input_names=input_names)
+
+
+def _refuse_keras2_hard_sigmoid(version: str, layers: list[dict[str, Any]]) -> None:
+    """Keras before 3 computed hard_sigmoid as clip(0.2 x + 0.5, 0, 1), not Keras 3's (and
+    PyTorch's) relu6(x + 3) / 6: read by the name alone it would give wrong outputs."""
+    major = version.split(".")[0]
+    if major.isdigit() and int(major) >= 3:
+        return
+    for layer in layers:
+        config = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        if config.get("activation") == "hard_sigmoid":
+            raise MlplensError(f"layer {layer_name(layer)!r} ({layer.get('class_name')}) uses "
+                               f"Keras {version or '2'}'s hard_sigmoid, clip(0.2x + 0.5, 0, 1), "
+                               "which mlplens does not read (it reads Keras 3's, "
+                               "relu6(x + 3) / 6)")
 
 
 def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
                   activations: tuple[str, ...] | None,
-                  input_names: Sequence[str] = ()) -> DenseStack:
+                  input_names: Sequence[str] = (), channels: int = 1) -> DenseStack:
     """A `save_weights` file: every layer with weights must be a Dense kernel (and bias)."""
     if "layer_names" not in h5.attrs:
         raise MlplensError("cannot read this Keras model (an HDF5 file without Keras' "
@@ -155,4 +173,4 @@ def _weights_only(h5: Any, image_shape: tuple[int, int] | None,
     if not chain.kernels:
         raise MlplensError("the model has no Dense layers")
     chain.activations = default_activations(len(chain.kernels))
-    return chain.stack(image_shape, activations, input_names=input_names)
+    return chain.stack(image_shape, activations, channels=channels, input_names=input_names)

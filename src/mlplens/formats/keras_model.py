@@ -41,14 +41,16 @@ def stack_from_keras(model: Any, image_shape: tuple[int, int] | None = None,
                      input_names: Sequence[str] = ()) -> DenseStack:
     """Read a Keras model that is a chain of Dense layers into a DenseStack.
 
-    InputLayer, Flatten, a Reshape to a vector and Dropout are passed over; Activation, ReLU and
-    Softmax layers fold into the Dense layer before them; any other layer is refused by name.
+    InputLayer, Flatten, a Reshape to a vector and Dropout are passed over; Activation, ReLU,
+    LeakyReLU, ELU and Softmax layers apply to the Dense layer before them, BatchNormalization
+    folds into a Dense exactly, LayerNormalization attaches to one; any other layer is refused
+    by name (`keras_layers.role`).
     """
     if len(getattr(model, "inputs", None) or [None]) != 1 or \
             len(getattr(model, "outputs", None) or [None]) != 1:
         raise MlplensError("the model must have one input and one output")
     chain = walk(_keras_layers(model))
-    if image_shape is None and not input_names:
+    if image_shape is None and not input_names and channels == 1:
         declared = tuple(getattr(model, "input_shape", ()) or ())[1:]
         image_shape = image_shape_from_input(declared, int(np.shape(chain.kernels[0])[0]))
     return chain.stack(image_shape, activations, channels=channels, input_names=input_names)

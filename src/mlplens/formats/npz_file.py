@@ -4,8 +4,10 @@ Layout: `W1, b1, W2, b2, ...` with `Wk` of shape (n_{k-1}, n_k) as Keras stores 
 of shape (n_k,) (optional: zeros). Optional `activations`: a string array, one per layer
 (`np.array(["relu", "softmax"])`); optional `image_shape`: two integers; optional `channels`
 (one integer, 1 or 3), `pixel_scale` (one string, e.g. "0-16"), `class_names` (a string
-array, one per output) and `feature_names` (a string array, one per input of a table), what
-`formats.metadata` records. Nothing else.
+array, one per output), `feature_names` (a string array, one per input of a table) and `head`
+(one string: classes, binary, multilabel or regression), what `formats.metadata` records.
+Optional per layer k, a LayerNorm: `lnk_scale` and `lnk_offset` of shape (n_k,), `lnk_epsilon`
+(one number) and `lnk_after` (one boolean: after the activation, not before). Nothing else.
 Every member's .npy header is read first: object arrays (pickles), huge declared shapes, data
 the member does not hold (its zip entry declares fewer bytes) and compressed data that would
 inflate over a hundredfold are refused before any data is read or inflated; the memory the
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.stack import DenseStack
+from ..core.stack import DenseStack, LayerNorm
 from ..errors import MlplensError
 from .common import (Chain, check_declared, check_held, default_activations, parse_activations,
                      require_loading)
@@ -33,6 +35,7 @@ from .metadata import (
     CHANNELS,
     CLASS_NAMES,
     FEATURE_NAMES,
+    HEAD,
     PIXEL_SCALE,
     Recorded,
     finished,
@@ -40,11 +43,14 @@ from .metadata import (
 )
 
 NAME = re.compile(r"^([Wb])([1-9][0-9]*)$")
+NORM = re.compile(r"^ln([1-9][0-9]*)_(scale|offset|epsilon|after)$")
+NORM_PARTS = ("scale", "offset", "epsilon", "after")
 HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                   (2, 0): np.lib.format.read_array_header_2_0}
 RECORDED = ("activations", "image_shape", "channels", "pixel_scale", "class_names",
-            "feature_names")
-LAYOUT = f"W1, b1, W2, b2, ... (optional: {', '.join(RECORDED)})"
+            "feature_names", "head")
+LAYOUT = (f"W1, b1, W2, b2, ... (optional: {', '.join(RECORDED)}; a LayerNorm of layer k: "
+          "lnk_scale, lnk_offset, lnk_epsilon, lnk_after)")
 
 
 def _sniff(path: Path) -> None:
@@ -115,6 +121,11 @@ def _recorded(arrays: Any, headers: dict[str, Any]) -> Recorded:
         if value.size != 1 or value.dtype.kind != "U":
             raise MlplensError("array 'pixel_scale' must hold one string, e.g. '0-16'")
         text[PIXEL_SCALE] = str(value.reshape(()))
+    if "head" in headers:
+        value = arrays["head"]
+        if value.size != 1 or value.dtype.kind != "U":
+            raise MlplensError("array 'head' must hold one string, e.g. 'binary'")
+        text[HEAD] = str(value.reshape(()))
     for name, key in (("class_names", CLASS_NAMES), ("feature_names", FEATURE_NAMES)):
         if name in headers:
             value = arrays[name]
@@ -124,17 +135,33 @@ def _recorded(arrays: Any, headers: dict[str, Any]) -> Recorded:
     return recorded(text)
 
 
+def _layer_norm(chain: Chain, arrays: Any, k: int) -> None:
+    """Layer k's LayerNorm arrays onto the chain's last layer (its position as recorded)."""
+    epsilon, after = arrays[f"ln{k}_epsilon"], arrays[f"ln{k}_after"]
+    if epsilon.size != 1 or epsilon.dtype.kind != "f":
+        raise MlplensError(f"array 'ln{k}_epsilon' must hold one number")
+    if after.size != 1 or after.dtype.kind != "b":
+        raise MlplensError(f"array 'ln{k}_after' must hold one boolean")
+    chain.norms[-1] = LayerNorm(arrays[f"ln{k}_scale"], arrays[f"ln{k}_offset"],
+                                float(epsilon.reshape(())))
+    chain.norm_after[-1] = bool(after.reshape(()))
+
+
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None) -> tuple[DenseStack, Recorded]:
     _sniff(path)
     headers = _headers(path)
     kernels: dict[int, str] = {}
     biases: dict[int, str] = {}
+    norms: dict[int, set[str]] = {}
     for name in headers:
         match = NAME.match(name)
+        norm = NORM.match(name)
         if match:
             (kernels if match.group(1) == "W" else biases)[int(match.group(2))] = name
+        elif norm:
+            norms.setdefault(int(norm.group(1)), set()).add(norm.group(2))
         elif name not in RECORDED:
             raise MlplensError(f"unexpected array {name!r}; the layout is {LAYOUT}")
     if not kernels:
@@ -142,6 +169,9 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     count = max(kernels)
     missing = [f"W{k}" for k in range(1, count + 1) if k not in kernels]
     missing += [f"b{k}" for k in biases if k not in kernels]
+    missing += [f"W{k}" for k in norms if k not in kernels]
+    missing += [f"ln{k}_{part}" for k, parts in sorted(norms.items()) for part in NORM_PARTS
+                if part not in parts]
     if missing:
         raise MlplensError(f"{', '.join(missing)} missing; the layout is {LAYOUT}")
     _require_memory(headers)
@@ -149,6 +179,8 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
     with np.load(path, allow_pickle=False) as arrays:
         for k in range(1, count + 1):
             chain.dense(f"W{k}", arrays[f"W{k}"], arrays[f"b{k}"] if k in biases else None)
+            if k in norms:
+                _layer_norm(chain, arrays, k)
         chain.activations = default_activations(count)
         if "activations" in headers:
             listed = arrays["activations"]
@@ -164,4 +196,4 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
                 raise MlplensError("array 'image_shape' must hold two integers (H, W)")
             image_shape = (int(listed[0]), int(listed[1]))
         found = _recorded(arrays, headers)
-    return finished(chain, image_shape, activations, found, input_names)
+    return finished(chain, image_shape, activations, found, input_names, channels)

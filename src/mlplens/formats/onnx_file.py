@@ -110,8 +110,8 @@ def _declared_input(value_info: Any) -> tuple[Any, ...]:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None) -> tuple[DenseStack, Recorded]:
     import onnx
 
     size = path.stat().st_size
@@ -188,7 +188,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         else:
             image_shape = image_shape_from_input(_declared_input(inputs[0]),
                                                  int(chain.kernels[0].shape[0]))
-    return finished(chain, image_shape, activations, recorded(metadata), input_names)
+    return finished(chain, image_shape, activations, recorded(metadata), input_names, channels)
 
 
 def _bias(array: np.ndarray, units: int, label: str) -> np.ndarray:

@@ -1,25 +1,24 @@
-"""PyTorch `nn.Sequential` of Linear (and parameter-free) layers saved as `.safetensors`.
+"""PyTorch state_dicts (and mlplens' own files) saved as `.safetensors`.
 
 Read with NumPy alone, as the format is a JSON header then raw little-endian tensors; torch is
 never imported. The header is parsed and every declared size checked (against the cap, the
 file's size and the memory available) before any tensor is read; each tensor is then read once,
-straight into its array (no memory map, whose pages would count twice). Keys are
-`<prefix><index>.weight` (shape (out, in), as torch stores a Linear) and
-`<prefix><index>.bias`; layers are ordered by index.
-Activations come from `--activations`, else from the metadata key `mlplens.activations`
-(`relu,relu,softmax`, what `mlplens.save_stack` writes), else: ReLU where the indices skip one
-(nn.Sequential's parameter-free ReLU module sits there), none where they follow on, and logits
-at the output. The metadata key `mlplens.image_shape` (`H,W`) gives the input image shape, and
-`mlplens.channels`, `mlplens.pixel_scale` and `mlplens.class_names` what `formats.metadata` says.
+straight into its array (no memory map, whose pages would count twice). Which tensors are
+which module, in what order, and where the activations go is worked out by `state_dict` from
+the keys and shapes alone; activations come from `--activations` (or `--layer-order`), else the
+metadata key `mlplens.activations` (what `mlplens.save_stack` writes). The metadata key
+`mlplens.image_shape` (`H,W`) gives the input image shape, and `mlplens.channels`,
+`mlplens.pixel_scale`, `mlplens.class_names`, `mlplens.head` and `mlplens.norms` what
+`formats.metadata` says.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,15 +26,16 @@ import numpy as np
 
 from ..core.stack import DenseStack
 from ..errors import MlplensError
-from .common import Chain, check_declared, parse_activations, require_loading, shape_from_text
+from .common import check_declared, parse_activations, require_loading, shape_from_text
 from .metadata import ACTIVATIONS, IMAGE_SHAPE, Recorded, finished, recorded
+from .state_dict import Module, epsilon_note, modules, plan
+from .torch_layers import Activation, BatchNorm, LayerNorm, Linear, Step, to_chain
 
 # The format's type names -> NumPy's; bfloat16, which NumPy lacks, is read as its bits.
 DTYPES = {name: np.dtype(code) for name, code in {
     "F64": "<f8", "F32": "<f4", "F16": "<f2", "BF16": "<u2", "I64": "<i8", "I32": "<i4",
     "I16": "<i2", "I8": "i1", "U64": "<u8", "U32": "<u4", "U16": "<u2", "U8": "u1"}.items()}
 MAX_HEADER = 100_000_000  # the safetensors format's own limit
-KEY = re.compile(r"^(.*?)(\d+)\.(weight|bias)$")
 
 
 def read_header(path: Path) -> tuple[dict[str, dict], dict[str, str], int]:
@@ -110,47 +110,45 @@ def _tensor(handle: BinaryIO, start: int, key: str, entry: dict) -> np.ndarray:
 
 
 def read(path: Path, image_shape: tuple[int, int] | None = None,
-         activations: tuple[str, ...] | None = None, *,
-         input_names: Sequence[str] = ()) -> tuple[DenseStack, Recorded]:
+         activations: tuple[str, ...] | None = None, *, input_names: Sequence[str] = (),
+         channels: int | None = None, layer_order: str | None = None
+         ) -> tuple[DenseStack, Recorded]:
     header, metadata, data_start = read_header(path)
-    layers: dict[int, dict[str, str]] = {}
-    prefixes = set()
-    for key in header:
-        match = KEY.match(key)
-        if not match:
-            raise MlplensError(f"tensor {key!r} is not a Linear layer's weight or bias "
-                               "(expected keys like 0.weight, 0.bias, 2.weight, 2.bias)")
-        prefixes.add(match.group(1))
-        layers.setdefault(int(match.group(2)), {})[match.group(3)] = key
-    if len(prefixes) > 1:
-        raise MlplensError(f"tensors belong to different modules ({', '.join(sorted(prefixes))}); "
-                           "mlplens reads one nn.Sequential")
-    if not layers:
-        raise MlplensError("the file holds no tensors")
-    order = sorted(layers)
+    found_modules = modules({key: entry["shape"] for key, entry in header.items()})
+    told = plan(found_modules, layer_order, activations,
+                parse_activations(metadata.get(ACTIVATIONS)))
     require_loading(*_peak(header))
-    chain = Chain(owned=True)
     with open(path, "rb") as handle:
-        for index in order:
-            keys = layers[index]
-            if "weight" not in keys:
-                raise MlplensError(f"tensor {keys['bias']!r} has no matching weight")
-            weight = _tensor(handle, data_start, keys["weight"], header[keys["weight"]])
-            if weight.ndim != 2:
-                raise MlplensError(f"tensor {keys['weight']!r} has shape {weight.shape}: not a "
-                                   "Linear layer's (out, in) weight")
-            bias = _tensor(handle, data_start, keys["bias"], header[keys["bias"]]) \
-                if "bias" in keys else None
-            chain.dense(keys["weight"].rsplit(".", 1)[0], weight.T, bias)
-    listed = parse_activations(metadata.get(ACTIVATIONS))
-    if listed is not None:
-        chain.activations = list(listed)
-    else:
-        prefix = next(iter(prefixes))
-        numbered = prefix == "" or prefix.endswith(".")  # 0.weight, net.2.weight; not fc1.weight
-        chain.activations = ["relu" if (not numbered or after - before > 1) else "linear"
-                             for before, after in zip(order, order[1:])] + ["linear"]
+        def tensor(module: Module, suffix: str) -> np.ndarray | None:
+            key = module.keys.get(suffix)
+            return None if key is None else _tensor(handle, data_start, key, header[key])
+
+        chain = to_chain((_step(step, tensor) for step in told.steps), owned=True)
     if image_shape is None and IMAGE_SHAPE in metadata:
         image_shape = shape_from_text(metadata[IMAGE_SHAPE])
-    return finished(chain, image_shape, activations, recorded(metadata), input_names)
+    found = recorded(metadata)
+    # mlplens' own files record their LayerNorms' epsilons (`metadata.NORMS`); others do not
+    found = replace(found, notes=tuple(told.notes) + tuple(
+        () if found.norms else epsilon_note(found_modules)))
+    return finished(chain, image_shape, None, found, input_names, channels)
 
+
+def _step(step: Module | str, tensor: Callable[[Module, str], np.ndarray | None]) -> Step:
+    """A planned module, its tensors read, or an activation."""
+    if isinstance(step, str):
+        return Activation(step, f"activation {step}")
+
+    def required(suffix: str) -> np.ndarray:
+        array = tensor(step, suffix)  # type: ignore[arg-type]
+        assert array is not None  # `state_dict.modules` checked that the module has it
+        return array
+
+    if step.kind == "Linear":
+        return Linear(step.prefix, required("weight"), tensor(step, "bias"))
+    scale, offset = tensor(step, "weight"), tensor(step, "bias")
+    scale = np.ones(step.gives, np.float32) if scale is None else scale
+    offset = np.zeros(step.gives, np.float32) if offset is None else offset
+    if step.kind == "LayerNorm":
+        return LayerNorm(step.prefix, scale, offset)
+    return BatchNorm(step.prefix, scale, offset, required("running_mean"),
+                     required("running_var"))

@@ -23,7 +23,7 @@ def is_sklearn_mlp(obj: Any) -> bool:
 
 
 def stack_from_sklearn(estimator: Any, image_shape: tuple[int, int] | None = None,
-                       activations: tuple[str, ...] | None = None, *,
+                       activations: tuple[str, ...] | None = None, *, channels: int = 1,
                        input_names: Sequence[str] = ()) -> DenseStack:
     kind = type(estimator).__name__
     coefs = getattr(estimator, "coefs_", None)
@@ -40,4 +40,4 @@ def stack_from_sklearn(estimator: Any, image_shape: tuple[int, int] | None = Non
         last = index == len(coefs)
         chain.dense("output" if last else f"hidden_{index}", kernel, bias,
                     output if last else hidden)
-    return chain.stack(image_shape, activations, input_names=input_names)
+    return chain.stack(image_shape, activations, channels=channels, input_names=input_names)

@@ -53,9 +53,10 @@ def fidelity_figure(fidelity: np.ndarray, linear_images: np.ndarray, gradient_im
 
 
 def pruning_figure(panels: list[tuple[str, np.ndarray, dict[str, np.ndarray]]],
-                   title: str) -> Any:
-    """Test accuracy against the fraction of a layer's nodes removed, one line per score;
-    `panels` is (layer title, fractions removed, {score: accuracies}) per layer."""
+                   title: str, measure: str = "accuracy") -> Any:
+    """Test accuracy (or the head's other `measure`, e.g. mean absolute error) against the
+    fraction of a layer's nodes removed, one line per score; `panels` is (layer title,
+    fractions removed, {score: accuracies}) per layer."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -72,8 +73,9 @@ def pruning_figure(panels: list[tuple[str, np.ndarray, dict[str, np.ndarray]]],
                     label="in random order" if score == "random"
                     else f"lowest {score} score first")
         ax.set_xlabel("fraction of the layer's nodes removed")
-        ax.set_ylabel("test accuracy")
-        ax.set_ylim(0, 1.0)
+        ax.set_ylabel(f"test {measure}")
+        if measure != "mean absolute error":
+            ax.set_ylim(0, 1.0)
         ax.set_xlim(0, 1)
         ax.grid(alpha=0.3)
         ax.set_title(name)

@@ -22,9 +22,9 @@ _SLOT = re.compile(r"\{\{(\w+)\}\}")
 # The explorer's script files (report/assets/js/NAME.js), in the order they are joined into the
 # page's one inline script: the pure parts first, then the parts of the page, then main. Each
 # file only declares functions and constants; the script's last line starts the page.
-EXPLORER_SCRIPTS = ("decode", "net", "interventions", "circuit", "mnist_like", "image_input",
-                    "pen", "enough_ink", "paint", "format", "pad", "image_loader", "references",
-                    "bars", "strips", "node_panel", "gallery", "training",
+EXPLORER_SCRIPTS = ("decode", "activations", "net", "interventions", "circuit", "mnist_like",
+                    "image_input", "pen", "enough_ink", "paint", "format", "pad", "image_loader",
+                    "references", "bars", "strips", "node_panel", "gallery", "training",
                     "intervention_controls", "circuit_panel", "main")
 
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core.classes import class_names_for
+from ..core import heads
 from ..core.methods import METHODS
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
 from ..core.pixel_scale import as_pixels
-from ..core.stack import DenseStack
+from ..core.stack import DenseStack, LayerNorm
 from ..core.views import LayerView, layer_views
 from ..errors import MlplensError
 from ..snapshots import Snapshots, spread_frames
@@ -155,6 +155,14 @@ def _stats_block(stats: Sequence[NodeStatistics], extra: Mapping[str, Sequence[n
     return layers
 
 
+def _norm(norm: LayerNorm | None, after: bool) -> dict[str, Any] | None:
+    """A layer's LayerNorm as the page computes it (float32 scale and offset, as NumPy's)."""
+    if norm is None:
+        return None
+    return {"scale": b64(norm.scale, "f4"), "offset": b64(norm.offset, "f4"),
+            "epsilon": float(norm.epsilon), "after": bool(after)}
+
+
 def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | None]], *,
                   digits: np.ndarray, digit_labels: np.ndarray, digit_source: str,
                   stats: Sequence[NodeStatistics], stats_source: str,
@@ -163,9 +171,9 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
                   test_accuracy: float | None = None,
                   colormaps: Mapping[str, np.ndarray] | None = None,
                   class_names: Sequence[str] | None = None) -> dict[str, Any]:
-    """The page's data: weights, pictures, statistics, test images and training frames; how
-    the model takes pixels (channels, pixel scale) and what its classes are called (None: their
-    numbers)."""
+    """The page's data: weights (and LayerNorms), pictures, statistics, test images and
+    training frames; how the model takes pixels (channels, pixel scale), what its output means
+    (its head) and what its classes are called (None: their numbers)."""
     digits = np.asarray(digits)
     if digits.shape[1:] != stack.picture_shape:
         raise MlplensError(f"test images are {digits.shape[1:]}, the model takes "
@@ -177,16 +185,17 @@ def explorer_data(stack: DenseStack, views: Mapping[str, Sequence[LayerView | No
     return {
         "version": FORMAT_VERSION,
         "model": {"name": model_name, "describe": stack.describe(),
-                  "test_accuracy": test_accuracy},
+                  "test_accuracy": test_accuracy, "score": heads.score_name(stack)},
         "image_shape": list(stack.image_shape), "channels": stack.channels,
         "input": input_kind(stack),
         "pixel_scale": {"high": stack.pixel_scale.high, "mean": stack.pixel_scale.mean,
                         "std": stack.pixel_scale.std, "name": stack.pixel_scale.name},
-        "class_names": list(class_names_for(class_names, stack.widths[-1])),
+        "class_names": list(heads.class_names(stack, class_names)), "head": stack.head,
         "pen": PEN, "min_rows": MIN_ROWS, "min_ink": MIN_INK,
         "layers": [{"name": layer.name, "units": layer.units, "inputs": int(layer.kernel.shape[0]),
                     "activation": layer.activation, "kernel": b64(layer.kernel, "f4"),
-                    "bias": b64(layer.bias, "f4")} for layer in stack.layers],
+                    "bias": b64(layer.bias, "f4"), "norm": _norm(layer.norm, layer.norm_after)}
+                   for layer in stack.layers],
         "methods": picture_sets(stack, views),
         "stats": {"source": stats_source, "layers": _stats_block(stats, extra_stats or {}, stack)},
         "digits": _test_images(digits, digit_labels, digit_source),

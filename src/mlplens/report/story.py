@@ -110,7 +110,38 @@ def _training_size(s: Summary, nets: Nets) -> list[str]:
             f"{_percent(full['test_accuracy'])} with {full['train_samples']:,}. It fits its "
             f"own images ({_percent(small['history']['accuracy'][-1])} training accuracy in "
             "the last epoch) without learning digits in general: compare the two nets' output "
-            "pictures."]
+            "pictures.", *_comparison(s["compare"], small, full)]
+
+
+def _comparison(found: Summary, small: Summary, full: Summary) -> list[str]:
+    """What the two nets share, node by node: CKA, the matching, what only one of them has."""
+    cka, layers = found["cka"], range(1, len(found["cka"]) + 1)
+    names = f"{small['train_samples']:,}-image net", f"{full['train_samples']:,}-image net"
+    same = "; ".join(f"layer {k}: {cka[k - 1][k - 1]:.3f}" for k in layers)
+    elsewhere = [f"Layer {k} of the {names[0]} is most like layer {other} of the {names[1]} "
+                 f"(CKA {cka[k - 1][other - 1]:.3f})." for k in layers
+                 if (other := found["matched_layer"][str(k)]) != k]
+    matched = "; ".join(
+        f"layer {k} to layer {other}, median correlation "
+        f"{found['median_correlation'][str(k)]:.2f}"
+        + (f", {found['same_node'][str(k)]:,} of {small['hidden'][k - 1]:,} nodes to the node "
+           "of the same number" if other == k else "")
+        for k in layers for other in [found["matched_layer"][str(k)]])
+    alone = {net: ", ".join(f"{count:,} in layer {k}" for k, count in counts.items())
+             for net, counts in found["alone"].items()}
+    ssim = found["output_ssim_median"]
+    return [" ".join([f"Run on the first {found['images']:,} test images, linear CKA (1 for the "
+                      "same representation up to a rotation and a scale) between the same "
+                      f"layers of the two nets is {same}.", *elsewhere]),
+            f"Each node of the {names[0]} was matched one to one to a node of the other net's "
+            f"most similar layer by its activations: {matched}. Both nets start from the same "
+            "seeded weights: a node matched to the node of its own number grew from the same "
+            "start.",
+            f"Nodes whose best counterpart in the other net correlates below "
+            f"{found['alone_below']:g}, what only one net has: {alone['a']} of the {names[0]}; "
+            f"{alone['b']} of the {names[1]}."
+            + ("" if ssim is None else f" The output pictures of the same class have a median "
+                                       f"SSIM of {ssim:.2f}.")]
 
 
 def _where_digits_write(s: Summary, nets: Nets) -> list[str]:

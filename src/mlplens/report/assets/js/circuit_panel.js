@@ -44,8 +44,8 @@ function distanceToSegment(px, py, x1, y1, x2, y2) {
 // picture(k, node): a canvas of the node's picture, or null; select(k, node, follow, stay)
 // opens a node;
 // setTrace(trace or null), setKeep(share), setTraceK(k) change the state. paintInput(canvas)
-// paints the input shown; classNames: one name per output node.
-function createCircuitPanel({elements, layers, classNames, state, picture, paintInput, select,
+// paints the input shown; outputNames: one name per output node (a regression's: 'value').
+function createCircuitPanel({elements, layers, outputNames, state, picture, paintInput, select,
                              setTrace, setKeep, setTraceK}) {
   const L = layers.length, canvas = elements.canvas, tip = elements.tip;
   let hits = {nodes: [], edges: []}, hovered = null;
@@ -146,7 +146,9 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
     render();
   });
 
-  const nodeName = (k, node) => (k < 0 ? 'input' : k === L - 1 ? 'class ' + classNames[node]
+  const outputName = (node) => (outputNames[node] === 'value' && outputNames.length === 1
+    ? 'value' : 'class ' + outputNames[node]);
+  const nodeName = (k, node) => (k < 0 ? 'input' : k === L - 1 ? outputName(node)
                                  : 'layer ' + (k + 1) + ' node ' + node);
   function hitText(hit) {
     const result = state.result;
@@ -265,13 +267,13 @@ function createCircuitPanel({elements, layers, classNames, state, picture, paint
         : isOut ? (node === circuit.target ? '#ffb23e' : '#34405a') : colour(value, 1);
       ctx.strokeRect(x - 1, y - 1, s + 2, s + 2);
       ctx.fillStyle = isOut && node !== circuit.target ? '#98a2b6' : '#e6e9f0';
-      const text = isOut ? classNames[node] + '  ' + fmt(value, 2)
+      const text = isOut ? outputNames[node] + '  ' + fmt(value, 2)
                          : '#' + node + ' ' + signed(value).replace(/(\.\d\d)\d$/, '$1');
       ctx.fillText(text + (held ? (held.off ? ' off' : ' =' + fmt(held.value, 2)) : ''),
                    x + s + 5, y + s / 2);
     }
     const names = circuit.nodes.map((kept, k) => kept.length + ' of ' + layers[k].units);
-    elements.note.textContent = 'Circuit of “' + classNames[circuit.target] + '”: ' +
+    elements.note.textContent = 'Circuit of “' + outputNames[circuit.target] + '”: ' +
       (names.length ? names.join(' and ') + ' nodes' : 'no hidden nodes') + ' keep ' +
       Math.round(100 * circuit.keep) + '% of each layer\'s |contribution| to its logit, and ' +
       circuit.edges.reduce((n, e) => n + e.values.length, 0) + ' edges ' +

@@ -25,8 +25,9 @@ function pictureBlock(block) {
   return block.decoded;
 }
 
-// Every Dense layer with its weights (Keras layout: kernel (inputs, units), row-major) and the
-// statistics of its nodes.
+// Every Dense layer with its weights (Keras layout: kernel (inputs, units), row-major), its
+// LayerNorm (null for none; after: applied after the activation) and the statistics of its
+// nodes.
 function decodeLayers(data) {
   return data.layers.map((layer, k) => {
     const stats = data.stats.layers[k];
@@ -35,6 +36,9 @@ function decodeLayers(data) {
     return {
       name: layer.name, units: layer.units, inputs: layer.inputs, activation: layer.activation,
       kernel: floatsFromBase64(layer.kernel), bias: floatsFromBase64(layer.bias),
+      norm: layer.norm ? {scale: floatsFromBase64(layer.norm.scale),
+                          offset: floatsFromBase64(layer.norm.offset),
+                          epsilon: layer.norm.epsilon, after: layer.norm.after} : null,
       // Named as in nodes.json; classMeans is (units, classes), row-major.
       stats: {firingFraction: floatsFromBase64(stats.firing_fraction),
               meanActivation: floatsFromBase64(stats.mean_activation),

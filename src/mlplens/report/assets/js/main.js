@@ -11,10 +11,18 @@ function startExplorer() {
   // 'draw': MNIST's 28x28 grey digits, drawn on the pad; 'images': any other model takes the
   // data's test images (a strip to click) or a loaded picture, resized as it is.
   const drawing = data.input !== 'images';
+  // What the output means (mlplens.core.heads): 'classes', 'binary' (one output: class 1's
+  // logit or probability), 'multilabel' (independent labels) or 'regression' (a number).
+  const head = data.head || 'classes';
+  // binary: class 0 and class 1; regression: the labels' names (labels read as numbers)
   const classNames = data.class_names;
+  const outputNames = head === 'binary' ? [classNames[1]] : head === 'regression' ? ['value']
+    : classNames;  // one per output node
+  // What a test image's label is called: its class's name, else its number.
+  const labelName = (label) => (label < classNames.length ? classNames[label] : String(label));
   const noun = drawing ? 'test digit' : 'test image';
   const layers = decodeLayers(data);
-  const L = layers.length, OUT = layers[L - 1];
+  const L = layers.length;
   const digits = decodeDigits(data);
   const colormaps = decodeColormaps(data);
   const palettes = {};
@@ -29,7 +37,9 @@ function startExplorer() {
     stroke: null,  // the stroke being drawn
     pixels: new Uint8Array(NPIX), x: new Float64Array(NPIX), note: '', result: null,
     enough: false,  // ink enough to be read as a digit: else the page asks for one
-    predicted: 0, contrib: null, grads: null, preGrads: null,
+    // predicted: the class picked (net.js' predictedClass); target: the output node whose
+    // logit the contributions and the circuit explain (explainedOutput).
+    predicted: 0, target: 0, contrib: null, grads: null, preGrads: null,
     // Hidden nodes held off or at a value ({layer, node, value, off}, see interventions.js);
     // the circuit of the input (circuit.js) at share `keep`; the node traced, its top traceK.
     interventions: [], circuit: null, keep: 0.9, trace: null, traced: null, traceK: 3,
@@ -53,14 +63,16 @@ function startExplorer() {
     (method.signed || !data.diverging.includes(state.cmap) ? state.cmap : 'gray');
   const palette = (method) => palettes[colourmap(method)];
   const pad = createPad($('pad'), [H, W], {start: startStroke, extend: extendStroke, end: endStroke});
-  const bars = createBars($('bars'), classNames, (c) => select(L - 1, c));
+  const bars = createBars($('bars'), head === 'regression' ? outputNames : classNames,
+                         (c) => select(L - 1, head === 'binary' ? 0 : c), head === 'regression');
   const strips = createStrips({container: $('strips'), tooltip: $('tooltip'),
-                               announce: $('announce'), layers, classNames, state, select,
+                               announce: $('announce'), layers, outputNames, head, state, select,
                                moveCursor});
   const nodePanel = createNodePanel({
     elements: {title: $('node-title'), sub: $('node-sub'), pictures: $('node-pictures'),
                stats: $('node-stats'), chart: $('class-chart'), caption: $('class-caption')},
-    layers, methods: data.methods, statsSource: data.stats.source, classNames, state, pictures,
+    layers, methods: data.methods, statsSource: data.stats.source, outputNames, labelName, head,
+    state, pictures,
     palette, colourmap});
   const gallery = createGallery({
     elements: {canvas: $('gallery'), panel: $('gallery-panel'), title: $('gallery-title'),
@@ -88,10 +100,10 @@ function startExplorer() {
     elements: {canvas: $('circuit'), tip: $('circuit-tip'), note: $('circuit-note'),
                keep: $('circuit-keep'), topk: $('trace-k'), clear: $('trace-clear'),
                announce: $('announce')},
-    layers, classNames, state, picture: nodePicture, paintInput, select: steady(select),
+    layers, outputNames, state, picture: nodePicture, paintInput, select: steady(select),
     setTrace: steady(setTrace), setKeep, setTraceK});
   const references = drawing ? null : createReferences({
-    container: $('references'), digits, shape: [H, W, C], classNames, choose: loadTestDigit});
+    container: $('references'), digits, shape: [H, W, C], labelName, choose: loadTestDigit});
 
   const cmapSelect = $('cmap');
   for (const name of Object.keys(palettes)) {
@@ -135,7 +147,8 @@ function startExplorer() {
   if (!drawing) showImagesInput();
   const model = data.model;
   $('model-line').textContent = [model.name, model.describe,
-    model.test_accuracy !== null ? 'test accuracy ' + fmt(model.test_accuracy, 4) : '']
+    model.test_accuracy !== null ? 'test ' + (model.score || 'accuracy') + ' ' +
+      fmt(model.test_accuracy, 4) : '']
     .filter(Boolean).join(' · ');
 
   // A model that is not MNIST's: no drawing pad; the data's test images to click, pictures
@@ -165,7 +178,7 @@ function startExplorer() {
                         brightness: digits.brightness &&
                                     digits.brightness.subarray(index * NPIX, (index + 1) * NPIX),
                         label: noun + ' #' + index + ', labelled ' +
-                               classNames[digits.labels[index]]},
+                               labelName(digits.labels[index])},
                  strokes: []});
   }
   function loadImage(pixels, label, picture) {
@@ -211,13 +224,14 @@ function startExplorer() {
     const started = performance.now();
     const fixed = fixedNodes(state.interventions, L);
     const result = forward(layers, state.x, fixed);
-    state.predicted = predictedClass(layers, result);
-    const back = contributions(layers, result, state.predicted, fixed);
+    state.predicted = predictedClass(layers, result, head);
+    state.target = explainedOutput(layers, result, head);
+    const back = contributions(layers, result, state.target, fixed);
     state.result = result;
     state.contrib = back.contrib;
     state.grads = back.grads;
     state.preGrads = back.preGrads;
-    state.circuit = pruneCircuit(layers, state.x, result, back, state.predicted, state.keep);
+    state.circuit = pruneCircuit(layers, state.x, result, back, state.target, state.keep);
     state.traced = state.trace && traceNode(layers, state.x, result, state.trace.layer,
                                             state.trace.node, state.traceK);
     state.lastCompute = performance.now() - started;
@@ -383,18 +397,17 @@ function startExplorer() {
   // ---- drawing ----------------------------------------------------------------------------------
   // Everything that shows the input and what the network makes of it.
   function render() {
-    if (state.follow && state.selected.node !== state.predicted) {
-      select(L - 1, state.predicted, true);
+    if (state.follow && state.selected.node !== state.target) {
+      select(L - 1, state.target, true);
     }
     paintInput($('input-view'));
     if (references) references.mark(shownDrawing().base ? shownDrawing().base.index : -1);
     $('input-note').textContent = 'What the network sees (' + H + '×' + W + (C > 1 ? '×' + C : '') +
       '): ' + state.note + '.';
-    const softmax = OUT.activation === 'softmax';
-    bars.render(state.result.posts[L - 1], softmax, state.enough ? state.predicted : -1);
+    const shown = shownOutputs();
+    bars.render(shown.values, shown.probability, state.enough ? shown.on : []);
     $('verdict').textContent = state.enough
-      ? (drawing ? 'It reads ' : 'It says ') + classNames[state.predicted] + (softmax ? ' (' +
-        (100 * state.result.posts[L - 1][state.predicted]).toFixed(1) + '%)' : '') + '.'
+      ? (drawing ? 'It reads ' : 'It says ') + verdict(shown) + '.'
       : 'Draw a digit: too little ink to read (a dot or a short dash is no digit).';
     $('verdict').classList.toggle('ask', !state.enough);
     strips.render();
@@ -411,6 +424,31 @@ function startExplorer() {
     drawn();
   }
 
+  // The bars' values: a probability per class (binary: class 0's and class 1's; multilabel:
+  // each label's own, not summing to 1), else the output's own numbers; on: the bars lit.
+  function shownOutputs() {
+    const p = outputProbabilities(layers, state.result, head);
+    if (head === 'binary') {
+      return {values: [1 - p[0], p[0]], probability: true, on: [state.predicted]};
+    }
+    const values = p || state.result.posts[L - 1];
+    if (head === 'multilabel') {
+      return {values: values, probability: true,
+              on: Array.from(values.keys()).filter((j) => values[j] > 0.5)};
+    }
+    return {values: values, probability: Boolean(p),
+            on: head === 'regression' ? [] : [state.predicted]};
+  }
+  function verdict(shown) {
+    if (head === 'regression') return fmt(shown.values[0], 4);
+    if (head === 'multilabel') {
+      return shown.on.length ? shown.on.map((j) => classNames[j] + ' (' +
+        (100 * shown.values[j]).toFixed(1) + '%)').join(', ') : 'no label above 50%';
+    }
+    return classNames[state.predicted] + (shown.probability ? ' (' +
+      (100 * shown.values[state.predicted]).toFixed(1) + '%)' : '');
+  }
+
   // Counts finished redraws in <body data-frame>, so that tests wait for the page, not a clock.
   let frame = 0;
   function drawn() {
@@ -419,7 +457,7 @@ function startExplorer() {
 
   strips.layout();
   loadTestDigit(0);  // the first drawing: undo stops there
-  select(L - 1, state.predicted, true);
+  select(L - 1, state.target, true);
   if (training.frames.length) setPosition(training.last);
 
   // For tests and the curious: the page's own functions.
@@ -428,6 +466,7 @@ function startExplorer() {
     loadTestDigit: loadTestDigit, setInputPixels: setInput, select: select,
     setPosition: setPosition, strokes: () => shownDrawing().strokes, clear: clearPad, undo: undo,
     probabilities: () => Array.from(state.result.posts[L - 1]),
+    bars: () => Array.from(shownOutputs().values),
     activations: () => state.result.posts.map((a) => Array.from(a)),
     contributions: () => state.contrib.map((c) => (c ? Array.from(c) : null)),
     input: () => Array.from(state.pixels),

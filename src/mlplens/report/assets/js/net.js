@@ -1,5 +1,6 @@
 // The network's forward pass and the contributions of its hidden nodes, in float64 from the
-// float32 weights. Keras Dense: z = a W + b, with W stored (inputs, units) row-major.
+// float32 weights. Keras Dense: z = a W + b, with W stored (inputs, units) row-major; then each
+// layer's LayerNorm and activation (activations.js).
 
 // The brightness of uint8 pixels: v / 255 rounded to float32, as NumPy computes it.
 function brightnessOf(pixels) {
@@ -26,23 +27,6 @@ function inputsFromBrightness(brightness, scale) {
 }
 
 
-function activate(z, activation) {
-  const n = z.length;
-  const a = new Float64Array(n);
-  if (activation === 'relu') for (let j = 0; j < n; j++) a[j] = z[j] > 0 ? z[j] : 0;
-  else if (activation === 'linear') a.set(z);
-  else if (activation === 'sigmoid') for (let j = 0; j < n; j++) a[j] = 1 / (1 + Math.exp(-z[j]));
-  else if (activation === 'tanh') for (let j = 0; j < n; j++) a[j] = Math.tanh(z[j]);
-  else if (activation === 'softmax') {
-    let max = -Infinity;
-    for (let j = 0; j < n; j++) if (z[j] > max) max = z[j];
-    let sum = 0;
-    for (let j = 0; j < n; j++) { a[j] = Math.exp(z[j] - max); sum += a[j]; }
-    for (let j = 0; j < n; j++) a[j] /= sum;
-  } else throw new Error('unknown activation ' + activation);
-  return a;
-}
-
 // Every layer's pre-activations (pres) and activations (posts) for the input x. fixed
 // (optional): per layer index, [node, value] pairs that replace those activations, as
 // mlplens.core.intervene does (see interventions.js); pres keep what the node would have had.
@@ -60,29 +44,15 @@ function forward(layers, x, fixed) {
       for (let j = 0; j < n; j++) z[j] += v * kernel[row + j];
     }
     pres.push(z);
-    a = activate(z, layer.activation);
+    a = layerOutput(layer, z);
     for (const [node, value] of (fixed && fixed[pres.length - 1]) || []) a[node] = value;
     posts.push(a);
   }
   return {pres: pres, posts: posts};
 }
 
-// d/dz of (g . activation(z)), as mlplens.core.forward.backward
-function backward(g, z, post, activation) {
-  const n = g.length, h = new Float64Array(n);
-  if (activation === 'relu') for (let j = 0; j < n; j++) h[j] = z[j] > 0 ? g[j] : 0;
-  else if (activation === 'linear') h.set(g);
-  else if (activation === 'sigmoid') for (let j = 0; j < n; j++) h[j] = g[j] * post[j] * (1 - post[j]);
-  else if (activation === 'tanh') for (let j = 0; j < n; j++) h[j] = g[j] * (1 - post[j] * post[j]);
-  else if (activation === 'softmax') {
-    let dot = 0;
-    for (let j = 0; j < n; j++) dot += g[j] * post[j];
-    for (let j = 0; j < n; j++) h[j] = post[j] * (g[j] - dot);
-  }
-  return h;
-}
-
-// Contribution of hidden node j of layer k to the logit z_c of class c: a_kj * dz_c/da_kj.
+// Contribution of hidden node j of layer k to the logit z_c of class c: a_kj * dz_c/da_kj on
+// the linearised net (activations.js' linearisedBackward; for ReLU the true derivative).
 // contrib[k] and grads[k] (that derivative) for every hidden layer; null for the output layer.
 // preGrads[k]: dz_c/dz_k for every layer (the output's one-hot), what edges into layer k need.
 // A node held fixed (fixed as forward's) is a constant: nothing below it moves the logit
@@ -102,7 +72,7 @@ function contributions(layers, result, c, fixed) {
     for (let j = 0; j < n; j++) ck[j] = post[j] * g[j];
     contrib[k] = ck;
     grads[k] = g;
-    const h = backward(g, result.pres[k], post, layer.activation);
+    const h = linearisedBackward(layer, result.pres[k], g);
     for (const [node] of (fixed && fixed[k]) || []) h[node] = 0;
     preGrads[k] = h;
     if (k > 0) {
@@ -125,8 +95,32 @@ function argmax(values) {
   return best;
 }
 
-// The class the network picks: the largest probability after a softmax, else the largest logit.
-function predictedClass(layers, result) {
+// The class the network picks (head: what the output means, mlplens.core.heads): the largest
+// probability after a softmax (or output after an output LayerNorm), else the largest logit; class 1 when a binary head's one logit
+// is above 0 (its probability above 0.5); for multilabel the most confident label; for
+// regression its one output.
+function predictedClass(layers, result, head) {
   const last = layers.length - 1;
-  return argmax(layers[last].activation === 'softmax' ? result.posts[last] : result.pres[last]);
+  if (head === 'binary') return result.pres[last][0] > 0 ? 1 : 0;
+  // a LayerNorm on the output reorders its logits (as core.forward.accuracy reads it)
+  const after = layers[last].activation === 'softmax' || layers[last].norm;
+  return argmax(after ? result.posts[last] : result.pres[last]);
+}
+
+// The output node whose logit the contributions and the circuit explain: the predicted
+// class's, the one output of a binary or regression head.
+function explainedOutput(layers, result, head) {
+  return layers[layers.length - 1].units === 1 ? 0 : predictedClass(layers, result, head);
+}
+
+// What the output says as probabilities, one per output node, or null where it says none (a
+// regression's number, logits of classes without a softmax): a softmax's (log-softmax's)
+// probabilities; a binary or multilabel head's independent sigmoid of each logit.
+function outputProbabilities(layers, result, head) {
+  const last = layers.length - 1, activation = layers[last].activation;
+  const posts = result.posts[last], pres = result.pres[last];
+  if (activation === 'softmax' || activation === 'sigmoid') return posts;
+  if (activation === 'log_softmax') return posts.map(Math.exp);
+  if (head === 'binary' || head === 'multilabel') return pres.map((z) => 1 / (1 + Math.exp(-z)));
+  return null;
 }

@@ -3,13 +3,16 @@
 
 // elements: title, sub, pictures, stats (a table), chart, caption. pictures(method, k): the
 // block and its note at the training slider's position; palette(method) and
-// colourmap(method): the colours it is painted with and their name. classNames: one name per
-// output node (and per class of the statistics).
-function createNodePanel({elements, layers, methods, statsSource, classNames, state, pictures,
-                          palette, colourmap}) {
+// colourmap(method): the colours it is painted with and their name. outputNames: one name per
+// output node; labelName(c): the name of the statistics' label c (a class, or for regression
+// the label read as a number); head: what the output means (main.js).
+function createNodePanel({elements, layers, methods, statsSource, outputNames, labelName, head,
+                          state, pictures, palette, colourmap}) {
   const L = layers.length;
-  const softmaxOut = layers[L - 1].activation === 'softmax';
-  const nameOf = (c) => (c < classNames.length ? classNames[c] : String(c));
+  const regression = head === 'regression';
+  const outputTitle = (node) => 'Output node ' + node + (regression ? ' (the value)'
+    : head === 'binary' ? ' (logit of class ' + outputNames[node] + ')'
+      : ' (class ' + outputNames[node] + ')');
 
   function row(body, label, value, tone) {
     const tr = document.createElement('tr');
@@ -26,22 +29,26 @@ function createNodePanel({elements, layers, methods, statsSource, classNames, st
   function render() {
     const {layer: k, node} = state.selected;
     const layer = layers[k], stats = layer.stats, isOut = k === L - 1;
-    elements.title.textContent = (isOut ? 'Output node ' + node + ' (class ' + classNames[node] + ')'
-                                        : 'Layer ' + (k + 1) + ', node ' + node);
+    elements.title.textContent = isOut ? outputTitle(node) : 'Layer ' + (k + 1) + ', node ' + node;
     elements.sub.textContent = 'layer “' + layer.name + '” · ' + layer.units + ' nodes · ' +
       layer.activation;
     const body = elements.stats.tBodies[0];
     body.replaceChildren();
     const post = state.result.posts[k][node], pre = state.result.pres[k][node];
-    if (isOut && softmaxOut) {
-      row(body, 'probability now', fmt(post, 4));
+    const probability = isOut && outputProbabilities(layers, state.result, head);
+    if (regression && isOut) {
+      row(body, 'value now', fmt(post, 4));
+      row(body, 'mean value', fmt(stats.meanActivation[node]));
+    } else if (probability) {
+      row(body, 'probability now', fmt(probability[node], 4));
       row(body, 'logit now', fmt(pre));
-      row(body, 'mean probability', fmt(stats.meanActivation[node]));
+      row(body, 'mean ' + (layers[k].activation === 'linear' ? 'logit' : 'probability'),
+          fmt(stats.meanActivation[node]));
     } else {
       row(body, 'activation now', fmt(post), post > 0 ? 'pos' : '');
       if (!isOut) {
         const c = state.contrib[k][node], g = state.grads[k][node];
-        row(body, 'contribution to “' + classNames[state.predicted] + '” now',
+        row(body, 'contribution to “' + outputNames[state.target] + '” now',
             signed(c) + '  (' + fmt(post) + ' × ' + fmt(g) + ')', c > 0 ? 'pos' : c < 0 ? 'neg' : '');
         let rank = 1;
         const all = state.contrib[k];
@@ -53,7 +60,8 @@ function createNodePanel({elements, layers, methods, statsSource, classNames, st
     }
     const classes = stats.classes, means = stats.classMeans.subarray(node * classes, (node + 1) * classes);
     const top = argmax(means);
-    row(body, 'strongest for class', nameOf(top) + ' (mean ' + fmt(means[top]) + ')');
+    row(body, regression ? 'highest mean at label' : 'strongest for class',
+        labelName(top) + ' (mean ' + fmt(means[top]) + ')');
     for (const name of Object.keys(stats.extra)) row(body, name, fmt(stats.extra[name][node]));
     elements.chart.replaceChildren();
     elements.chart.style.gridTemplateColumns = 'repeat(' + classes + ', 1fr)';
@@ -64,14 +72,17 @@ function createNodePanel({elements, layers, methods, statsSource, classNames, st
       bar.style.height = (max > 0 ? 100 * Math.abs(means[c]) / max : 0).toFixed(1) + '%';
       if (c === top) bar.className = 'top';
       const label = document.createElement('span');
-      label.textContent = nameOf(c);
-      bar.title = nameOf(c) + ': ' + fmt(means[c]);
+      label.textContent = labelName(c);
+      bar.title = labelName(c) + ': ' + fmt(means[c]);
       bar.append(label);
       elements.chart.append(bar);
     }
-    elements.caption.textContent = 'Mean ' + (isOut && softmaxOut ? 'probability' : 'activation') +
-      ' per true class, on ' + statsSource + '.' +
-      (isOut ? '' : ' Contribution = activation × ∂(logit of the predicted class)/∂activation ' +
+    const meanOf = isOut && regression ? 'value'
+      : isOut && probability && layers[k].activation !== 'linear' ? 'probability' : 'activation';
+    elements.caption.textContent = 'Mean ' + meanOf + (regression
+      ? ' per label (the labels read as numbers), on ' : ' per true class, on ') + statsSource +
+      '.' + (isOut ? '' : ' Contribution = activation × ∂(' + (regression ? 'the value'
+        : 'logit of the predicted class') + ')/∂activation ' +
        '(for the last hidden layer: activation × its weight into that logit).');
   }
 

@@ -1,8 +1,9 @@
 // The data's own test images as a strip of thumbnails to click, for a model without the drawing
 // pad (any but MNIST's 28x28 grey): choose(index) shows test image `index`.
 
-// digits: decodeDigits' images; shape: [H, W, channels]; classNames: the label of each class.
-function createReferences({container, digits, shape, classNames, choose}) {
+// digits: decodeDigits' images; shape: [H, W, channels]; labelName(label): what a label is
+// called.
+function createReferences({container, digits, shape, labelName, choose}) {
   const [H, W, C] = shape, size = H * W * C;
   const scale = Math.max(1, Math.floor(40 / Math.max(H, W)));
   const gray = grayPalette();
@@ -12,7 +13,7 @@ function createReferences({container, digits, shape, classNames, choose}) {
     button.type = 'button';
     button.className = 'reference';
     button.dataset.index = String(index);
-    const name = classNames[digits.labels[index]];
+    const name = labelName(digits.labels[index]);
     button.title = 'test image #' + index + ', labelled ' + name;
     button.setAttribute('aria-label', button.title);
     const canvas = document.createElement('canvas');

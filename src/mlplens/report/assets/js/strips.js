@@ -18,11 +18,13 @@ function cellColour(t) {
 
 // Reads state (result, contrib, predicted, cellMode, selected, cursor); changes it only through
 // select(k, node) and moveCursor(k, node).
-// classNames: one name per output node.
-function createStrips({container, tooltip, announce, layers, classNames, state, select,
+// outputNames: one name per output node; head: what the output means (main.js).
+function createStrips({container, tooltip, announce, layers, outputNames, head, state, select,
                        moveCursor}) {
   const L = layers.length;
-  const softmaxOut = layers[L - 1].activation === 'softmax';
+  // The output as probabilities (net.js' outputProbabilities), or null.
+  const probabilities = () => outputProbabilities(layers, state.result, head);
+  const outputName = (node) => (head === 'regression' ? 'value' : 'class ' + outputNames[node]);
 
   const strips = layers.map((layer, k) => {
     const wrap = document.createElement('div');
@@ -100,8 +102,9 @@ function createStrips({container, tooltip, announce, layers, classNames, state, 
       for (let j = 0; j < values.length; j++) max = Math.max(max, Math.abs(values[j]));
       return {values: values, scale: max || 1, label: 'contribution'};
     }
-    const probability = k === L - 1 && softmaxOut;
-    return {values: state.result.posts[k], scale: (probability ? 1 : layers[k].stats.colourScale) || 1,
+    const probability = k === L - 1 && probabilities();
+    return {values: probability || state.result.posts[k],
+            scale: (probability ? 1 : layers[k].stats.colourScale) || 1,
             label: probability ? 'probability' : 'activation'};
   }
 
@@ -122,11 +125,11 @@ function createStrips({container, tooltip, announce, layers, classNames, state, 
       context.textAlign = 'center';
       context.textBaseline = 'middle';
       // The classes' names when every one fits its cell, else their numbers.
-      const named = classNames.every((name) => context.measureText(name).width <= strip.cell - 2);
+      const named = outputNames.every((name) => context.measureText(name).width <= strip.cell - 2);
       for (let j = 0; j < values.length; j++) {
         const {x, y} = cellBox(strip, j);
         context.fillStyle = values[j] / scale > 0.55 ? '#111' : '#c9d1e0';
-        context.fillText(named ? classNames[j] : String(j), x + strip.cell / 2,
+        context.fillText(named ? outputNames[j] : String(j), x + strip.cell / 2,
                          y + strip.cell / 2 + 1);
       }
     }
@@ -142,16 +145,17 @@ function createStrips({container, tooltip, announce, layers, classNames, state, 
     if (state.selected.layer === k) outline(state.selected.node, '#ffffff', false);
     if (state.cursor.layer === k) outline(state.cursor.node, '#5aa7ff', true);
     strip.info.textContent = label === 'contribution'
-      ? 'colour: contribution to "' + classNames[state.predicted] + '", ±' + fmt(scale)
+      ? 'colour: contribution to "' + outputNames[state.target] + '", ±' + fmt(scale)
       : (k === L - 1 ? '' : active + ' of ' + values.length + ' active now · ') +
         'colour: ' + label + ' 0 to ' + fmt(scale, 2);
   }
 
   function cellText(k, node) {
-    const parts = [k === L - 1 ? 'class ' + classNames[node] : 'node ' + node];
-    const post = state.result.posts[k][node];
-    if (k === L - 1 && softmaxOut) {
-      parts.push('probability ' + fmt(post, 4), 'logit ' + fmt(state.result.pres[k][node]));
+    const parts = [k === L - 1 ? outputName(node) : 'node ' + node];
+    const post = state.result.posts[k][node], probability = k === L - 1 && probabilities();
+    if (probability) {
+      parts.push('probability ' + fmt(probability[node], 4),
+                 'logit ' + fmt(state.result.pres[k][node]));
     } else {
       parts.push('activation ' + fmt(post));
       if (state.contrib[k]) parts.push('contribution ' + signed(state.contrib[k][node]));
