@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> None:
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.features import draw_features
+    from ..formats.dictionary_file import save_dictionary
     from ..formats.model_data import default_data
     from ..memory import require
-    from ..formats.dictionary_file import save_dictionary
     from ..progress import stderr_progress
     from ..training import enable_compilation_cache
     from ..training.sparse_autoencoder import Schedule, dictionary_bytes, learn_features
