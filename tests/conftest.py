@@ -18,7 +18,7 @@ from .helpers import launch_chromium, tiny_net
 LONGEST_FIRST = ("test_probes", "test_model", "test_zoo_keras_torch", "test_explorer_browser",
                  "test_zoo_onnx", "test_cli", "test_explorer_heads_browser", "test_reproduce",
                  "test_own_data", "test_crash", "test_tabular", "test_explorer_images_browser",
-                 "test_notebook", "test_data")
+                 "test_notebook", "test_data", "test_probes_round3", "test_compare")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -23,7 +23,8 @@ from mlplens.figures.diagram import write_circuit
 from mlplens.figures.layers import default_scale, render_view, visualize_stack
 from mlplens.figures.pruning import pruning_data
 from mlplens.render import Legend, colormap_lut, node_mosaic
-from mlplens.render.mosaic import _fitted, _font, _text_width
+from mlplens.render.mosaic import _font, _text_width
+from mlplens.render.text import fitted
 from mlplens.report.pagedata import explorer_data
 
 NAMES = ("cat", "dog", "bird")
@@ -71,9 +72,13 @@ def test_the_output_tiles_are_labelled_with_the_class_names(tiny_stack, tmp_path
 
 def test_a_long_class_name_is_cut_to_its_tile():
     draw, font = ImageDraw.Draw(Image.new("RGB", (1, 1))), _font(12)
-    assert _fitted(draw, "cat", font, 40) == "cat"
+
+    def measure(text: str) -> int:
+        return _text_width(draw, text, font)
+
+    assert fitted("cat", 40, measure) == "cat"
     long = "a very long class name indeed"
-    cut = _fitted(draw, long, font, 40)
+    cut = fitted(long, 40, measure)
     assert cut.endswith("…") and long.startswith(cut[:-1]) and len(cut) < 20
     assert _text_width(draw, cut, font) <= 40
     assert _text_width(draw, long[:len(cut)] + "…", font) > 40  # one more letter: too wide

@@ -28,7 +28,13 @@ from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames
 
-from .helpers import assert_one_error_line, run_cli
+from .helpers import (
+    assert_one_error_line,
+    paper_photo,
+    run_cli,
+    save_16_bit_png,
+    save_turned_jpeg,
+)
 
 # Trains real networks or runs the command line in new interpreters: `make test`, not
 # `make check`.
@@ -449,6 +455,18 @@ def test_a_picture_loads_by_picker_drop_and_paste_as_the_numpy_references_make_i
     with _redrawn(page):
         page.page.keyboard.press("u")  # undo: back to the dropped picture
     np.testing.assert_array_equal(_input(page), dropped)
+
+
+def test_a_phones_turned_jpeg_and_a_16_bit_png_load_as_mlplens_reads_them(page, mnist, tmp_path):
+    """The page's loader decodes with the browser, which honours EXIF orientation and scales
+    16-bit grey: the same 28x28 input, pixel for pixel, as `mlplens diagram --image` reads."""
+    for index in (0, 3):
+        photo = paper_photo(mnist.x_test[index])
+        turned = save_turned_jpeg(photo, tmp_path / f"turned-{index}.jpg")
+        deep = save_16_bit_png(np.asarray(photo.convert("L")), tmp_path / f"deep-{index}.png")
+        for path in (turned, deep):
+            _load_picture(page, "picker", path)
+            np.testing.assert_array_equal(_input(page), read_digit(path))
 
 
 def test_a_file_that_is_no_picture_is_refused_in_one_line(page, pictures):

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .destination import made_folder
 from .errors import MlplensError, printable
 from .input_files import MAX_INFLATION, checked_input, inflates_too_much
 from .memory import require
@@ -403,14 +404,19 @@ def download(url: str, sha256: str, target: Path, what: str) -> Path:
 
     import pooch
 
-    address = urlsplit(url)
-    if address.scheme not in ("http", "https", "ftp") or not address.netloc:
+    try:
+        address = urlsplit(url)
+        valid = address.scheme in ("http", "https", "ftp") and bool(address.netloc)
+        address.port  # noqa: B018 (a port that is no number raises here)
+    except ValueError:  # e.g. 'http://[::1': an unclosed IPv6 address
+        valid = False
+    if not valid:
         raise MlplensError(f"--url {url!r}: not a web address (http://, https:// or ftp://)")
     pooch.get_logger().setLevel("WARNING")  # its "Downloading ..." line would be a second line
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        downloaded = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=target.name,
-                                    path=target.parent, progressbar=False)
+        with made_folder(target.parent):  # a failed download leaves no empty folder
+            downloaded = pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=target.name,
+                                        path=target.parent, progressbar=False)
     except ValueError as exc:
         if "hash" in str(exc).lower():  # pooch's words for a file that is not the pinned one
             raise MlplensError(f"download from {url} failed verification: the file is not "

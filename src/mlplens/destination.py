@@ -113,15 +113,35 @@ def check_folder(path: str | os.PathLike[str], option: str = "--out") -> Path:
 
 
 def write_target(path: Path) -> Path:
-    """The file a write to `path` really replaces: a symbolic link is written through to its
-    target (the link stays), and only a regular file, or nothing yet, may be replaced."""
+    """The file a write to `path` really replaces. A file the user names is written through
+    a symbolic link to its target (the link stays); inside a claimed output folder a link is
+    replaced instead, so no write leaves the folder. Only a regular file, or nothing yet, may
+    be replaced."""
+    inside = _claimed_root(path)
+    if inside is not None:
+        return _inside_claimed(path, inside)
+    info = _stat(path)  # follows the link, /dev/stdout's to a pipe too
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    info = _stat(target)
     if info is not None and not stat.S_ISREG(info.st_mode):
-        via = f" (the target of the link {path})" if target != path else ""
-        raise MlplensError(f"{target}{via}: is a {kind_of(info.st_mode)}; mlplens writes regular "
+        # A pipe behind /dev/stdout has no path of its own: name the link then.
+        where = f"{target} (the target of the link {path})" if target != path and \
+            os.path.lexists(target) else f"{path}"
+        raise MlplensError(f"{where}: is a {kind_of(info.st_mode)}; mlplens writes regular "
                            "files only")
     return target
+
+
+def _inside_claimed(path: Path, folder: Path) -> Path:
+    """`path` itself, in the claimed `folder`: a link there is replaced, never followed, and a
+    folder on the way that leads out of `folder` (a link) is refused."""
+    if not Path(os.path.realpath(path.parent)).is_relative_to(os.path.realpath(folder)):
+        raise MlplensError(f"{path}: leads out of the output folder {folder} through a "
+                           "symbolic link; remove the link")
+    info = None if path.is_symlink() else _stat(path)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise MlplensError(f"{path}: is a {kind_of(info.st_mode)}; mlplens writes regular "
+                           "files only")
+    return path
 
 
 def check_file(path: str | os.PathLike[str], option: str = "--output") -> Path:
@@ -134,9 +154,33 @@ def check_file(path: str | os.PathLike[str], option: str = "--output") -> Path:
     return named
 
 
+@contextlib.contextmanager
+def made_folder(folder: Path) -> Iterator[Path]:
+    """`folder`, created with its missing parents for the block; if the block fails, the
+    folders it created are removed again while empty (a failed download leaves no trace)."""
+    created = _nearest_existing(folder).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    except BaseException:
+        _remove_empty_folders(folder, created)
+        raise
+
+
 # ---- claimed folders ----------------------------------------------------------------------------
 
 _recording: list[Path] | None = None  # absolute paths written while a folder is claimed
+_claimed_folders: list[Path] = []  # the folders claimed now, innermost last
+
+
+def _claimed_root(path: Path) -> Path | None:
+    """The claimed folder `path` lies in (by its name, as given), if any."""
+    absolute = os.path.abspath(path)
+    for folder in reversed(_claimed_folders):
+        if Path(absolute).is_relative_to(os.path.abspath(folder)) and \
+                absolute != os.path.abspath(folder):
+            return folder
+    return None
 
 
 def record_written(path: Path) -> None:
@@ -173,6 +217,7 @@ def _claimed(folder: Path, command: str) -> Iterator[Path]:
         entries = _read_manifest(folder / MANIFEST)
         before = set(entries.get(command, []))
         outer, _recording = _recording, []
+        _claimed_folders.append(folder)
         written: list[Path] = _recording
         finished = stopped = False
         try:
@@ -183,6 +228,7 @@ def _claimed(folder: Path, command: str) -> Iterator[Path]:
             raise
         finally:
             _recording = outer
+            _claimed_folders.pop()
             now = {os.path.relpath(p, folder.absolute()) for p in written
                    if p.is_relative_to(folder.absolute())}
             if finished:

@@ -27,7 +27,11 @@ MAX_PIXELS = 40_000_000  # a bigger picture is not a digit; refused before it is
 @contextmanager
 def opened_picture(path: str | os.PathLike[str]) -> Iterator[Any]:
     """A PNG or JPEG opened for reading, checked first: its format, and its size before it is
-    decoded; any failure reading it (inside the block too) is one line naming the file."""
+    decoded; any failure reading it (inside the block too) is one line naming the file.
+
+    The picture comes upright (its EXIF orientation applied, as a phone's photo is meant to be
+    seen) and 16-bit grey comes as 8-bit grey scaled from 65535 (never clipped at 255), so
+    every reader of pictures sees the same pixels."""
     from PIL import Image, UnidentifiedImageError
 
     named = checked_input(path)
@@ -37,15 +41,44 @@ def opened_picture(path: str | os.PathLike[str]) -> Iterator[Any]:
                 raise MlplensError(f"{named}: is a {picture.format} image; give a PNG or JPEG")
             width, height = picture.size
             if width * height > MAX_PIXELS:
-                raise MlplensError(f"{named}: {width}x{height} pixels is too large (at most "
-                                   f"{MAX_PIXELS:,} pixels)")
-            yield picture
+                raise MlplensError(_too_large(named, f"{width}x{height} pixels"))
+            yield _eight_bit(_upright(picture))
     except MlplensError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-            Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # Pillow's own limit, met before ours could look
+        raise MlplensError(_too_large(named, "the picture")) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise MlplensError(f"{named}: not a readable PNG or JPEG image "
                            f"({type(exc).__name__})") from None
+
+
+def _too_large(named: os.PathLike[str], what: str) -> str:
+    return f"{named}: {what} is too large (at most {MAX_PIXELS:,} pixels)"
+
+
+ORIENTATION = 0x0112  # the EXIF tag; 1 is upright
+
+
+def _upright(picture: Any) -> Any:
+    """The picture as it is meant to be seen: turned and mirrored as its EXIF orientation says."""
+    from PIL import ImageOps
+
+    if picture.getexif().get(ORIENTATION, 1) == 1:
+        return picture
+    return ImageOps.exif_transpose(picture)
+
+
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")  # a PNG's 16-bit grey opens as one of these
+
+
+def _eight_bit(picture: Any) -> Any:
+    """16-bit grey as 8-bit grey, 65535 white; any other picture as it is."""
+    from PIL import Image
+
+    if picture.mode not in SIXTEEN_BIT:
+        return picture
+    levels = np.asarray(picture, dtype=np.float64) / 65535
+    return Image.fromarray(np.round(np.clip(levels, 0, 1) * 255).astype(np.uint8), "L")
 
 
 def read_digit(path: str | os.PathLike[str]) -> np.ndarray:

@@ -88,8 +88,15 @@ def add_image_shape_option(parser: argparse.ArgumentParser) -> None:
 def feature_names(text: str) -> tuple[str, ...]:
     """'a,b,c' or '@FILE' (one name a line) -> the names of a tabular model's inputs."""
     if text.startswith("@"):
+        from ..input_files import checked_input
+        from ..memory import require
+
+        path = checked_input(text[1:])  # a FIFO or /dev/zero is refused, not read forever
+        # A line becomes a Python string of about 50 bytes over its characters: a file of
+        # one-character lines takes 30 times its size, the worst case.
+        require(30 * path.stat().st_size, f"reading the feature names in {path}")
         try:
-            with open(text[1:], encoding="utf-8") as handle:
+            with open(path, encoding="utf-8") as handle:
                 names = [line.strip() for line in handle.read().splitlines()]
         except (OSError, UnicodeDecodeError) as exc:
             raise argparse.ArgumentTypeError(f"cannot read {text[1:]}: "

@@ -42,9 +42,12 @@ def run(args: argparse.Namespace) -> None:
     from ..errors import MlplensError
 
     if args.data_command == "info":
+        from ..core.pixel_scale import parse_pixel_scale
         from ..datasets import load_dataset
         from ..datasets.dataset import describe
 
+        if args.pixel_scale is not None:
+            parse_pixel_scale(args.pixel_scale)  # a typo is refused, as every command does
         for key, value in describe(load_dataset(args.data)).items():
             print(f"{key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
     elif args.data_command == "fetch" and args.name is not None:

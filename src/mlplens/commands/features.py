@@ -25,8 +25,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                           help="the hidden layer, 1 = first Dense layer")
     features.add_argument("--size", type=positive, metavar="M",
                           help="features in the dictionary (default: 4x the layer's width)")
-    features.add_argument("--k", type=positive, default=32,
-                          help="features active per image (top-k sparsity; default: 32)")
+    features.add_argument("--k", type=positive,
+                          help="features active per image (top-k sparsity; default: 32, or "
+                               "--size/16 for a smaller dictionary, so that a feature is not "
+                               "active on most images)")
     features.add_argument("--steps", type=positive, default=1000,
                           help="training steps of --batch-size activations (default: 1000)")
     features.add_argument("--batch-size", type=positive, default=512, help="(default: 512)")
@@ -53,20 +55,31 @@ def run(args: argparse.Namespace) -> None:
     from ..errors import MlplensError
     from ..figures.features import draw_features
     from ..formats.dictionary_file import save_dictionary
+    from ..formats.model_data import default_data
+    from ..memory import require
     from ..progress import stderr_progress
     from ..training import enable_compilation_cache
-    from ..training.sparse_autoencoder import Schedule, learn_features
+    from ..training.sparse_autoencoder import Schedule, dictionary_bytes, learn_features
 
     check_folder(args.out)
-    opened = open_model_from(args)
-    stack, data = opened.stack, opened.data
+    opened = open_model_from(args, needs_data=False)
+    stack = opened.stack
     try:
         check_layer(stack, args.layer)
     except MlplensError as exc:
         raise MlplensError(f"{args.model}: {exc}") from None
+    if stack.is_tabular:  # before any data is looked for
+        raise MlplensError(f"{args.model}: takes {stack.n_inputs} features (a table); "
+                           "mlplens features draws a dictionary's features as pictures, so it "
+                           "needs a model of images")
+    data = opened.data or default_data(stack, opened.name)
     size = args.size or 4 * stack.widths[args.layer - 1]
-    if args.k > size:
-        raise MlplensError(f"--k ({args.k}) must be at most --size ({size})")
+    k = args.k or min(32, max(1, size // 16))
+    if k > size:
+        raise MlplensError(f"--k ({k}) must be at most --size ({size})")
+    require(dictionary_bytes(stack.widths[args.layer - 1], stack.n_inputs, size,
+                             min(args.batch_size, len(data.x_train))),
+            f"a dictionary of {size:,} features of layer {args.layer} (--size)")
     if not args.learning_rate > 0:
         raise MlplensError(f"--learning-rate must be above 0, got {args.learning_rate}")
     reference = count_of(args.reference, 1000, len(data.x_test), "--reference",
@@ -76,9 +89,9 @@ def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
     with claimed_folder(out, "features"):
         started = time.perf_counter()
-        dictionary = learn_features(stack, args.layer, data.x_train, size, args.k, schedule,
+        dictionary = learn_features(stack, args.layer, data.x_train, size, k, schedule,
                                     stderr_progress(f"layer {args.layer} dictionary, step"))
-        training = {"model": str(args.model), "size": size, "k": args.k, "steps": args.steps,
+        training = {"model": str(args.model), "size": size, "k": k, "steps": args.steps,
                     "batch_size": args.batch_size, "learning_rate": args.learning_rate,
                     "seed": args.seed, "training_images": len(data.x_train),
                     "seconds": round(time.perf_counter() - started, 2)}

@@ -18,6 +18,10 @@ from .arguments import (
     print_paths,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..core.methods import Method
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     commands.add_parser(
@@ -74,9 +78,9 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
                                 "always drawn whole")
     visualize.add_argument("--layers", type=positive, nargs="+", metavar="K",
                            help="maximize: which layers, 1 = first Dense layer (default: all)")
-    visualize.add_argument("--top-k", type=positive, default=8, metavar="K",
+    visualize.add_argument("--top-k", type=positive, metavar="K",
                            help="examples: images per node (default: 8)")
-    visualize.add_argument("--seed", type=int, default=0, help="maximize: random seed")
+    visualize.add_argument("--seed", type=int, help="maximize: random seed (default: 0)")
     visualize.add_argument("--top", type=positive, default=12, metavar="N",
                            help="tabular models: bars per node chart, largest |value| first "
                                 "(default: 12; every value is in layer-<k>.csv)")
@@ -98,12 +102,10 @@ def run(args: argparse.Namespace) -> None:
     if args.cmap:
         colormap_lut(args.cmap)  # fail on a typo before loading anything
     method = get_method(args.method)
+    given = _given_options(args, method)
     opened = open_model_from(args, needs_data=method.needs_data)
     stack = opened.stack
-    # Every option the command line has, by the name methods give it; each method takes its own.
-    offered: dict[str, object] = {
-        "per_class": args.per_class, "nodes": args.nodes, "layers": args.layers,
-        "k": args.top_k, "seed": args.seed, "progress": stderr_progress(f"{method.name}:")}
+    offered: dict[str, object] = {**given, "progress": stderr_progress(f"{method.name}:")}
     if method.needs_data:
         data = opened.data
         count = count_of(args.reference, 1000, len(data.x_test), "--reference",
@@ -121,3 +123,26 @@ def run(args: argparse.Namespace) -> None:
         note(f"layer {layer}: {len(nodes)} node(s) have a constant picture, drawn flat: "
              f"{nodes[:20]}{' ...' if len(nodes) > 20 else ''}")
     print_paths(written.paths)
+
+
+# The method options on the command line, by the names methods give them.
+METHOD_OPTIONS = {"per_class": "--per-class", "nodes": "--nodes", "layers": "--layers",
+                  "k": "--top-k", "seed": "--seed", "reference": "--reference"}
+
+
+def _given_options(args: argparse.Namespace, method: Method) -> dict[str, object]:
+    """The method options the user gave (by the method's names; the method's own defaults
+    stand for the rest); one the method does not take is refused by name, before any work."""
+    from ..core.methods import METHODS
+    from ..errors import MlplensError
+
+    values = {"per_class": args.per_class or None, "nodes": args.nodes, "layers": args.layers,
+              "k": args.top_k, "seed": args.seed, "reference": args.reference}
+    given = {name: value for name, value in values.items() if value is not None}
+    for name in given:
+        if name not in method.options:
+            takers = [other.name for other in METHODS.values() if name in other.options]
+            raise MlplensError(f"{METHOD_OPTIONS[name]} is an option of --method "
+                               f"{' or '.join(takers)}; --method {method.name} does not take it")
+    given.pop("reference", None)  # a count of images, taken from the data below
+    return given

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import MlplensError
 from ..digit_image import opened_picture
-from ..memory import require
+from ..input_files import MAX_INFLATION, inflates_too_much
+from ..memory import format_size, require
 from .dataset import Dataset
 from .sources import IMAGE_SUFFIXES, assemble
 
@@ -62,8 +63,17 @@ def _read_images(files: dict[str, list[tuple[Path, int]]]
     first_path = files["train"][0][0]
     first = _pixels(first_path)
     total = sum(len(items) for items in files.values())
+    folder = first_path.parent.parent
+    # Every image is taken to be the first's size (each is checked as it is read): what they
+    # decode to must be what real pictures compress from, not filler such as a field of zeros.
+    stored = sum(path.stat().st_size for items in files.values() for path, _ in items)
+    if inflates_too_much(total * first.nbytes, stored):
+        raise MlplensError(f"{folder}: its {total:,} images of {_describe(first)} would decode "
+                           f"to {format_size(total * first.nbytes)} from "
+                           f"{format_size(stored)} on disk, over {MAX_INFLATION} times; "
+                           "pictures that compress so well are filler, not data")
     # The images, and their copies when a test part is split off them.
-    require(2 * total * first.nbytes, f"{first_path.parent.parent}: reading its {total:,} images")
+    require(2 * total * first.nbytes, f"{folder}: reading its {total:,} images")
     read = {}
     for part, items in files.items():
         x = np.empty((len(items), *first.shape), np.uint8)
@@ -88,8 +98,8 @@ def _pixels(path: Path) -> np.ndarray:
     with opened_picture(path) as picture:
         mode = picture.mode
         if mode not in GREY_MODES + COLOUR_MODES:
-            raise MlplensError(f"{path}: mode {mode} images (16-bit or float) are not read; save "
-                               "it as 8-bit grey or RGB")
+            raise MlplensError(f"{path}: mode {mode} images are not read; save it as 8-bit or "
+                               "16-bit grey, or RGB")
         grey = mode in GREY_MODES
         wanted = ("LA" if grey else "RGBA") if _has_alpha(picture) else ("L" if grey else "RGB")
         pixels = np.asarray(picture.convert(wanted), dtype=np.uint8)

@@ -15,6 +15,7 @@ import numpy as np
 from ..destination import describe_os_error
 from ..errors import MlplensError
 from ..input_files import checked_input
+from ..memory import require
 from .bundled import split_test_part
 from .dataset import Dataset
 
@@ -96,15 +97,32 @@ def labels(y: np.ndarray, where: str, count: int) -> np.ndarray:
     return y.astype(np.int64)
 
 
+# What one class costs wherever classes are counted: its name, its label counts, a column of
+# one-hot targets and an output node's row are each about this many bytes or more.
+CLASS_BYTES = 100
+
+
 def class_names_for(parts: list[np.ndarray], names: tuple[str, ...] | None,
                     where: str) -> tuple[str, ...]:
-    """The given class names (every label below their count), else "0".."K-1"."""
+    """The given class names (every label below their count; each named, no two alike), else
+    "0".."K-1", whose count the largest label sets: asked of memory before they are made."""
     top = max(int(y.max()) if len(y) else -1 for y in parts)
     if names is None:
+        require(CLASS_BYTES * (top + 1), f"{where}: {top + 1:,} classes (labels are class "
+                                         f"numbers 0..K-1, and the largest is {top})")
         return tuple(str(k) for k in range(top + 1))
     if top >= len(names):
         raise MlplensError(f"{where}: label {top} is out of range: there are {len(names)} class "
                            f"names (labels run 0..{len(names) - 1})")
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if not name.strip():
+            raise MlplensError(f"{where}: class {index} has an empty name; give every class a "
+                               "name")
+        if name in seen:
+            raise MlplensError(f"{where}: classes {seen[name]} and {index} are both named "
+                               f"{name!r}; class names must differ")
+        seen[name] = index
     return names
 
 

@@ -16,8 +16,9 @@ from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
+from ..memory import require
 from ..output import save_png, write_json, write_text
-from ..render.diagram import coloured, draw_diagram
+from ..render.diagram import coloured, draw_diagram, drawing_bytes
 from ..render.diagram_svg import diagram_svg
 
 NODE_MAP = "RdBu_r"
@@ -35,6 +36,8 @@ def _thumbnails(stack: DenseStack, spec: DiagramSpec) -> list[np.ndarray]:
 def _write(stack: DenseStack, spec: DiagramSpec, inputs: list[np.ndarray], folder: Path,
            stem: str, width: int) -> list[Path]:
     layout = place(spec, width, two_inputs=len(inputs) > 1)
+    require(drawing_bytes(layout.width, layout.height),
+            f"drawing the {layout.width}x{layout.height} pixel {stem} (--width, --nodes)")
     thumbnails = _thumbnails(stack, spec)
     return [save_png(draw_diagram(spec, layout, thumbnails, inputs), folder / f"{stem}.png"),
             write_text(folder / f"{stem}.svg", diagram_svg(spec, layout, thumbnails, inputs))]

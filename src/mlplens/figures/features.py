@@ -27,6 +27,7 @@ from ..core.polysemanticity import Polysemanticity, polysemanticity
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
 from ..data import Mnist
+from ..errors import MlplensError
 from ..output import save_npz, save_png, write_json
 from ..render import Legend, colormap_lut, node_mosaic
 from ..render.strips import example_strips
@@ -126,6 +127,10 @@ def draw_features(stack: DenseStack, dictionary: SparseDictionary, mnist: Mnist,
     report = FeatureReport(layer, metrics, features, nodes, polysemanticity(dictionary, alive),
                            shown_features(metrics, features, show))
     report.seconds["metrics"] = round(time.perf_counter() - started, 2)
+    if not len(report.shown):  # every feature dead or dense: nothing to draw
+        raise MlplensError(f"layer {layer}: none of the {dictionary.size} features is active on "
+                           f"between 0 and {DENSE_ABOVE:.0%} of the test images, so none can be "
+                           "drawn; give a larger --size or a smaller --k")
     live = _class_order(features, np.flatnonzero(alive))
     linear = linear_features(stack, dictionary)
     log(f"features of layer {layer}: mean input-gradients over {reference} test images")

@@ -65,6 +65,30 @@ def _require_memory(archive: zipfile.ZipFile) -> None:
     require_loading(KERAS_BASE + 2 * size + 2 * weights, values)
 
 
+def _refuse_python_code(config: object) -> None:
+    """A lambda anywhere in the config (a Lambda layer's function, a regulariser, a
+    constraint) is Python code that Keras would have to run to build the model: refused by what
+    it is, naming the layer and setting, before Keras is asked (whose refusal speaks of
+    deserialisation)."""
+    pending: list[tuple[object, str, str]] = [(config, "", "")]
+    while pending:
+        item, layer, key = pending.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "__lambda__" or item.get("function_type") == "lambda":
+                where = f" in layer {layer!r}" if layer else ""
+                raise MlplensError(f"the model holds Python code (a lambda{where}"
+                                   f"{f', its {key}' if key else ''}), which mlplens never "
+                                   "runs; save the model without it")
+            inner = item.get("config")
+            if isinstance(inner, dict) and isinstance(inner.get("name"), str) and \
+                    "class_name" in item:
+                layer, key = inner["name"], ""
+            pending += [(value, layer, key if name in ("config", "value") else name)
+                        for name, value in item.items()]
+        elif isinstance(item, list):
+            pending += [(value, layer, key) for value in item]
+
+
 def _recorded(archive: zipfile.ZipFile) -> Recorded:
     """The `mlplens.json` member `mlplens train` adds (Keras ignores it), if there is one."""
     if KERAS_MEMBER not in archive.namelist():
@@ -102,6 +126,7 @@ def read(path: Path, image_shape: tuple[int, int] | None = None,
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MlplensError(f"cannot read this Keras model (config.json is not JSON: "
                                f"{exc})") from None
+        _refuse_python_code(config)
         check_config(config)
         found = _recorded(archive)
         _require_memory(archive)

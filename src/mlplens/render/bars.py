@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .text import shown
+
 # Inches: one chart's width (names and bars), a bar's height, and a chart's title and axis.
 PANEL_WIDTH = 4.6
 BAR_HEIGHT = 0.24
@@ -28,7 +30,8 @@ def bar_grid(titles: Sequence[str], names: Sequence[Sequence[str]], values: np.n
              note: str = "") -> Any:
     """One chart per row of `values` (nodes, bars): horizontal bars, the first at the top,
     labelled with `names`, coloured by `shades` (0-1 on `cmap`, 0.5 = zero) and with each value
-    written at its bar's end; "+`more` more" under each chart when some features are left out."""
+    written at its bar's end; "+`more` more" under each chart when some features are left out.
+    Names and titles are the user's: drawn through `text.shown`."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -50,7 +53,7 @@ def bar_grid(titles: Sequence[str], names: Sequence[Sequence[str]], values: np.n
         row = values[slot]
         ax.barh(positions, row, color=colours(shades[slot]), edgecolor="black", linewidth=0.4,
                 height=0.75)
-        ax.set_yticks(positions, labels=list(names[slot]), fontsize=7)
+        ax.set_yticks(positions, labels=[shown(name) for name in names[slot]], fontsize=7)
         ax.invert_yaxis()  # the largest |value| at the top
         ax.axvline(0, color="black", lw=0.8)
         reach = float(np.abs(row).max()) or 1.0
@@ -59,7 +62,7 @@ def bar_grid(titles: Sequence[str], names: Sequence[Sequence[str]], values: np.n
             ax.text(value + (0.03 if value >= 0 else -0.03) * reach, position, f"{value:.3g}",
                     va="center", ha="left" if value >= 0 else "right", fontsize=6)
         ax.tick_params(axis="x", labelsize=6)
-        ax.set_title(titles[slot], fontsize=9)
+        ax.set_title(shown(titles[slot]), fontsize=9)
         if more:
             ax.set_xlabel(f"+{more} more", fontsize=7, loc="right")
     figure.suptitle(title + (f"\n{note}" if note else ""), fontsize=11)

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 
 from .colors import colormap_lut
 from .mosaic import _font
+from .text import shown
 
 SUPERSAMPLE = 2
 INK = (25, 25, 25)
@@ -48,6 +49,12 @@ def coloured(images: np.ndarray, cmap: str) -> np.ndarray:
 def _paste(canvas: Image.Image, pixels: np.ndarray, x: float, y: float, side: int) -> None:
     picture = Image.fromarray(pixels, "RGB").resize((side, side), Image.NEAREST)
     canvas.paste(picture, (int(x), int(y)))
+
+
+def drawing_bytes(width: int, height: int) -> int:
+    """The peak of `draw_diagram` for a `width` x `height` picture: the canvas drawn at
+    SUPERSAMPLE times the size, the picture it shrinks to and the PNG writer's copy, all RGB."""
+    return 3 * (SUPERSAMPLE ** 2 + 2) * width * height
 
 
 def draw_diagram(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
@@ -85,7 +92,7 @@ def draw_diagram(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
             marked = position == column.highlight
             draw.rectangle((cx * s, ny * s, (cx + node) * s, (ny + node) * s),
                            outline=HIGHLIGHT if marked else MUTED, width=(3 if marked else 1) * s)
-            draw.text((cx * s, (ny + node + 1) * s), label, fill=INK, font=small)
+            draw.text((cx * s, (ny + node + 1) * s), shown(label, 24), fill=INK, font=small)
         if column.more:
             band = layout.band_y[index]
             draw.rounded_rectangle((cx * s, band * s, (cx + 150) * s, (band + 18) * s),

@@ -13,6 +13,7 @@ import numpy as np
 
 from .diagram import HIGHLIGHT, INK, LEGEND_SAMPLES, MUTED, edge_style, legend_lines
 from .png import encode_png
+from .text import shown
 
 
 def _rgb(colour: tuple[int, int, int]) -> str:
@@ -61,12 +62,13 @@ def diagram_svg(spec: Any, layout: Any, thumbnails: Sequence[np.ndarray],
         parts.append(_text(cx, layout.title_y + 4, column.title, 13, INK))
         for position, ny in enumerate(layout.node_y[index]):
             marked = position == column.highlight
-            parts.append(f'<g><title>{escape(column.tooltips[position])}</title>'
+            parts.append(f'<g><title>{escape(shown(column.tooltips[position], 200))}</title>'
                          + _image(pictures[position], cx, ny, node)
                          + f'<rect x="{cx}" y="{ny}" width="{node}" height="{node}" fill="none" '
                            f'stroke="{_rgb(HIGHLIGHT if marked else MUTED)}" '
                            f'stroke-width="{3 if marked else 1}"/>'
-                         + _text(cx, ny + node + 1, column.labels[position], 11, INK) + '</g>')
+                         + _text(cx, ny + node + 1, shown(column.labels[position], 24), 11,
+                                 INK) + '</g>')
         if column.more:
             band = layout.band_y[index]
             parts.append(f'<rect x="{cx}" y="{band}" width="150" height="18" rx="4" '

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .mosaic import grid_shape
+from .text import shown
 
 
 def _tile(images: np.ndarray, columns: int, gap: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -77,7 +78,7 @@ class PictureGrid:
         width = self.images.shape[2]
         fontsize = 9 if columns <= 10 else 6
         for (left, top), label in zip(origins, self.labels):
-            ax.text(left + width / 2 - 0.5, top - 0.8, label, ha="center", va="bottom",
+            ax.text(left + width / 2 - 0.5, top - 0.8, shown(label), ha="center", va="bottom",
                     fontsize=fontsize)
         ax.set_axis_off()
         if self.title:

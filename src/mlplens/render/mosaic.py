@@ -11,6 +11,8 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .text import fitted, shown
+
 BACKGROUND = (255, 255, 255)
 TEXT = (20, 20, 20)
 
@@ -225,16 +227,6 @@ def _text_width(draw: ImageDraw.ImageDraw, text: str, font) -> int:
     return int(right - left)
 
 
-def _fitted(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
-    """`text`, cut short with an ellipsis if it is wider than `width` (a class name under its
-    tile would otherwise run into the next tile's)."""
-    if _text_width(draw, text, font) <= width:
-        return text
-    while len(text) > 1 and _text_width(draw, text + "…", font) > width:
-        text = text[:-1]
-    return text + "…"
-
-
 def coloured_tiles(images: np.ndarray, lut: np.ndarray, side_by_side: bool = False) -> np.ndarray:
     """(n, H, W', 3) RGB tiles: grey images (n, H, W) through the colour table; colour images
     (n, H, W, C) as they are or, side by side, each channel through the table next to the
@@ -354,7 +346,8 @@ def node_mosaic(
             font = _font(label_size)
             for (left, top), text in zip(origins, texts):
                 if fit_labels:
-                    text = _fitted(draw, text, font, tile_w + gap)
+                    text = fitted(shown(text), tile_w + gap,
+                                  lambda part: _text_width(draw, part, font))
                 x = left + (tile_w - _text_width(draw, text, font)) // 2
                 draw.text((x, top - label_h), text, fill=TEXT, font=font)
     if legend:

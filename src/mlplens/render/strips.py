@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .mosaic import BACKGROUND, BYTES_PER_PIXEL, TEXT, _font
+from .text import shown
 
 GAP, STRIP_GAP, CAPTION_H, TITLE_H = 1, 14, 14, 30
 
@@ -66,5 +67,5 @@ def example_strips(images: np.ndarray, captions: Sequence[str], lut: np.ndarray,
         draw.text((STRIP_GAP, 6), title, fill=TEXT, font=_font(18))
     font = _font(11)
     for (left, top), caption in zip(origins, captions):
-        draw.text((left, top), caption, fill=TEXT, font=font)
+        draw.text((left, top), shown(caption), fill=TEXT, font=font)  # may hold a class name
     return picture

@@ -18,7 +18,7 @@ from ..data import Mnist
 from ..datasets import Dataset, check_matches
 from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
-from ..memory import require
+from ..memory import format_size, require
 from ..output import atomic_path
 from ..snapshots import Snapshots
 from .page import explorer_pieces, render_explorer_bytes
@@ -73,21 +73,34 @@ def explorer_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
     then beside them the node statistics with their colour scale; the training frames (each a
     past stack drawn with `linear`, its pictures kept as text); the test accuracy; and the page:
     its data as text, then the JSON and the page made from it."""
-    held = peak = pictures = 0
+    held = peak = 0
     for method, offered in _methods(stack, reference, labels):
         found = footprint(stack, method.name, **offered)
         peak = max(peak, held + max(found.peak, found.held + layer_views_bytes(stack,
                                                                               found.rows)))
         held += 5 * stack.n_inputs * sum(found.rows)
-        pictures += sum(found.rows)
     linear = footprint(stack, "linear")
     frame = 4 * sum(layer.kernel.size for layer in stack.layers) + max(
         linear.peak, linear.held + layer_views_bytes(stack, linear.rows))
-    text = data_bytes(stack, pictures + frames * sum(stack.widths), DIGITS)
+    text = page_text_bytes(stack, reference, labels, frames)
     statistics = node_statistics_bytes(stack, len(reference), colour_scale=True)
     return ALLOCATOR_SLACK + max(peak, held + statistics, held + text + (frame if frames else 0),
                                  held + text + accuracy_bytes(stack),
                                  held + text + render_explorer_bytes(text))
+
+
+# The most text a page may carry: a browser takes minutes over a page this large, and cannot
+# hold a script over 512 MB at all.
+MAX_PAGE_BYTES = 200 * 10**6
+
+
+def page_text_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray,
+                    frames: int) -> int:
+    """The text of the page's data: every method's node pictures, the training frames' and the
+    weights, as explorer_data writes them."""
+    pictures = sum(sum(footprint(stack, method.name, **offered).rows)
+                   for method, offered in _methods(stack, reference, labels))
+    return data_bytes(stack, pictures + frames * sum(stack.widths), DIGITS)
 
 
 def _dataset(data: Dataset | Mnist) -> Dataset:
@@ -127,6 +140,13 @@ def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str =
     check_matches(stack, data, model_name or "the model")
     frames_asked = min(max_frames - 1, len(snapshots)) if snapshots and max_frames > 1 else 0
     sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
+    text = page_text_bytes(stack, data.x_test[:REFERENCE], data.y_test[:REFERENCE],
+                           frames_asked)
+    if text > MAX_PAGE_BYTES:
+        raise MlplensError(f"{model_name or 'the model'} ({sizes}) would make an explorer page "
+                           f"of about {format_size(text)}, more than a browser can open (at "
+                           f"most {format_size(MAX_PAGE_BYTES)}); draw its layers with "
+                           "'mlplens visualize' instead")
     require(explorer_bytes(stack, data.x_test[:REFERENCE], data.y_test[:REFERENCE],
                            frames_asked),
             f"the explorer page of {model_name or 'the model'} ({sizes}"

@@ -24,6 +24,7 @@ from ..errors import MlplensError
 from ..formats.keras_model import stack_from_keras
 from ..formats.metadata import KERAS_MEMBER, metadata_text
 from ..keras_backend import import_keras
+from ..memory import require
 from ..output import atomic_path, write_text
 from ..snapshots import SNAPSHOT_FILE, Snapshots, save_snapshots
 from .fast_fit import fit_on_device
@@ -125,6 +126,18 @@ def _snapshot_callback(keras: Any, every: int, data: Dataset) -> Any:
     return SnapshotWeights()
 
 
+def training_bytes(count: int, test_count: int, n_inputs: int, classes: int,
+                   hidden: Sequence[int]) -> int:
+    """About the peak of `train` beyond Keras itself: inputs and one-hot targets, each on the
+    host and on the device, for the training and the test images (the test images evaluated in
+    one batch, every layer's outputs held), and the weights with their gradients and
+    optimizer state."""
+    widths = (n_inputs, *hidden, classes)
+    weights = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    return 8 * (count * (n_inputs + classes) + test_count * (sum(widths) + classes)) \
+        + 16 * weights
+
+
 def train(
     hidden: Sequence[int] = (512, 256),
     train_samples: int = 60000,
@@ -159,6 +172,14 @@ def train(
     x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
     if shuffle_labels:
         y_train = np.random.default_rng(seed).permutation(y_train)
+    present = np.unique(y_train)
+    if len(present) < 2:
+        raise MlplensError(f"{mnist.path or mnist.name}: all {len(y_train):,} training images "
+                           f"are of one class ({mnist.class_names[int(present[0])]!r}); a "
+                           "classifier needs at least two")
+    require(training_bytes(len(x_train), len(mnist.x_test), mnist.n_inputs, classes, hidden),
+            f"training a {'-'.join(map(str, (mnist.n_inputs, *hidden, classes)))} net on "
+            f"{len(x_train):,} images of {classes:,} classes")
     keras = import_keras()
     try:
         optimizer_object = keras.optimizers.get(optimizer)

@@ -116,6 +116,13 @@ def train_dictionary(activations: np.ndarray, layer: int, size: int, k: int,
                             k=k)
 
 
+def dictionary_bytes(width: int, n_inputs: int, size: int, batch_size: int) -> int:
+    """About the peak of learning a dictionary of `size` features for a `width`-wide layer and
+    drawing it: both weight matrices with their gradients and Adam's two moments (eight
+    copies), a batch's codes and their gradients, and the features' pictures in input space."""
+    return 4 * size * (8 * width + 4 * batch_size + 3 * n_inputs)
+
+
 def learn_features(stack: DenseStack, layer: int, images: np.ndarray, size: int | None = None,
                    k: int = 32, schedule: Schedule = Schedule(),
                    progress: Callable[[int, int], None] | None = None) -> SparseDictionary:
