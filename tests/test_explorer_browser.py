@@ -21,7 +21,7 @@ from mlplens.core.circuits import attribute, prune
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import brightness, predict
 from mlplens.core.intervene import intervene
-from mlplens.core.methods import METHODS
+from mlplens.methods import METHODS
 from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
 from mlplens.digit_image import read_digit
 from mlplens.report import write_explorer

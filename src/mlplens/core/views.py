@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsuitableModel
-from .methods import get_method, project
+from ..methods import get_method, project
 from .normalization import MID_GREY, NORMALIZE_BYTES_PER_VALUE, normalize
 from .projection import Projection
 from .stack import DenseStack
