@@ -21,9 +21,9 @@ from mlplens.core.circuits import attribute, prune
 from mlplens.core.contributions import contributions
 from mlplens.core.forward import brightness, predict
 from mlplens.core.intervene import intervene
-from mlplens.methods import METHODS
 from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
 from mlplens.digit_image import read_digit
+from mlplens.methods import METHODS
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames

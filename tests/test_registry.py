@@ -7,6 +7,7 @@ import pytest
 
 import mlplens
 from mlplens.cli import build_parser, main
+from mlplens.core.projection import Projection, linear_rows
 from mlplens.methods import (
     METHODS,
     Method,
@@ -14,7 +15,6 @@ from mlplens.methods import (
     get_method,
     project,
 )
-from mlplens.core.projection import Projection, linear_rows
 from mlplens.report import all_views, explorer_data
 
 

@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from mlplens.core.feature_bars import layer_bars, sorted_by_magnitude
-from mlplens.methods import project
 from mlplens.core.stack import DenseStack
 from mlplens.errors import MlplensError
-from mlplens.formats import load_stack
 from mlplens.figures.layers import visualize_stack
+from mlplens.formats import load_stack
+from mlplens.methods import project
 from mlplens.render.bars import BAR_HEIGHT, PANEL_FRAME, PANEL_WIDTH, bar_grid
 
 from .helpers import assert_one_error_line, run_cli

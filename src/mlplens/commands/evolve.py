@@ -8,7 +8,7 @@ from .arguments import positive, print_paths
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    evolve = commands.add_parser(
+    commands.add_parser(
         "evolve", help="animate the output-layer pictures over training",
         description="Turn RUN/snapshots.npz (from 'mlplens train --snapshot-every N') into an "
                     "animated GIF of the output-layer pictures, with the step and test "

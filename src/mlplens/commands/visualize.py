@@ -35,8 +35,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _arguments(visualize: argparse.ArgumentParser) -> None:
     """Added when the command is first used: the choices come from the NumPy modules (the
     method registry), which `mlplens --help` must not import."""
-    from ..methods import METHODS
     from ..core.normalization import MODES
+    from ..methods import METHODS
 
     visualize.add_argument("model", metavar="MODEL",
                            help="a model file: Keras .keras or .h5, PyTorch .safetensors, "
@@ -84,10 +84,10 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..methods import get_method
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError, UnsuitableModel
     from ..figures.layers import visualize_stack
+    from ..methods import get_method
     from ..progress import stderr_progress
     from ..render import colormap_lut
 

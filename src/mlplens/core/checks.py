@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from ..methods import Method
 from .deletion import Curves, curves, order_of
 from .forward import as_inputs
-from ..methods import Method
 from .normalization import normalize
 from .projection import Projection
 from .randomization import Randomization, randomizations, randomized

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import UnsuitableModel
-from .checks import DeletionSet, MethodChecks, deletion_check, model_randomization, similarity
 from ..methods import METHODS, Method
+from .checks import DeletionSet, MethodChecks, deletion_check, model_randomization, similarity
 from .projection import Fidelity, Projection
 from .similarity import WINDOW
 from .stack import DenseStack

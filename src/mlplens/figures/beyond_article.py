@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from ..core.ink import EDGES, edge_ink_counts, ink_maps
-from ..methods import METHODS, Method
+from ..core.projection import Fidelity, NodeStatisticsFound
 from ..core.stack import DenseStack
 from ..data import Mnist
+from ..methods import METHODS, Method
 from ..output import save_png
 from ..progress import stderr_progress
 from ..render import Legend, colormap_lut, node_mosaic, side_by_side

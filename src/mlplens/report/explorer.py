@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from ..core.forward import accuracy, accuracy_bytes
-from ..methods import METHODS, Method, footprint
 from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
 from ..core.views import LayerView, layer_views, layer_views_bytes
@@ -19,6 +18,7 @@ from ..datasets import Dataset, check_matches
 from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
 from ..memory import format_size, require
+from ..methods import METHODS, Method, footprint
 from ..output import atomic_path
 from ..snapshots import Snapshots
 from .page import explorer_pieces, render_explorer_bytes
