@@ -15,8 +15,9 @@ from .beyond_article import BeyondFigure
 from .outputs import Output
 
 # Beyond-the-article figures, by the method that drew them: (section, the (kind, layer) of the
-# outputs embedded for the 60,000-image net). Any other method's go to "other-methods".
-BY_METHOD = {"gradient": ("exact", (("fidelity", 2), ("per-class", 3))),
+# outputs embedded for the 60,000-image net, None: any layer). Any other method's go to
+# "other-methods".
+BY_METHOD = {"gradient": ("exact", (("fidelity", 2), ("per-class", None))),
              "examples": ("examples", (("examples", 1),)),
              "maximize": ("maximize", (("layer", 3),))}
 EMBEDDED_CHECKS = ("randomization-curves", "deletion-insertion")
@@ -49,7 +50,8 @@ class StoryFigures:
         output = figure.output
         if figure.method in BY_METHOD:
             section, embedded = BY_METHOD[figure.method]
-            embed = figure.net == self.full and (output.kind, output.layer) in embedded
+            embed = figure.net == self.full and any(
+                output.kind == kind and layer in (None, output.layer) for kind, layer in embedded)
             self.add(section, output.path, output.caption, embed)
         elif figure.method is None:
             self.add(output.kind, output.path, output.caption, embed=True)
