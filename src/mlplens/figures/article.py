@@ -193,7 +193,8 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     written += write_run_pages(out, runs, story_sections(summary, nets, story.sections), mnist,
                                quick, started, log)
     feature_section = (index_lines(full_name, features, quick) + ["", "### Figures", ""]
-                       + _figure_lines(out, feature_figures))
+                       + _figure_lines(out, [(figure.path, figure.caption)
+                                             for figure in feature_figures]))
     written.append(write_text(out / "index.md", _index(out, runs, figures, seconds, quick,
                                                        beyond, checks, feature_section)))
     log(f"done in {seconds:.1f} s")

@@ -31,6 +31,7 @@ from ..errors import MlplensError
 from ..output import save_npz, save_png, write_json
 from ..render import Legend, colormap_lut, node_mosaic
 from ..render.strips import example_strips
+from .outputs import Output, paths_of
 
 TOP_K = 8  # strongest test images per feature
 POLYSEMANTIC_NODES = 6  # rows of polysemantic-nodes.png
@@ -47,8 +48,12 @@ class FeatureReport:
     nodes: NodeStatistics  # the layer's nodes on the same images
     poly: Polysemanticity
     shown: np.ndarray  # the features drawn with examples and maximisation
-    paths: list[Path] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[Path]:
+        return paths_of(self.outputs)
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers, as features.json and index.md give them."""
@@ -142,7 +147,7 @@ def draw_features(stack: DenseStack, dictionary: SparseDictionary, mnist: Mnist,
         seed=seed))
     gray, signed = colormap_lut("gray"), colormap_lut("RdBu_r")
     what = f"Layer {layer}: {len(live)} live features of {dictionary.size}"
-    report.paths += [
+    figures = [
         save_png(node_mosaic(_pictures(linear[live], "minmax", shape), gray,
                              labels=_labels(live, features), scale=1,
                              title=f"{what}, linear (decoder direction carried to the input), "
@@ -163,15 +168,16 @@ def draw_features(stack: DenseStack, dictionary: SparseDictionary, mnist: Mnist,
                  out / "features-maximize.png"),
         _polysemantic_figure(stack, dictionary, report, linear, out),
     ]
+    report.outputs += [Output(kind, layer, path) for kind, path in zip(FIGURES, figures)]
     report.seconds["total"] = round(time.perf_counter() - started, 2)
-    report.paths.append(save_npz(out / "features.npz", {
+    report.outputs.append(Output("features-npz", layer, save_npz(out / "features.npz", {
         "linear": linear, "gradient": gradients, "shown": report.shown,
         "maximize": maximized.images, "maximize_activation": maximized.activations,
         "examples": features.top_indices, "frequency": metrics.frequency,
-        "features_per_node": report.poly.features_per_node}))
-    report.paths.append(write_json(out / "features.json", {
+        "features_per_node": report.poly.features_per_node})))
+    report.outputs.append(Output("features-json", layer, write_json(out / "features.json", {
         "summary": report.summary(), "training": training or {}, "features": _feature_records(dictionary, report),
-        "nodes": _node_records(report)}, indent=1))
+        "nodes": _node_records(report)}, indent=1)))
     return report
 
 
@@ -312,6 +318,7 @@ def index_lines(name: str, reports: list[FeatureReport], quick: bool) -> list[st
     return lines
 
 
+# The figures of one dictionary, in the order written, by kind, with what a reader is told.
 CAPTIONS = {
     "features-linear": "every live feature's decoder direction carried to the input (linear), "
                        "grouped by preferred class",
@@ -322,6 +329,9 @@ CAPTIONS = {
 }
 
 
-def figure_captions(name: str, reports: list[FeatureReport]) -> list[tuple[Path, str]]:
-    return [(path, f"{name}, layer {report.layer} features: {CAPTIONS[path.stem]}.")
-            for report in reports for path in report.paths if path.stem in CAPTIONS]
+FIGURES = tuple(CAPTIONS)
+
+
+def figure_captions(name: str, reports: list[FeatureReport]) -> list[Output]:
+    return [output.captioned(f"{name}, layer {report.layer} features: {CAPTIONS[output.kind]}.")
+            for report in reports for output in report.outputs if output.kind in CAPTIONS]

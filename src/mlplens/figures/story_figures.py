@@ -62,12 +62,12 @@ class StoryFigures:
         for path, caption in figures:
             self.add("checks", path, caption, run == self.full and path.stem in EMBEDDED_CHECKS)
 
-    def add_features(self, figures: list[tuple[Path, str]]) -> None:
+    def add_features(self, figures: list[Output]) -> None:
         """Feature figures, the last layer's first kinds embedded."""
-        last = max((path.parent.name for path, _ in figures), default="")
-        for path, caption in figures:
-            self.add("features", path, caption,
-                     path.parent.name == last and path.stem in EMBEDDED_FEATURES)
+        last = max((output.layer or 0 for output in figures), default=0)
+        for output in figures:
+            self.add("features", output.path, output.caption,
+                     output.layer == last and output.kind in EMBEDDED_FEATURES)
 
     def add_circuits(self, figures: list[tuple[Path, str]]) -> None:
         """The circuits, the first one embedded."""
