@@ -121,8 +121,8 @@ def visualize_bytes(stack: DenseStack, method: str, scale: int | None = None,
                             channels=stack.channels, side_by_side=side_by_side)
                for index, count in enumerate(found.rows, start=1) if count]
     extras = []
-    if options.get("per_class"):
-        extras.append(mosaic_bytes(10 * stack.widths[-1], height, width, 2,
+    if found.maps:
+        extras.append(mosaic_bytes(found.maps * stack.widths[-1], height, width, 2,
                                    columns=stack.widths[-1], title="", channels=stack.channels,
                                    side_by_side=side_by_side))
     if found.examples:

@@ -45,7 +45,8 @@ def footprint(stack: DenseStack, *, reference: np.ndarray | None = None,
     per_class_bytes = 40 * stack.n_inputs * stack.widths[-1] if per_class else 0
     if per_class:
         peak += mean_jacobians_bytes(stack, count, batch_size, groups=10)
-    return Footprint.of_rows(stack, stack.widths, peak, per_class_bytes)
+    return Footprint.of_rows(stack, stack.widths, peak, per_class_bytes,
+                             maps=10 if per_class else 0)
 
 
 METHOD = Method("gradient", "The input gradient of the node, averaged over real test images.",

@@ -37,21 +37,23 @@ class UnknownOptionError(MlplensError, TypeError):
 @dataclass(frozen=True)
 class Footprint:
     """What a method's compute takes, known before it runs: its peak memory and what it still
-    holds when it returns (bytes), its rows (node pictures) per layer, and the reference images
-    per node it returns (top-k, drawn as strips)."""
+    holds when it returns (bytes), its rows (node pictures) per layer, the reference images
+    per node it returns (top-k, drawn as strips) and the output layer's maps it returns beside
+    its rows (per class, drawn as one mosaic of that many rows)."""
 
     peak: int
     held: int
     rows: tuple[int, ...]
     examples: int = 0
+    maps: int = 0
 
     @classmethod
     def of_rows(cls, stack: DenseStack, rows: Sequence[int], peak: int = 0, extra: int = 0,
-                examples: int = 0) -> "Footprint":
+                examples: int = 0, maps: int = 0) -> "Footprint":
         """A method that holds its float32 rows (and `extra` bytes of further results) and
         peaks at `peak`, or at what it holds if that is more."""
         held = 4 * stack.n_inputs * sum(rows) + extra
-        return cls(max(peak, held), held, tuple(rows), examples)
+        return cls(max(peak, held), held, tuple(rows), examples, maps)
 
 
 @dataclass(frozen=True)
