@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, layer_views
-from mlplens.core.contributions import contributions
+from mlplens.core.circuits.contributions import contributions
 from mlplens.core.forward import activate, pre_activations
 from mlplens.core.mnist_like import (MIN_INK, MIN_ROWS, PEN, as_is, box_weights, enough_ink,
                                      mean_stroke_width, mnist_like, pen_ink, strokes_like)

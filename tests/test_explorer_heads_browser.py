@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, load_stack, open_model
-from mlplens.core.contributions import contributions
+from mlplens.core.circuits.contributions import contributions
 from mlplens.core.forward import brightness, pre_activations, predict
 from mlplens.core.stack import LayerNorm
 from mlplens.datasets import from_mnist

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mlplens import MlplensError, load_stack
-from mlplens.core.circuits import attribute
+from mlplens.core.circuits.circuit import attribute
 from mlplens.core.forward import as_inputs, derivative, pre_activations, predict
 from mlplens.core.methods import project
 from mlplens.formats.onnx_file import SUPPORTED

@@ -19,10 +19,11 @@ _LAZY = {
     "Method": "core.methods", "METHODS": "core.methods", "project": "core.methods",
     "register_method": "core.methods",
     "DenseLayer": "core.stack", "DenseStack": "core.stack",
-    "LayerView": "core.views", "layer_views": "core.views",
-    "LayerBars": "core.feature_bars", "layer_bars": "core.feature_bars",
+    "LayerView": "layout.views", "layer_views": "layout.views",
+    "LayerBars": "layout.bars", "layer_bars": "layout.bars",
     "mnist_like": "core.mnist_like",
-    "intervene": "core.intervene", "attribute": "core.circuits", "prune": "core.circuits",
+    "intervene": "core.circuits.intervene", "attribute": "core.circuits.circuit",
+    "prune": "core.circuits.circuit",
     "compare": "core.compare", "Comparison": "core.compare",
     "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
@@ -41,15 +42,15 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 
     from .core.methods import METHODS, Method, project
     from .core.methods import register as register_method
-    from .core.circuits import attribute, prune
+    from .core.circuits.circuit import attribute, prune
     from .core.compare import Comparison, compare
-    from .core.intervene import intervene
+    from .core.circuits.intervene import intervene
     from .core.mnist_like import mnist_like
     from .core.normalization import normalize
     from .core.projection import Projection
     from .core.stack import DenseLayer, DenseStack
-    from .core.views import LayerView, layer_views
-    from .core.feature_bars import LayerBars, layer_bars
+    from .layout.views import LayerView, layer_views
+    from .layout.bars import LayerBars, layer_bars
     from .data import Mnist, load_mnist
     from .displays import DigitGrid, NodeGrid
     from .report.inline import Explorer

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from ..core.stack import DenseStack
-from ..core.views import layer_views
 from ..data import Mnist
 from ..datasets import load_dataset
+from ..layout.views import layer_views
 from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.story import Nets, story_sections

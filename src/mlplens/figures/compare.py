@@ -25,7 +25,7 @@ from ..core.forward import accuracy
 from ..core.methods import get_method
 from ..core.similarity import spearman_abs, ssim
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views
+from ..layout.views import LayerView, layer_views
 from ..output import save_figure, save_png, write_json
 from ..render import colormap_lut, node_mosaic, side_by_side, stacked
 from ..render.comparison import cka_heatmap, pair_mosaic

@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ..core.dictionary import SparseDictionary, feature_stack
-from ..core.dictionary_metrics import DENSE_ABOVE, DictionaryMetrics, dictionary_metrics
-from ..core.feature_pictures import feature_statistics, linear_features, mean_feature_gradients
+from ..core.features.dictionary import SparseDictionary, feature_stack
+from ..core.features.metrics import DENSE_ABOVE, DictionaryMetrics, dictionary_metrics
+from ..core.features.pictures import feature_statistics, linear_features, mean_feature_gradients
 from ..core.maximize import maximize
 from ..core.node_statistics import NodeStatistics, node_statistics
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
-from ..core.polysemanticity import Polysemanticity, polysemanticity
+from ..core.features.polysemanticity import Polysemanticity, polysemanticity
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
 from ..data import Mnist

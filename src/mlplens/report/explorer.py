@@ -13,11 +13,11 @@ from ..core.forward import accuracy, accuracy_bytes
 from ..core.methods import METHODS, Method, footprint
 from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views, layer_views_bytes
 from ..data import Mnist
 from ..datasets import Dataset, check_matches
 from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
+from ..layout.views import LayerView, layer_views, layer_views_bytes
 from ..memory import format_size, require
 from ..output import atomic_path
 from ..snapshots import Snapshots
