@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _LAZY = {
-    "Mnist": "data", "load_mnist": "data",
+    "load_mnist": "datasets.mnist",
     "MlplensError": "errors",
     "normalize": "core.normalization",
     "Projection": "core.projection",
@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from .core.stack import DenseLayer, DenseStack
     from .layout.views import LayerView, layer_views
     from .layout.bars import LayerBars, layer_bars
-    from .data import Mnist, load_mnist
+    from .datasets.mnist import load_mnist
     from .displays import DigitGrid, NodeGrid
     from .report.inline import Explorer
     from .errors import MlplensError
@@ -80,7 +80,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["METHODS", "Comparison", "Dataset", "DenseLayer", "DenseStack", "DigitGrid",
-           "Explorer", "LayerBars", "LayerView", "Method", "MlplensError", "Mnist", "ModelData",
+           "Explorer", "LayerBars", "LayerView", "Method", "MlplensError", "ModelData",
            "NodeGrid", "PixelScale", "Projection", "attribute", "compare", "intervene", "layer_bars", "layer_views", "load_dataset",
            "load_mnist", "load_stack", "mnist_like", "normalize", "open_model",
            "parse_pixel_scale", "project", "prune", "read_model", "register_method",
