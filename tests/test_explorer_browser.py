@@ -22,7 +22,6 @@ from mlplens.core.circuits.contributions import contributions
 from mlplens.core.circuits.intervene import intervene
 from mlplens.core.forward import brightness, predict
 from mlplens.core.methods import METHODS
-from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
 from mlplens.digit_image import read_digit
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
@@ -35,6 +34,7 @@ from .helpers import (
     save_16_bit_png,
     save_turned_jpeg,
 )
+from .mnist_like_reference import as_is, mean_stroke_width, strokes_like
 
 # Trains real networks or runs the command line in new interpreters: `make test`, not
 # `make check`.
