@@ -2,7 +2,7 @@
 
     python -m benchmarks.project [--quick]
 
-Every method in `mlplens.core.methods.METHODS` is timed, so methods added later are picked up. A
+Every method in `mlplens.methods.METHODS` is timed, so methods added later are picked up. A
 method that needs a reference set is called as `project(stack, method, reference=images)`;
 one that cannot be called either way is listed as skipped. Growth is measured at three sizes:
 layer width (784-W-W/2-10 nets with random weights) for every method, and reference-set size
@@ -114,12 +114,12 @@ def main() -> None:
     rounds = 3 if options.quick else 7
     os.environ.setdefault("KERAS_BACKEND", "jax")
     import mlplens
-    from mlplens.core.methods import METHODS, project
+    from mlplens.methods import METHODS, project
 
     stack = trained_stack()
     mnist = mlplens.load_mnist()
     test_images, test_labels = mnist.x_test, mnist.y_test
-    common.heading(f"project: every method in mlplens.core.methods.METHODS ({', '.join(METHODS)}), "
+    common.heading(f"project: every method in mlplens.methods.METHODS ({', '.join(METHODS)}), "
                    f"median of {rounds}")
 
     plans = {method: calling_plan(project, stack, method, test_images[:REFERENCE_SIZES[0]],

@@ -12,7 +12,7 @@ from mlplens import DenseStack, Method, Projection
 from mlplens.core.checks import PASS, FLAGGED, DeletionSet, deletion_set, table
 from mlplens.core.deletion import area, changed_counts, curves, order_of
 from mlplens.core.forward import predict
-from mlplens.core.methods import METHODS
+from mlplens.methods import METHODS
 from mlplens.core.randomization import glorot_uniform, randomizations, randomized
 from mlplens.core.run_checks import check_methods
 from mlplens.core.similarity import average_ranks, spearman_abs, ssim

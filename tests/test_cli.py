@@ -78,7 +78,7 @@ def test_package_import_is_lazy_and_keeps_its_function_names():
     code = ("import sys, mlplens\nprint('numpy' in sys.modules)\n"
             "import mlplens.core.projection, mlplens.core.normalization, mlplens.layout.views\n"
             "print(callable(mlplens.project), callable(mlplens.normalize))\n"
-            "from mlplens.core.methods import METHODS\nprint(list(METHODS)[0])\n"
+            "from mlplens.methods import METHODS\nprint(list(METHODS)[0])\n"
             "print(mlplens.DenseStack.__name__, 'DenseStack' in dir(mlplens))")
     result = run_python(code)
     assert result.stdout.split("\n")[:4] == ["False", "True True", "linear",
@@ -233,13 +233,14 @@ def test_visualize_gradient_writes_fidelity_and_per_class(models, tmp_path):
     assert [Path(line).name for line in result.stdout.splitlines()] == [
         "layer-1.png", "layer-2.png", "arrays.npz", "fidelity-2.png", "per-class.png"]
     from mlplens import load_mnist, project
+    from mlplens.core.projection import Fidelity
 
     mnist = load_mnist()
     expected = project(load_stack(models["good"]), "gradient", reference=mnist.x_test[:100],
                        labels=mnist.y_test[:100], per_class=True)
     with np.load(out / "arrays.npz") as arrays:
         np.testing.assert_array_equal(arrays["raw_2"], expected.layers[1])
-        np.testing.assert_array_equal(arrays["fidelity_2"], expected.extras["fidelity"][1])
+        np.testing.assert_array_equal(arrays["fidelity_2"], expected.extra(Fidelity).scores[1])
         np.testing.assert_allclose(arrays["fidelity_1"], np.ones(16), atol=1e-6)
         assert arrays["per_class"].shape == (10, 10, 784)
         # Signed by default: 0 is mid-grey, so a gradient picture's images centre on 128.

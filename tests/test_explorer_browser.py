@@ -21,8 +21,8 @@ from mlplens.core.circuits.circuit import attribute, prune
 from mlplens.core.circuits.contributions import contributions
 from mlplens.core.circuits.intervene import intervene
 from mlplens.core.forward import brightness, predict
-from mlplens.core.methods import METHODS
 from mlplens.digit_image import read_digit
+from mlplens.methods import METHODS
 from mlplens.report import write_explorer
 from mlplens.report.explorer import DIGITS, REFERENCE, all_views
 from mlplens.snapshots import load_snapshots, spread_frames

@@ -16,7 +16,7 @@ from mlplens.core.features.pictures import mean_feature_gradients
 from mlplens.core.forward import accuracy, layer_output, pre_activations
 from mlplens.core.gradient import mean_jacobians, mean_jacobians_bytes
 from mlplens.core.maximize import node_gradients
-from mlplens.core.methods import project
+from mlplens.methods import project
 from mlplens.core.node_statistics import node_statistics
 from mlplens.core.randomization import randomized
 from mlplens.core.stack import LayerNorm

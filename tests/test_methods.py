@@ -9,6 +9,7 @@ from mlplens import DenseStack, load_stack, project
 from mlplens.core.forward import brightness, pre_activations
 from mlplens.core.gradient import fidelity, mean_jacobians
 from mlplens.core.maximize import maximize, node_gradients
+from mlplens.core.projection import Fidelity, NodeStatisticsFound, PerClassMaps, Reached
 from mlplens.errors import MlplensError
 
 RNG = np.random.default_rng(7)
@@ -75,7 +76,7 @@ def test_gradient_of_a_net_without_hidden_layer_is_linear_exactly():
     images = RNG.uniform(0, 1, size=(10, 9))
     result = project(stack, "gradient", reference=images)
     np.testing.assert_array_equal(result.layers[0], project(stack, "linear").layers[0])
-    assert result.extras["fidelity"][0].tolist() == pytest.approx([1.0] * 4, abs=1e-6)
+    assert result.extra(Fidelity).scores[0].tolist() == pytest.approx([1.0] * 4, abs=1e-6)
 
 
 def test_gradient_equals_linear_when_no_relu_ever_switches_off():
@@ -95,7 +96,7 @@ def test_per_class_maps_average_back_to_the_overall_map():
     images = RNG.uniform(0, 1, size=(40, 9))
     labels = np.arange(40) % 3
     result = project(stack, "gradient", reference=images, labels=labels, per_class=True)
-    per_class = result.extras["per_class"]
+    per_class = result.extra(PerClassMaps).maps
     assert per_class.shape == (3, 3, 9)
     np.testing.assert_allclose(np.einsum("g,gnp->np", np.bincount(labels) / 40, per_class),
                                result.layers[-1], atol=1e-6)
@@ -155,7 +156,7 @@ def test_maximize_beats_the_mean_test_image_by_a_margin(stack, mnist):
         assert images.min() >= 0 and images.max() <= 1
         reached = pre_activations(stack, images)[layer - 1][np.arange(len(images)),
                                                             result.nodes[layer - 1]]
-        np.testing.assert_allclose(reached, result.extras["activations"][layer - 1], rtol=1e-5)
+        np.testing.assert_allclose(reached, result.extra(Reached).activations[layer - 1], rtol=1e-5)
         # Measured here (seed 0, 100 steps): output logits rise by 7.3 to 14.4 over the mean
         # test image's, layer-2 nodes by 2.3 to 6.5.
         margin = 5.0 if layer == 3 else 1.5
@@ -180,7 +181,7 @@ def test_examples_rank_matches_brute_force_on_real_mnist(stack, mnist):
     images, labels = mnist.x_test[:700], mnist.y_test[:700]
     result = project(stack, "examples", reference=images, labels=labels, k=5, batch_size=128)
     pre = pre_activations(stack, brightness(images))
-    for layer, found in enumerate(result.extras["node_statistics"]):
+    for layer, found in enumerate(result.extra(NodeStatisticsFound).layers):
         z = pre[layer]
         brute = np.argsort(-z.T, axis=1, kind="stable")[:, :5]
         np.testing.assert_array_equal(found.top_indices, brute)
@@ -199,7 +200,7 @@ def test_examples_rank_matches_brute_force_on_real_mnist(stack, mnist):
         np.testing.assert_allclose(result.layers[layer][0],
                                    brightness(images[brute[0]]).mean(axis=0), atol=1e-6)
     # Trained output nodes prefer their own class.
-    assert result.extras["node_statistics"][2].preferred_class.tolist() == list(range(10))
+    assert result.extra(NodeStatisticsFound).layers[2].preferred_class.tolist() == list(range(10))
 
 
 def test_a_dead_node_is_flagged():
@@ -207,7 +208,7 @@ def test_a_dead_node_is_flagged():
     stack = DenseStack.from_arrays(kernels, [np.array([0.0, -100.0]), np.zeros(2)])
     result = project(stack, "examples", reference=np.full((5, 2, 2), 255, np.uint8),
                      labels=np.array([0, 1, 0, 1, 1]), k=3)
-    first = result.extras["node_statistics"][0]
+    first = result.extra(NodeStatisticsFound).layers[0]
     assert first.dead.tolist() == [False, True]
     assert first.firing_fraction.tolist() == [1.0, 0.0]
     assert first.top_indices[0].tolist() == [0, 1, 2]  # ties keep the earlier image first

@@ -7,7 +7,7 @@ import pytest
 
 import mlplens
 from mlplens.cli import build_parser, main
-from mlplens.core.methods import (
+from mlplens.methods import (
     METHODS,
     Method,
     UnknownOptionError,

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from mlplens.layout.bars import layer_bars, sorted_by_magnitude
-from mlplens.core.methods import project
+from mlplens.methods import project
 from mlplens.core.stack import DenseStack
 from mlplens.errors import MlplensError
 from mlplens.formats import load_stack

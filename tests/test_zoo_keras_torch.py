@@ -11,7 +11,7 @@ import pytest
 from mlplens import load_stack, read_model, stack_from
 from mlplens.core.circuits.circuit import attribute
 from mlplens.core.forward import predict
-from mlplens.core.methods import project
+from mlplens.methods import project
 
 from .helpers import error_of, run_cli
 from .make_corpus import dense, torch_layout, weights, write_keras2_h5

@@ -15,7 +15,7 @@ import pytest
 from mlplens import MlplensError, load_stack
 from mlplens.core.circuits.circuit import attribute
 from mlplens.core.forward import as_inputs, derivative, pre_activations, predict
-from mlplens.core.methods import project
+from mlplens.methods import project
 from mlplens.formats.onnx_file import SUPPORTED
 
 from . import zoo_onnx
@@ -184,7 +184,7 @@ def test_circuits_are_conserved(onnx_zoo, mnist, name):
 @pytest.mark.parametrize("name", REPRESENTATIVE)
 def test_checks_pass_on_representative_models(onnx_zoo, mnist, name):
     from mlplens.core.checks import deletion_set, table
-    from mlplens.core.methods import METHODS
+    from mlplens.methods import METHODS
     from mlplens.core.run_checks import check_methods
 
     stack = load_stack(onnx_zoo / name / "model.onnx")

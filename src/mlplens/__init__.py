@@ -16,8 +16,8 @@ _LAZY = {
     "MlplensError": "errors",
     "normalize": "core.normalization",
     "Projection": "core.projection",
-    "Method": "core.methods", "METHODS": "core.methods", "project": "core.methods",
-    "register_method": "core.methods",
+    "Method": "methods", "METHODS": "methods", "project": "methods",
+    "register_method": "methods",
     "DenseLayer": "core.stack", "DenseStack": "core.stack",
     "LayerView": "layout.views", "layer_views": "layout.views",
     "LayerBars": "layout.bars", "layer_bars": "layout.bars",
@@ -40,8 +40,8 @@ TYPE_CHECKING = False  # without importing `typing`, which alone adds a third to
 if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
     from typing import Any
 
-    from .core.methods import METHODS, Method, project
-    from .core.methods import register as register_method
+    from .methods import METHODS, Method, project
+    from .methods import register as register_method
     from .core.circuits.circuit import attribute, prune
     from .core.compare import Comparison, compare
     from .core.circuits.intervene import intervene

@@ -21,7 +21,7 @@ def _correlation(text: str) -> float:
 
 def _arguments(compare: argparse.ArgumentParser) -> None:
     from ..core.compare import ALONE_BELOW
-    from ..core.methods import METHODS
+    from ..methods import METHODS
 
     compare.add_argument("a", metavar="A", help="a model file (.keras, .h5, .safetensors, .onnx "
                                                 "or .npz)")

@@ -20,7 +20,7 @@ from .arguments import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..core.methods import Method
+    from ..methods import CliOption, Method
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _arguments(visualize: argparse.ArgumentParser) -> None:
     """Added when the command is first used: the choices come from the NumPy modules (the
     method registry), which `mlplens --help` must not import."""
-    from ..core.methods import METHODS
+    from ..methods import METHODS
     from ..core.normalization import MODES
 
     visualize.add_argument("model", metavar="MODEL",
@@ -70,17 +70,10 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
     visualize.add_argument("--reference", type=positive, metavar="N",
                            help=f"{data_methods}: the first N test images (or rows) of --data "
                                 "(default: 1000, or all if fewer)")
-    visualize.add_argument("--per-class", action="store_true",
-                           help="gradient: also one map per class for the output layer")
-    visualize.add_argument("--nodes", type=node_list, metavar="LIST",
-                           help="maximize: which hidden nodes, e.g. 0-15 (default: all of a "
-                                "layer up to 256 nodes, else the first 64); output layers are "
-                                "always drawn whole")
-    visualize.add_argument("--layers", type=positive, nargs="+", metavar="K",
-                           help="maximize: which layers, 1 = first Dense layer (default: all)")
-    visualize.add_argument("--top-k", type=positive, metavar="K",
-                           help="examples: images per node (default: 8)")
-    visualize.add_argument("--seed", type=int, help="maximize: random seed (default: 0)")
+    for option, takers in method_flags().values():
+        visualize.add_argument(option.flag, dest=option.name, help=f"{', '.join(takers)}: "
+                               f"{option.help}", **_KINDS[option.value], **(
+                                   {"metavar": option.metavar} if option.metavar else {}))
     visualize.add_argument("--top", type=positive, default=12, metavar="N",
                            help="tabular models: bars per node chart, largest |value| first "
                                 "(default: 12; every value is in layer-<k>.csv)")
@@ -91,7 +84,7 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..core.methods import get_method
+    from ..methods import get_method
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError, UnsuitableModel
     from ..figures.layers import visualize_stack
@@ -125,24 +118,38 @@ def run(args: argparse.Namespace) -> None:
     print_paths(written.paths)
 
 
-# The method options on the command line, by the names methods give them.
-METHOD_OPTIONS = {"per_class": "--per-class", "nodes": "--nodes", "layers": "--layers",
-                  "k": "--top-k", "seed": "--seed", "reference": "--reference"}
+# How each kind of option value is parsed (`CliOption.value`).
+_KINDS: dict[str, dict[str, object]] = {
+    "switch": {"action": "store_true", "default": None}, "int": {"type": int},
+    "count": {"type": positive}, "counts": {"type": positive, "nargs": "+"},
+    "nodes": {"type": node_list}}
+
+
+def method_flags() -> dict[str, tuple[CliOption, list[str]]]:
+    """Every registered method's command-line options, by flag, with the methods that take
+    each (a flag two methods share is one option)."""
+    from ..methods import METHODS
+
+    flags: dict[str, tuple[CliOption, list[str]]] = {}
+    for method in METHODS.values():
+        for option in method.cli:
+            flags.setdefault(option.flag, (option, []))[1].append(method.name)
+    return flags
 
 
 def _given_options(args: argparse.Namespace, method: Method) -> dict[str, object]:
     """The method options the user gave (by the method's names; the method's own defaults
     stand for the rest); one the method does not take is refused by name, before any work."""
-    from ..core.methods import METHODS
     from ..errors import MlplensError
+    from ..methods import METHODS
 
-    values = {"per_class": args.per_class or None, "nodes": args.nodes, "layers": args.layers,
-              "k": args.top_k, "seed": args.seed, "reference": args.reference}
-    given = {name: value for name, value in values.items() if value is not None}
+    flags = {option.name: option.flag for option, _ in method_flags().values()}
+    flags["reference"] = "--reference"  # a count of images, taken from the data in `run`
+    given = {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
     for name in given:
         if name not in method.options:
             takers = [other.name for other in METHODS.values() if name in other.options]
-            raise MlplensError(f"{METHOD_OPTIONS[name]} is an option of --method "
+            raise MlplensError(f"{flags[name]} is an option of --method "
                                f"{' or '.join(takers)}; --method {method.name} does not take it")
-    given.pop("reference", None)  # a count of images, taken from the data below
+    given.pop("reference", None)
     return given

@@ -23,7 +23,7 @@ import numpy as np
 
 from .deletion import Curves, curves, order_of
 from .forward import as_inputs
-from .methods import Method
+from ..methods import Method
 from .normalization import normalize
 from .projection import Projection
 from .randomization import Randomization, randomizations, randomized

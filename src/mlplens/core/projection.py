@@ -1,4 +1,5 @@
-"""Node pictures in input-pixel space: what every method returns, and the two weight-only methods.
+"""Node pictures in input-pixel space: what every method returns, its further results by type,
+and the `linear` rows that methods, features and diagrams share.
 
 Keras stores Dense layer k as kernel W_k (n_{k-1}, n_k) and bias b_k (n_k,). Every method
 returns one array A_k of shape (nodes, H*W) per layer, first Dense layer first.
@@ -6,13 +7,52 @@ returns one array A_k of shape (nodes, H*W) per layer, first Dense layer first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from .normalization import rownorm
+from .node_statistics import NodeStatistics
 from .stack import DenseStack
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """How faithful another method's pictures are: per layer, each node's cosine between the
+    pictures of method `of` and this method's exact ones, over `reference_size` images."""
+
+    of: str
+    scores: tuple[np.ndarray, ...]
+    reference_size: int
+
+
+@dataclass(frozen=True)
+class PerClassMaps:
+    """The output layer's pictures on the images of each class: (classes, nodes, H*W*C)."""
+
+    maps: np.ndarray
+
+
+@dataclass(frozen=True)
+class Reached:
+    """For a method that drew chosen nodes: per layer, the activation each drawn picture
+    reaches (empty for a layer not drawn)."""
+
+    activations: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class NodeStatisticsFound:
+    """Every node's numbers (`NodeStatistics` per layer) over `reference_size` images."""
+
+    layers: tuple[NodeStatistics, ...]
+    reference_size: int
+
+
+# Further results a method may return beside its rows; a writer table in `figures.layers` says
+# what each becomes on disk, so a new method that returns one of them needs nothing more.
+Extra = Fidelity | PerClassMaps | Reached | NodeStatisticsFound
+E = TypeVar("E", Fidelity, PerClassMaps, Reached, NodeStatisticsFound)
 
 
 @dataclass(frozen=True)
@@ -25,10 +65,8 @@ class Projection:
     chain_constant_rows: tuple[np.ndarray, ...] = ()
     # Which node each row is, per layer (all nodes unless the method took a subset).
     nodes: tuple[np.ndarray, ...] = ()
-    # Method-specific results: gradient's "fidelity" and "per_class", maximize's "activations",
-    # examples' "node_statistics" (a NodeStatistics per layer); "reference_size" for methods
-    # that look at real images.
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Further results, typed (at most one of each type), in the order they are written.
+    extras: tuple[Extra, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.nodes:
@@ -38,27 +76,9 @@ class Projection:
             object.__setattr__(self, "chain_constant_rows", tuple(
                 np.array([], dtype=np.intp) for _ in self.layers))
 
-
-def seed_rows(stack: DenseStack) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The article's notebook, exactly, quirks included.
-
-    S_1 = (W_1 + b_1)^T and S_k = (N_{k-1}^T (W_k + b_k))^T, where N = rownorm(S): the bias is
-    broadcast over the kernel's rows and each layer chains the *normalised* pictures of the
-    layer before, as the notebook did. Returns the rows and, per layer, the rows found constant.
-    """
-    rows, constants = [], []
-    normalised = None
-    for layer in stack.layers:
-        shifted_kernel = layer.kernel + layer.bias  # broadcasts b_k over W_k's rows
-        if normalised is None:
-            current = shifted_kernel.T
-        else:
-            current = (normalised.T @ shifted_kernel).T
-        current = np.ascontiguousarray(current, dtype=np.float32)
-        normalised, constant = rownorm(current)
-        rows.append(current)
-        constants.append(np.flatnonzero(constant))
-    return rows, constants
+    def extra(self, kind: type[E]) -> E | None:
+        """The further result of type `kind`, or None if the method found none."""
+        return next((found for found in self.extras if isinstance(found, kind)), None)
 
 
 def linear_rows(stack: DenseStack) -> list[np.ndarray]:
@@ -76,14 +96,5 @@ def linear_bytes(stack: DenseStack) -> int:
     products up to layers k-1 and k and W_k widened to float64 for the product."""
     widths = (stack.n_inputs, *stack.widths)
     step = max(8 * (stack.n_inputs * (before + after) + before * after)
-               for before, after in zip(widths, widths[1:]))
-    return 4 * stack.n_inputs * sum(stack.widths) + step
-
-
-def seed_bytes(stack: DenseStack) -> int:
-    """seed_rows' peak: every layer's rows in float32 and, for layer k, W_k + b_k, the normalised
-    rows of layer k-1, and layer k's product with its row normalisation (five float32 copies)."""
-    widths = (stack.n_inputs, *stack.widths)
-    step = max(4 * (before * after + stack.n_inputs * (before + 5 * after))
                for before, after in zip(widths, widths[1:]))
     return 4 * stack.n_inputs * sum(stack.widths) + step

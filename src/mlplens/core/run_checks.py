@@ -10,8 +10,8 @@ import numpy as np
 
 from ..errors import UnsuitableModel
 from .checks import DeletionSet, MethodChecks, deletion_check, model_randomization, similarity
-from .methods import METHODS, Method
-from .projection import Projection
+from ..methods import METHODS, Method
+from .projection import Fidelity, Projection
 from .similarity import WINDOW
 from .stack import DenseStack
 
@@ -89,17 +89,19 @@ def check_methods(stack: DenseStack, offered: dict[str, Any], deletion: Deletion
         if deletion is not None:
             checks.deletion = deletion_check(stack, trained.layers[-1], deletion)
         found.checks.append(checks)
-    _fidelity_to_linear(found.checks)
+    _fidelity_to_judged(found.checks)
     return found
 
 
-def _fidelity_to_linear(found: list[MethodChecks]) -> None:
-    """The gradient method's fidelity score (cosine of the `linear` picture and the exact one)
-    judges the `linear` pictures: it joins their row, as the output layer's median."""
+def _fidelity_to_judged(found: list[MethodChecks]) -> None:
+    """A method's fidelity scores (e.g. gradient's cosine of the `linear` picture and the exact
+    one) judge the pictures of the method they name: they join its row, as the output layer's
+    median."""
     by_name = {checks.method: checks for checks in found}
-    gradient, linear = by_name.get("gradient"), by_name.get("linear")
-    if gradient is None or linear is None or "fidelity" not in gradient.trained.extras:
-        return
-    scores = np.asarray(gradient.trained.extras["fidelity"][-1], np.float64)
-    if np.isfinite(scores).any():
-        linear.fidelity = float(np.nanmedian(scores))
+    for checks in found:
+        fidelity = checks.trained.extra(Fidelity)
+        if fidelity is None or fidelity.of not in by_name:
+            continue
+        scores = np.asarray(fidelity.scores[-1], np.float64)
+        if np.isfinite(scores).any():
+            by_name[fidelity.of].fidelity = float(np.nanmedian(scores))

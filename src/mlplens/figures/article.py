@@ -117,10 +117,11 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         for method, cmap, _ in STYLES:
             result = visualize_stack(stack, out / plan.name / method, method, "minmax", cmap)
             written += list(result.paths)
-            for path in result.paths:
-                if path.suffix == ".png":
-                    figures.append((path, _caption(plan, path, method, cmap)))
-                    story.add_layer(plan.name, method, *figures[-1], len(stack.layers))
+            for output in result.outputs:
+                if output.kind == "layer":
+                    output = output.captioned(_caption(plan, output.layer, method, cmap))
+                    figures.append((output.path, output.caption))
+                    story.add_layer(plan.name, method, output, len(stack.layers))
 
     for method, cmap, meaning in STYLES:
         panels = []
@@ -153,7 +154,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
          for key in ("small", "full")], mnist, out, log, quick)
     written += beyond.written
     for figure in beyond.figures:
-        story.add_beyond(*figure)
+        story.add_beyond(figure)
     checks = {}
     for key in ("full", "single"):
         plan, trained = runs[key]
@@ -257,8 +258,7 @@ def _figure_lines(out: Path, figures: list[tuple[Path, str]]) -> list[str]:
             f"{caption}" for path, caption in figures]
 
 
-def _caption(plan: NetPlan, path: Path, method: str, cmap: str) -> str:
-    layer = int(path.stem.split("-")[1])
+def _caption(plan: NetPlan, layer: int, method: str, cmap: str) -> str:
     sizes = (*plan.hidden, 10)
     which = "output layer (classes 0-9)" if layer == len(sizes) else f"hidden layer {layer}"
     return (f"{plan.architecture} net trained on {plan.train_samples:,} images: all "
@@ -285,7 +285,8 @@ def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: floa
     lines += ["", f"Total wall time: {seconds:.1f} s.", "", "## Figures", ""]
     lines += _figure_lines(out, figures)
     lines += index_section(beyond)
-    lines += _figure_lines(out, beyond.figures)
+    lines += _figure_lines(out, [(figure.output.path, figure.output.caption)
+                                 for figure in beyond.figures])
     lines += ["", "## Does each picture mean something? Sanity checks", "",
               "Every method on the 784-512-256-10 net (all 60,000 images) and the 784-10 net, "
               "as `mlplens check` runs them; each net's checks.md explains the verdicts."]

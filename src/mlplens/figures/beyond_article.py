@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core.ink import EDGES, edge_ink_counts, ink_maps
-from ..core.methods import METHODS, Method
+from ..methods import METHODS, Method
 from ..core.stack import DenseStack
 from ..datasets import Dataset
 from ..output import save_png
@@ -26,15 +26,26 @@ from ..render import Legend, colormap_lut, node_mosaic, side_by_side
 from ..snapshots import Snapshots
 from .evolution import compare_runs
 from .layers import visualize_stack
+from .outputs import Output
 
 REFERENCE = 1000
 QUICK_REFERENCE = 200
 ARTICLE_METHODS = ("seed", "linear")  # drawn by `reproduce` itself, in the article's figures
 
 
+@dataclass(frozen=True)
+class BeyondFigure:
+    """A figure of this part, with the net and the method that drew it (None for a figure of
+    the data or of training)."""
+
+    net: str | None
+    method: str | None
+    output: Output
+
+
 @dataclass
 class BeyondResults:
-    figures: list[tuple[Path, str]] = field(default_factory=list)
+    figures: list[BeyondFigure] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     reference: int = REFERENCE
@@ -67,24 +78,23 @@ def _views_of_net(name: str, stack: DenseStack, mnist: Dataset, out: Path,
         options = method.accepted({**offered, "progress": stderr_progress(f"{method.name}:")})
         written = _timed(results, f"{name} {method.name}", lambda: visualize_stack(
             stack, out / "beyond" / name / method.name, method.name, **options))
-        extras = written.projection.extras
-        if "fidelity" in extras:
+        fidelity = written.projection.extra(Fidelity)
+        if fidelity is not None:
             results.median_fidelity[name] = [round(float(np.nanmedian(scores)), 4)
-                                             for scores in extras["fidelity"]]
-        if "node_statistics" in extras:
-            results.dead_nodes[name] = [int(layer.dead.sum())
-                                        for layer in extras["node_statistics"]]
+                                             for scores in fidelity.scores]
+        statistics = written.projection.extra(NodeStatisticsFound)
+        if statistics is not None:
+            results.dead_nodes[name] = [int(layer.dead.sum()) for layer in statistics.layers]
         results.written += list(written.paths)
-        for path in written.paths:
-            if path.suffix == ".png":
-                results.figures.append((path, _caption(name, method, path, count)))
+        results.figures += [
+            BeyondFigure(name, method.name, output.captioned(_caption(name, method, output, count)))
+            for output in written.outputs if output.is_picture]
 
 
-def _caption(name: str, method: Method, path: Path, reference: int) -> str:
-    kind, _, layer = path.stem.partition("-")
-    if kind == "per":  # per-class.png
+def _caption(name: str, method: Method, output: Output, reference: int) -> str:
+    if output.kind == "per-class":
         return f"{name}: the exact output maps on the images of each class (gradient, per class)."
-    where = f"layer {layer}"
+    where = f"layer {output.layer}"
     return {
         "layer": f"{name}, {where}, {method.name}: {method.shows}" +
                  (f" ({reference} test images)." if method.needs_data else "."),
@@ -92,7 +102,7 @@ def _caption(name: str, method: Method, path: Path, reference: int) -> str:
                     "picture), with the most and least faithful drawn side by side.",
         "examples": f"{name}, {where}: the test images that excite each node most, with its "
                     "firing rate and preferred class.",
-    }[kind]
+    }[output.kind]
 
 
 def _where_digits_write(mnist: Dataset, out: Path, results: BeyondResults) -> None:
@@ -110,8 +120,10 @@ def _where_digits_write(mnist: Dataset, out: Path, results: BeyondResults) -> No
     path = save_png(side_by_side([("Where digits write: all 60,000 training images", per_class),
                                   ("", classes)]), out / "beyond" / "where-digits-write.png")
     results.written.append(path)
-    results.figures.append((path, "Where digits write: per class, how often each pixel carries "
-                                  "ink, and how many classes ever reach each pixel."))
+    results.figures.append(BeyondFigure(None, None, Output(
+        "where-digits-write", None, path, "Where digits write: per class, how often each pixel "
+                                          "carries ink, and how many classes ever reach each "
+                                          "pixel.")))
     for edge in EDGES:
         for depth in (1, 2):
             results.edges[f"{edge} {depth}"] = edge_ink_counts(
@@ -135,8 +147,9 @@ def beyond_the_article(nets: dict[str, DenseStack], evolution: list[tuple[str, S
         path = _timed(results, "evolution", lambda: compare_runs(
             evolution, out / "beyond" / "evolution.gif"))
         results.written.append(path)
-        results.figures.append((path, f"Training evolution of the output pictures ({names} "
-                                      "images), with the step and test accuracy in each frame."))
+        results.figures.append(BeyondFigure(None, None, Output(
+            "evolution", None, path, f"Training evolution of the output pictures ({names} "
+                                     "images), with the step and test accuracy in each frame.")))
     return results
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from ..core.classes import class_names_for
 from ..core.compare import ALONE_BELOW, Comparison, compare
 from ..core.forward import accuracy
-from ..core.methods import get_method
+from ..methods import get_method
 from ..core.similarity import spearman_abs, ssim
 from ..core.stack import DenseStack
 from ..layout.views import LayerView, layer_views

@@ -1,8 +1,9 @@
 """Every layer of a stack as a PNG mosaic, plus the arrays behind them (`mlplens visualize`).
 
-A method's further results add their own outputs, found by what they are, not by which method
-made them: fidelity scores a chart per deep layer, per-class maps a mosaic, node statistics the
-strips of dataset examples and nodes.json / nodes.csv.
+A method's further results add their own outputs by their type, not by which method made them
+(`WRITERS`, the one table of what each becomes on disk): fidelity scores a chart per deep layer,
+per-class maps a mosaic, reached activations their arrays, node statistics the strips of
+dataset examples and nodes.json / nodes.csv.
 
 A tabular model (named features, no image) gets a grid of bar charts per layer instead of a
 mosaic, and layer-<k>.csv of every node's features sorted by |value|; pictures of images
@@ -14,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,29 +24,43 @@ import numpy as np
 
 from ..core.classes import class_names_for
 from ..core.heads import output_names
-from ..core.methods import default_nodes, footprint, get_method, project
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
-from ..core.projection import Projection, linear_rows
+from ..core.projection import (
+    Extra,
+    Fidelity,
+    NodeStatisticsFound,
+    PerClassMaps,
+    Projection,
+    Reached,
+    linear_rows,
+)
 from ..core.stack import DenseStack
 from ..layout.bars import DEFAULT_TOP, layer_bars
 from ..layout.views import LayerView, colour_key, layer_views, layer_views_bytes
 from ..memory import require
+from ..methods import default_nodes, footprint, get_method, project
 from ..output import save_figure, save_npz, save_png, write_json, write_text
 from ..render import Legend, colormap_lut, node_mosaic
 from ..render.colors import default_cmap
 from ..render.mosaic import mosaic_bytes
 from ..render.strips import example_strips, strips_bytes
+from .outputs import Output
 
 
 @dataclass(frozen=True)
 class Written:
-    """What a command wrote, and the nodes it had to draw flat."""
+    """What a command wrote (records, in the order written), and the nodes it had to draw
+    flat."""
 
-    paths: tuple[Path, ...]
+    outputs: tuple[Output, ...]
     constant_rows: dict[int, list[int]]  # layer index -> node numbers
     projection: Projection | None = None  # what was drawn, for callers that report on it
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return tuple(output.path for output in self.outputs)
 
 
 CHANNELS = ("together", "side-by-side")
@@ -125,8 +140,8 @@ def _work(stack: DenseStack, method: str, scale: int | None, options: dict[str, 
     """The work as the command line asks for it, for a refusal: the model and the options that
     make it big."""
     asked = [f"--method {method}"] + ([f"--scale {scale}"] if scale else [])
-    if "k" in get_method(method).options and "k" in options:
-        asked.append(f"--top-k {options['k']}")
+    asked += [f"{option.flag} {options[option.name]}" for option in get_method(method).cli
+              if option.grows and option.name in options]
     if options.get("reference") is not None:
         asked.append(f"--reference {len(options['reference'])}")
     sizes = "-".join(str(size) for size in (stack.n_inputs, *stack.widths))
@@ -140,7 +155,7 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
                     **options: Any) -> Written:
     """Write layer-<k>.png for every computed layer k and arrays.npz into out_dir.
 
-    `options` go to the method (see `mlplens.core.methods.METHODS[method].options`);
+    `options` go to the method (see `mlplens.methods.METHODS[method].options`);
     `class_names` label the output layer's tiles, the classes of nodes.json and the captions
     (None: the class numbers). A colour stack's pictures are drawn in colour
     (`channels="together"`) or as their R, G and B pictures side by side in the colormap
@@ -162,78 +177,99 @@ def visualize_stack(stack: DenseStack, out_dir: str | os.PathLike[str], method: 
     if stack.is_tabular:
         return _tabular_outputs(stack, projection, out, cmap, class_names or (), top)
     views = layer_views(stack, method, normalization, projection=projection)
-    paths = []
+    outputs = []
     for view in views:
         layer_scale = scale or default_scale(len(view.raw), max(stack.image_shape))
         names = output_names(stack, class_names) if (
             class_names is not None and view.index == len(stack.layers)) else None
-        paths.append(save_png(render_view(view, cmap, layer_scale, class_names=names,
-                                          channels=channels),
-                              out / f"layer-{view.index}.png"))
+        outputs.append(Output("layer", view.index, save_png(
+            render_view(view, cmap, layer_scale, class_names=names, channels=channels),
+            out / f"layer-{view.index}.png")))
     arrays: dict[str, np.ndarray] = {}
     for view in views:
         arrays[f"raw_{view.index}"] = view.raw.astype(np.float32)
         arrays[f"image_{view.index}"] = view.images
-    extras = projection.extras
-    if "fidelity" in extras:
-        paths += _fidelity_figures(stack, projection, out, cmap, arrays)
-    if "per_class" in extras:
-        paths.append(_per_class_figure(stack, extras["per_class"], out, cmap, arrays,
-                                       class_names, channels))
-    if "activations" in extras:  # a method that drew chosen nodes, and what each reached
-        for view, reached in zip(views, (a for a in extras["activations"] if a.size)):
-            arrays[f"nodes_{view.index}"] = view.nodes
-            arrays[f"activation_{view.index}"] = reached
-    if "node_statistics" in extras:
-        paths += _node_statistics_outputs(projection, options["reference"], out, arrays,
-                                          class_names)
-    paths.insert(len(views), save_npz(out / "arrays.npz", arrays))
+    sink = Sink(stack, projection, out, cmap, channels, class_names, arrays,
+                options.get("reference"))
+    extras = _further_outputs(sink)
+    outputs.append(Output("arrays", None, save_npz(out / "arrays.npz", arrays)))
     constant = {view.index: view.constant_rows.tolist() for view in views if view.constant_rows.size}
-    return Written(tuple(paths), constant, projection)
+    return Written(tuple(outputs + extras), constant, projection)
 
 
-def _fidelity_figures(stack: DenseStack, projection: Projection, out: Path, cmap: str,
-                      arrays: dict[str, np.ndarray]) -> list[Path]:
+@dataclass(frozen=True)
+class Sink:
+    """Where a method's further results go: its folder and the arrays of arrays.npz, with what
+    drawing them needs (`pictures` False for a tabular stack, whose results keep only their
+    arrays and numbers)."""
+
+    stack: DenseStack
+    projection: Projection
+    out: Path
+    cmap: str
+    channels: str
+    class_names: Sequence[str] | None
+    arrays: dict[str, np.ndarray]
+    reference: np.ndarray | None
+
+    @property
+    def pictures(self) -> bool:
+        return not self.stack.is_tabular
+
+
+def _fidelity_outputs(found: Fidelity, sink: Sink) -> list[Output]:
     from ..render.charts import fidelity_figure
 
-    paths = []
-    linear = linear_rows(stack)
-    for index, (scores, rows) in enumerate(zip(projection.extras["fidelity"], projection.layers),
-                                           start=1):
-        arrays[f"fidelity_{index}"] = scores
-        if index == 1:
+    outputs = []
+    stack, linear = sink.stack, linear_rows(sink.stack)
+    for index, (scores, rows) in enumerate(zip(found.scores, sink.projection.layers), start=1):
+        sink.arrays[f"fidelity_{index}"] = scores
+        if index == 1 or not sink.pictures:
             continue  # the first layer's gradient is W1 itself: fidelity 1 everywhere
         shape = (len(rows), *stack.picture_shape)
         figure = fidelity_figure(
             scores, normalize(linear[index - 1], "symmetric").pixels.reshape(shape),
             normalize(rows, "symmetric").pixels.reshape(shape),
             f"Layer {index}: how faithful is the article's picture? "
-            f"(reference: {projection.extras['reference_size']} test images)", cmap)
-        paths.append(save_figure(figure, out / f"fidelity-{index}.png"))
-    return paths
+            f"(reference: {found.reference_size} test images)", sink.cmap)
+        outputs.append(Output("fidelity", index,
+                              save_figure(figure, sink.out / f"fidelity-{index}.png")))
+    return outputs
 
 
-def _per_class_figure(stack: DenseStack, per_class: np.ndarray, out: Path, cmap: str,
-                      arrays: dict[str, np.ndarray], class_names: Sequence[str] | None,
-                      channels: str = "together") -> Path:
-    """per_class: (classes, nodes, H*W*C), the output maps on the images of each class."""
+def _per_class_outputs(found: PerClassMaps, sink: Sink) -> list[Output]:
+    """found.maps: (classes, nodes, H*W*C), the output maps on the images of each class."""
+    per_class, stack = found.maps, sink.stack
+    sink.arrays["per_class"] = per_class
+    if not sink.pictures:
+        return []
     classes, nodes = per_class.shape[:2]
-    names = class_names_for(class_names, max(classes, nodes))
+    names = class_names_for(sink.class_names, max(classes, nodes))
     outputs = output_names(stack, names)
-    arrays["per_class"] = per_class
     pixels = normalize(per_class.reshape(classes * nodes, -1), "symmetric").pixels
-    side_by_side = stack.channels > 1 and channels == "side-by-side"
+    side_by_side = stack.channels > 1 and sink.channels == "side-by-side"
     meaning = ("-max |value| of map", "0", "+max |value| of map")
     legend = Legend(*meaning) if stack.channels == 1 else Legend(
         *meaning, *colour_key("symmetric", side_by_side))
-    picture = node_mosaic(pixels.reshape(-1, *stack.picture_shape), colormap_lut(cmap),
+    picture = node_mosaic(pixels.reshape(-1, *stack.picture_shape), colormap_lut(sink.cmap),
                           labels=[f"{names[c]}: {outputs[j]}" for c in range(classes)
                                   for j in range(nodes)],
                           columns=nodes, scale=2,
                           title="Output nodes (columns) on the images of each class (rows)",
                           legend=legend, side_by_side=side_by_side,
-                          fit_labels=class_names is not None)
-    return save_png(picture, out / "per-class.png")
+                          fit_labels=sink.class_names is not None)
+    return [Output("per-class", len(stack.layers),
+                   save_png(picture, sink.out / "per-class.png"))]
+
+
+def _reached_outputs(found: Reached, sink: Sink) -> list[Output]:
+    """A method that drew chosen nodes: which nodes, and the activation each picture reached."""
+    for index, (nodes, reached) in enumerate(zip(sink.projection.nodes, found.activations),
+                                             start=1):
+        if reached.size:
+            sink.arrays[f"nodes_{index}"] = np.asarray(nodes)
+            sink.arrays[f"activation_{index}"] = reached
+    return []
 
 
 def _rounded(value: Any) -> float:
@@ -264,34 +300,64 @@ def node_records(found: Sequence[NodeStatistics], class_names: Sequence[str] | N
     return records
 
 
-def _node_statistics_outputs(projection: Projection, reference: np.ndarray, out: Path,
-                             arrays: dict[str, np.ndarray], class_names: Sequence[str] | None
-                             ) -> list[Path]:
-    found: tuple[NodeStatistics, ...] = projection.extras["node_statistics"]
-    names = class_names_for(class_names, len(found[0].class_means))
-    images = as_pixels(reference)
-    paths = []
-    for layer in found:
-        arrays[f"examples_{layer.layer}"] = layer.top_indices
-        shown = default_nodes(len(layer.top_indices))
-        captions = [f"{node}: fires {layer.firing_fraction[node]:.0%}, class "
-                    f"{names[layer.preferred_class[node]]}" + (" (dead)" if layer.dead[node]
-                                                               else "")
-                    for node in shown]
-        picture = example_strips(
-            images[layer.top_indices[shown]], captions, colormap_lut("gray"),
-            strip_columns=2 if len(shown) <= 10 else 4,
-            scale=strip_scale(len(shown), images.shape[1]),
-            title=f"Layer {layer.layer}: the {layer.top_indices.shape[1]} reference images that "
-                  f"excite each node most" + ("" if len(shown) == len(layer.top_indices)
-                                              else f" (nodes 0-{len(shown) - 1})"))
-        paths.append(save_png(picture, out / f"examples-{layer.layer}.png"))
-    records = node_records(found, names)
-    paths.append(write_json(out / "nodes.json", {
-        "reference_size": projection.extras["reference_size"], "class_names": list(names),
-        "nodes": records}, indent=1))
-    paths.append(_write_csv(out / "nodes.csv", _flat(records)))
-    return paths
+def _node_statistics_outputs(found: NodeStatisticsFound, sink: Sink) -> list[Output]:
+    """The strips of each layer's top reference images (pictures only), then nodes.json and
+    nodes.csv: the one place they are written."""
+    names = class_names_for(sink.class_names, len(found.layers[0].class_means))
+    outputs = []
+    for layer in found.layers:
+        sink.arrays[f"examples_{layer.layer}"] = layer.top_indices
+    if sink.pictures:
+        if sink.reference is None:
+            raise ValueError("drawing the example strips needs the reference images")
+        images = as_pixels(sink.reference)
+        outputs += [Output("examples", layer.layer, save_png(
+            _example_strips(layer, images, names), sink.out / f"examples-{layer.layer}.png"))
+                    for layer in found.layers]
+    records = node_records(found.layers, names)
+    outputs.append(Output("nodes", None, write_json(sink.out / "nodes.json", {
+        "reference_size": found.reference_size, "class_names": list(names), "nodes": records},
+        indent=1)))
+    outputs.append(Output("nodes-csv", None, _write_csv(sink.out / "nodes.csv", _flat(records))))
+    return outputs
+
+
+def _example_strips(layer: NodeStatistics, images: np.ndarray, names: Sequence[str]):
+    shown = default_nodes(len(layer.top_indices))
+    captions = [f"{node}: fires {layer.firing_fraction[node]:.0%}, class "
+                f"{names[layer.preferred_class[node]]}" + (" (dead)" if layer.dead[node] else "")
+                for node in shown]
+    return example_strips(
+        images[layer.top_indices[shown]], captions, colormap_lut("gray"),
+        strip_columns=2 if len(shown) <= 10 else 4,
+        scale=strip_scale(len(shown), images.shape[1]),
+        title=f"Layer {layer.layer}: the {layer.top_indices.shape[1]} reference images that "
+              f"excite each node most" + ("" if len(shown) == len(layer.top_indices)
+                                          else f" (nodes 0-{len(shown) - 1})"))
+
+
+# What each further result of a method becomes on disk, in the order they are written: a
+# method returning one of these types needs nothing more here; a new type adds its row.
+Writer = Callable[[Any, Sink], list[Output]]
+WRITERS: tuple[tuple[type[Extra], Writer], ...] = (
+    (Fidelity, _fidelity_outputs),
+    (PerClassMaps, _per_class_outputs),
+    (Reached, _reached_outputs),
+    (NodeStatisticsFound, _node_statistics_outputs),
+)
+
+
+def _further_outputs(sink: Sink) -> list[Output]:
+    outputs = []
+    for kind, write in WRITERS:
+        found = sink.projection.extra(kind)
+        if found is not None:
+            outputs += write(found, sink)
+    unwritten = [type(found).__name__ for found in sink.projection.extras
+                 if not any(isinstance(found, kind) for kind, _ in WRITERS)]
+    if unwritten:
+        raise TypeError(f"no writer for {', '.join(unwritten)} (figures.layers.WRITERS)")
+    return outputs
 
 
 def _flat(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -311,7 +377,7 @@ def _tabular_outputs(stack: DenseStack, projection: Projection, out: Path, cmap:
     node statistics, and arrays.npz with the raw rows, the sorted order and values."""
     from ..render.bars import bar_grid
 
-    paths = []
+    outputs = []
     arrays: dict[str, np.ndarray] = {"feature_names": np.array(stack.input_names, dtype=str)}
     found = layer_bars(stack, projection,
                        output_names(stack, class_names) if class_names else (), top)
@@ -322,27 +388,18 @@ def _tabular_outputs(stack: DenseStack, projection: Projection, out: Path, cmap:
         figure = bar_grid(bars.labels[:drawn], [bars.names(row) for row in range(drawn)],
                           bars.values[:drawn, :bars.shown], bars.shades()[:drawn], bars.more,
                           bars.title, cmap, note)
-        paths.append(save_figure(figure, out / f"layer-{bars.index}.png"))
-        paths.append(_write_csv(out / f"layer-{bars.index}.csv", bars.records()))
+        outputs.append(Output("layer", bars.index,
+                              save_figure(figure, out / f"layer-{bars.index}.png")))
+        outputs.append(Output("layer-csv", bars.index,
+                              _write_csv(out / f"layer-{bars.index}.csv", bars.records())))
         arrays[f"raw_{bars.index}"] = np.asarray(raw, dtype=np.float32)
         arrays[f"order_{bars.index}"] = bars.order
         arrays[f"sorted_{bars.index}"] = bars.values
         arrays[f"nodes_{bars.index}"] = bars.nodes
-    extras = projection.extras
-    for index, scores in enumerate(extras.get("fidelity", ()), start=1):
-        arrays[f"fidelity_{index}"] = scores
-    if "per_class" in extras:
-        arrays["per_class"] = extras["per_class"]
-    if "node_statistics" in extras:
-        layers: tuple[NodeStatistics, ...] = extras["node_statistics"]
-        for layer in layers:
-            arrays[f"examples_{layer.layer}"] = layer.top_indices
-        records = node_records(layers, class_names)
-        paths.append(write_json(out / "nodes.json", {
-            "reference_size": extras["reference_size"], "nodes": records}, indent=1))
-        paths.append(_write_csv(out / "nodes.csv", _flat(records)))
-    paths.insert(2 * len(found), save_npz(out / "arrays.npz", arrays))
-    return Written(tuple(paths), {}, projection)
+    sink = Sink(stack, projection, out, cmap, "together", class_names, arrays, None)
+    extras = _further_outputs(sink)
+    outputs.append(Output("arrays", None, save_npz(out / "arrays.npz", arrays)))
+    return Written(tuple(outputs + extras), {}, projection)
 
 
 def _write_csv(path: Path, records: list[dict[str, Any]]) -> Path:

@@ -11,12 +11,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..report.story import Figure
+from .beyond_article import BeyondFigure
+from .outputs import Output
 
-# Beyond-the-article figures, by the method folder they are written in: (section, the file
-# stems embedded for the 60,000-image net).
-BY_METHOD = {"gradient": ("exact", ("fidelity-2", "per-class")),
-             "examples": ("examples", ("examples-1",)),
-             "maximize": ("maximize", ("layer-3",))}
+# Beyond-the-article figures, by the method that drew them: (section, the (kind, layer) of the
+# outputs embedded for the 60,000-image net). Any other method's go to "other-methods".
+BY_METHOD = {"gradient": ("exact", (("fidelity", 2), ("per-class", 3))),
+             "examples": ("examples", (("examples", 1),)),
+             "maximize": ("maximize", (("layer", 3),))}
 EMBEDDED_CHECKS = ("randomization-curves", "deletion-insertion")
 EMBEDDED_FEATURES = ("features-linear",)
 
@@ -31,26 +33,28 @@ class StoryFigures:
     def add(self, section: str, path: Path, caption: str, embed: bool = False) -> None:
         self.sections[section].append(Figure(path, caption, embed))
 
-    def add_layer(self, run: str, method: str, path: Path, caption: str, depth: int) -> None:
-        """A layer mosaic of one of the article's nets (layer-K.png of a `depth`-layer net)."""
-        layer = int(path.stem.split("-")[1])
+    def add_layer(self, run: str, method: str, output: Output, depth: int) -> None:
+        """A layer mosaic of one of the article's nets (of a `depth`-layer net)."""
+        layer = output.layer
         if depth == 1:
             section = "single-layer"
         else:
             section = "output" if layer == depth else f"hidden-{layer}"
         embed = method == "seed" and (run == self.full or depth == 1)
-        self.add(section, path, caption, embed)
+        self.add(section, output.path, output.caption, embed)
 
-    def add_beyond(self, path: Path, caption: str) -> None:
-        """A figure of `beyond_the_article`, placed by the method folder it is in."""
-        if path.parent.name in BY_METHOD:
-            section, stems = BY_METHOD[path.parent.name]
-            embed = path.parent.parent.name == self.full and path.stem in stems
-            self.add(section, path, caption, embed)
-        elif path.stem in ("where-digits-write", "evolution"):
-            self.add(path.stem, path, caption, embed=True)
+    def add_beyond(self, figure: BeyondFigure) -> None:
+        """A figure of `beyond_the_article`, placed by the method that drew it, or by its kind
+        (where digits write, evolution)."""
+        output = figure.output
+        if figure.method in BY_METHOD:
+            section, embedded = BY_METHOD[figure.method]
+            embed = figure.net == self.full and (output.kind, output.layer) in embedded
+            self.add(section, output.path, output.caption, embed)
+        elif figure.method is None:
+            self.add(output.kind, output.path, output.caption, embed=True)
         else:
-            self.add("other-methods", path, caption)
+            self.add("other-methods", output.path, output.caption)
 
     def add_checks(self, run: str, figures: list[tuple[Path, str]]) -> None:
         for path, caption in figures:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.forward import accuracy, accuracy_bytes
-from ..core.methods import METHODS, Method, footprint
+from ..methods import METHODS, Method, footprint
 from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
 from ..datasets import Dataset, check_matches

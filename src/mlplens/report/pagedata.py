@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..core import heads
-from ..core.methods import METHODS
+from ..methods import METHODS
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
 from ..core.pixel_scale import as_pixels
