@@ -15,7 +15,7 @@ from PIL import Image
 from mlplens import DenseStack, save_stack, visualize_stack
 from mlplens.core.maximize import _blur, maximize
 from mlplens.core.node_statistics import node_statistics
-from mlplens.core.similarity import ssim
+from mlplens.core.checks.similarity import ssim
 from mlplens.datasets import Dataset
 from mlplens.displays import NodeGrid
 from mlplens.figures.diagram import _thumbnails, write_circuit

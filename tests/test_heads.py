@@ -12,7 +12,7 @@ import pytest
 from mlplens import DenseStack, open_model, stack_from
 from mlplens.cli import build_parser
 from mlplens.core import heads
-from mlplens.core.checks import deletion_check, deletion_set
+from mlplens.core.checks.measures import deletion_check, deletion_set
 from mlplens.core.circuits.intervene import pruning_curve
 from mlplens.core.forward import accuracy, as_inputs, pre_activations, predict
 from mlplens.core.heads import output_of_labels

@@ -18,7 +18,7 @@ from mlplens.core.gradient import mean_jacobians, mean_jacobians_bytes
 from mlplens.core.maximize import node_gradients
 from mlplens.methods import project
 from mlplens.core.node_statistics import node_statistics
-from mlplens.core.randomization import randomized
+from mlplens.core.checks.randomization import randomized
 from mlplens.core.stack import LayerNorm
 from mlplens.layout.diagram import circuit_diagram
 

@@ -183,9 +183,10 @@ def test_circuits_are_conserved(onnx_zoo, mnist, name):
 
 @pytest.mark.parametrize("name", REPRESENTATIVE)
 def test_checks_pass_on_representative_models(onnx_zoo, mnist, name):
-    from mlplens.core.checks import deletion_set, table
+    from mlplens.core.checks.measures import deletion_set
+    from mlplens.figures.check_methods import check_methods
+    from mlplens.figures.verdicts import table
     from mlplens.methods import METHODS
-    from mlplens.core.run_checks import check_methods
 
     stack = load_stack(onnx_zoo / name / "model.onnx")
     deletion = deletion_set(stack, mnist.x_test[:300], mnist.y_test[:300], 3, 10)

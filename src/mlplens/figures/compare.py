@@ -23,7 +23,7 @@ from ..core.classes import class_names_for
 from ..core.compare import ALONE_BELOW, Comparison, compare
 from ..core.forward import accuracy
 from ..methods import get_method
-from ..core.similarity import spearman_abs, ssim
+from ..core.checks.similarity import spearman_abs, ssim
 from ..core.stack import DenseStack
 from ..layout.views import LayerView, layer_views
 from ..output import save_figure, save_png, write_json
