@@ -39,7 +39,7 @@ def main() -> None:
 
     matplotlib.use("Agg")
     from mlplens.render import colormap_lut, node_mosaic
-    from mlplens.core.views import layer_views
+    from mlplens.layout.views import layer_views
     from mlplens.figures.layers import default_scale, render_view
     from mlplens.output import save_png
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlplens import DenseStack, Mnist, load_mnist
+from mlplens import Dataset, DenseStack, load_mnist
 
 from .helpers import launch_chromium, tiny_net
 
@@ -46,7 +46,7 @@ def tiny_stack() -> DenseStack:
 
 
 @pytest.fixture(scope="session")
-def mnist() -> Mnist:
+def mnist() -> Dataset:
     """The real, verified MNIST."""
     return load_mnist()
 

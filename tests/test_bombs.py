@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlplens.data import IDX_NAMES
+from mlplens.datasets.mnist import IDX_NAMES
 
 from .helpers import assert_one_error_line, run_cli_measured
 from .make_corpus import CORPUS, deflated_zeros, npy_header_only, zip_bytes

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, Method, Projection
-from mlplens.core.checks import FLAGGED, PASS, DeletionSet, deletion_set, table
-from mlplens.core.deletion import area, changed_counts, curves, order_of
+from mlplens.core.checks.deletion import area, changed_counts, curves, order_of
+from mlplens.core.checks.measures import DeletionSet, deletion_set
+from mlplens.core.checks.randomization import glorot_uniform, randomizations, randomized
+from mlplens.core.checks.similarity import average_ranks, spearman_abs, ssim
 from mlplens.core.forward import predict
-from mlplens.core.randomization import glorot_uniform, randomizations, randomized
-from mlplens.core.run_checks import check_methods
-from mlplens.core.similarity import average_ranks, spearman_abs, ssim
+from mlplens.figures.check_methods import check_methods
+from mlplens.figures.verdicts import FLAGGED, PASS, table
 from mlplens.methods import METHODS
 
 from .helpers import assert_one_error_line, run_cli

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, attribute, intervene, load_stack, prune
-from mlplens.core.circuits import fewest_for_share
-from mlplens.core.diagram_layout import circuit_diagram, place, weights_diagram
+from mlplens.core.circuits.circuit import fewest_for_share
+from mlplens.core.circuits.intervene import pruning_curves, removal_counts
 from mlplens.core.forward import brightness, pre_activations
-from mlplens.core.intervene import pruning_curves, removal_counts
 from mlplens.core.mnist_like import mnist_like
 from mlplens.digit_image import read_digit
+from mlplens.layout.diagram import circuit_diagram, place, weights_diagram
 
 from .helpers import assert_one_error_line, run_cli
 

@@ -13,15 +13,15 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mlplens import DenseStack
-from mlplens.core.circuits import attribute, prune
+from mlplens.core.circuits.circuit import attribute, prune
 from mlplens.core.classes import class_names_for
-from mlplens.core.diagram_layout import circuit_diagram
 from mlplens.core.node_statistics import node_statistics
 from mlplens.core.pixel_scale import PixelScale
-from mlplens.core.views import layer_views
 from mlplens.figures.diagram import write_circuit
 from mlplens.figures.layers import default_scale, render_view, visualize_stack
 from mlplens.figures.pruning import pruning_data
+from mlplens.layout.diagram import circuit_diagram
+from mlplens.layout.views import layer_views
 from mlplens.render import Legend, colormap_lut, node_mosaic
 from mlplens.render.mosaic import _font, _text_width
 from mlplens.render.text import fitted

@@ -76,7 +76,7 @@ def test_help_imports_no_framework():
 
 def test_package_import_is_lazy_and_keeps_its_function_names():
     code = ("import sys, mlplens\nprint('numpy' in sys.modules)\n"
-            "import mlplens.core.projection, mlplens.core.normalization, mlplens.core.views\n"
+            "import mlplens.core.projection, mlplens.core.normalization, mlplens.layout.views\n"
             "print(callable(mlplens.project), callable(mlplens.normalize))\n"
             "from mlplens.methods import METHODS\nprint(list(METHODS)[0])\n"
             "print(mlplens.DenseStack.__name__, 'DenseStack' in dir(mlplens))")

@@ -13,16 +13,16 @@ import pytest
 from PIL import Image
 
 from mlplens import DenseStack, save_stack, visualize_stack
-from mlplens.core.diagram_layout import circuit_diagram, weights_diagram
 from mlplens.core.maximize import _blur, maximize
 from mlplens.core.node_statistics import node_statistics
-from mlplens.core.similarity import ssim
-from mlplens.core.views import layer_views
+from mlplens.core.checks.similarity import ssim
 from mlplens.datasets import Dataset
 from mlplens.displays import NodeGrid
 from mlplens.figures.diagram import _thumbnails, write_circuit
 from mlplens.figures.evolution import output_frame
 from mlplens.figures.layers import default_scale, render_view, view_legend
+from mlplens.layout.diagram import circuit_diagram, weights_diagram
+from mlplens.layout.views import layer_views
 from mlplens.render import Legend, colormap_lut, node_mosaic
 from mlplens.render.mosaic import Layout
 from mlplens.snapshots import Snapshots, load_snapshots, save_snapshots

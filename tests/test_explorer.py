@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, layer_views
-from mlplens.core.contributions import contributions
+from mlplens.core.circuits.contributions import contributions
 from mlplens.core.forward import activate, pre_activations
-from mlplens.core.mnist_like import (MIN_INK, MIN_ROWS, PEN, as_is, box_weights, enough_ink,
-                                     mean_stroke_width, mnist_like, pen_ink, strokes_like)
+from mlplens.core.mnist_like import MIN_INK, MIN_ROWS, PEN, box_weights, mnist_like
 from mlplens.core.node_statistics import node_statistics
 from mlplens.errors import MlplensError
 from mlplens.report import explorer_data
@@ -30,6 +29,7 @@ from mlplens.report.pagedata import snapshot_frames
 from mlplens.snapshots import Snapshots, spread_frames
 
 from .helpers import B1, B2, W1, W2
+from .mnist_like_reference import as_is, enough_ink, mean_stroke_width, pen_ink, strokes_like
 
 
 def _decode(text: str, dtype: str) -> np.ndarray:

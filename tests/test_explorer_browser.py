@@ -17,11 +17,10 @@ import pytest
 from PIL import Image
 
 from mlplens import DenseStack, layer_views, load_stack
-from mlplens.core.circuits import attribute, prune
-from mlplens.core.contributions import contributions
+from mlplens.core.circuits.circuit import attribute, prune
+from mlplens.core.circuits.contributions import contributions
+from mlplens.core.circuits.intervene import intervene
 from mlplens.core.forward import brightness, predict
-from mlplens.core.intervene import intervene
-from mlplens.core.mnist_like import as_is, mean_stroke_width, strokes_like
 from mlplens.digit_image import read_digit
 from mlplens.methods import METHODS
 from mlplens.report import write_explorer
@@ -35,6 +34,7 @@ from .helpers import (
     save_16_bit_png,
     save_turned_jpeg,
 )
+from .mnist_like_reference import as_is, mean_stroke_width, strokes_like
 
 # Trains real networks or runs the command line in new interpreters: `make test`, not
 # `make check`.

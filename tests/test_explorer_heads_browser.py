@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from mlplens import DenseStack, load_stack, open_model
-from mlplens.core.contributions import contributions
+from mlplens.core.circuits.contributions import contributions
 from mlplens.core.forward import brightness, pre_activations, predict
 from mlplens.core.stack import LayerNorm
-from mlplens.datasets import from_mnist
 from mlplens.keras_backend import import_keras
 from mlplens.report import write_explorer
 
@@ -59,7 +58,7 @@ def gelu_norm(mnist, tmp_path_factory):
                                    norms=[LayerNorm(gamma, beta, 1e-3), None])
     expected = np.asarray(model.predict(_flat(mnist.x_test[:500]), verbose=0))
     page = tmp_path_factory.mktemp("gelu") / "explorer.html"
-    write_explorer(page, stack, from_mnist(mnist), model_name="gelu-norm")
+    write_explorer(page, stack, mnist, model_name="gelu-norm")
     return {"stack": stack, "page": page, "keras": expected}
 
 
@@ -163,7 +162,7 @@ def regression(mnist, tmp_path_factory):
                               keras.layers.Dense(1)])
     _fit(model, _flat(mnist.x_train[:TRAIN]), mnist.y_train[:TRAIN].astype(np.float32), "mse")
     model.save(folder / "model.keras")
-    opened = open_model(folder / "model.keras", from_mnist(mnist))
+    opened = open_model(folder / "model.keras", mnist)
     assert opened.notes == () and opened.class_names == tuple("0123456789")
     write_explorer(folder / "explorer.html", opened.stack, opened.data, model_name=opened.name)
     return {"folder": folder, "stack": opened.stack}
@@ -198,7 +197,7 @@ def test_multilabel_model_shows_independent_probabilities(browser, gelu_norm, mn
     stack = DenseStack.from_arrays(trained.kernels, trained.biases, ["gelu", "sigmoid"],
                                    norms=[trained.layers[0].norm, None])
     assert stack.head == "multilabel"
-    opened = open_model(stack, from_mnist(mnist))
+    opened = open_model(stack, mnist)
     write_explorer(tmp_path / "explorer.html", opened.stack, opened.data, model_name="labels")
     probabilities = predict(stack, brightness(mnist.x_test[:3]))
     page = Page(browser, tmp_path / "explorer.html")

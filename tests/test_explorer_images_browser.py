@@ -14,10 +14,11 @@ from PIL import Image
 
 from mlplens import DenseStack
 from mlplens.core.forward import as_inputs, predict
-from mlplens.core.mnist_like import as_is
 from mlplens.core.pixel_scale import PixelScale
 from mlplens.datasets import Dataset, load_dataset
 from mlplens.report import write_explorer
+
+from .mnist_like_reference import as_is
 
 
 # Trains a real network: `make test`, not `make check`.

@@ -12,16 +12,20 @@ import pytest
 import mlplens
 from mlplens import DenseStack
 from mlplens.cli import main
-from mlplens.core.dictionary import SparseDictionary, feature_stack, layer_activations
-from mlplens.core.dictionary_metrics import dictionary_metrics
-from mlplens.core.feature_pictures import (
+from mlplens.core.features.dictionary import (
+    SparseDictionary,
+    feature_stack,
+    layer_activations,
+)
+from mlplens.core.features.metrics import dictionary_metrics
+from mlplens.core.features.pictures import (
     feature_statistics,
     linear_features,
     mean_feature_gradients,
 )
+from mlplens.core.features.polysemanticity import polysemanticity
 from mlplens.core.maximize import node_gradients
 from mlplens.core.node_statistics import node_statistics
-from mlplens.core.polysemanticity import polysemanticity
 from mlplens.core.projection import linear_rows
 from mlplens.training.sparse_autoencoder import Schedule, train_dictionary
 

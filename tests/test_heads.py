@@ -12,10 +12,10 @@ import pytest
 from mlplens import DenseStack, open_model, stack_from
 from mlplens.cli import build_parser
 from mlplens.core import heads
-from mlplens.core.checks import deletion_check, deletion_set
+from mlplens.core.checks.measures import deletion_check, deletion_set
+from mlplens.core.circuits.intervene import pruning_curve
 from mlplens.core.forward import accuracy, as_inputs, pre_activations, predict
 from mlplens.core.heads import output_of_labels
-from mlplens.core.intervene import pruning_curve
 from mlplens.datasets import Dataset, check_matches, load_dataset
 from mlplens.errors import MlplensError
 from mlplens.figures.checks import QUICK_SETTINGS, check_net

@@ -8,19 +8,19 @@ import pytest
 
 from mlplens import DenseStack
 from mlplens.core.activations import ACTIVATIONS, HEADS_ONLY, gate
-from mlplens.core.circuits import attribute, prune
-from mlplens.core.contributions import contributions
-from mlplens.core.diagram_layout import circuit_diagram
-from mlplens.core.dictionary import SparseDictionary, layer_activations
-from mlplens.core.feature_pictures import mean_feature_gradients
+from mlplens.core.circuits.circuit import attribute, prune
+from mlplens.core.circuits.contributions import contributions
+from mlplens.core.circuits.intervene import intervene
+from mlplens.core.features.dictionary import SparseDictionary, layer_activations
+from mlplens.core.features.pictures import mean_feature_gradients
 from mlplens.core.forward import accuracy, layer_output, pre_activations
 from mlplens.core.gradient import mean_jacobians, mean_jacobians_bytes
-from mlplens.core.intervene import intervene
 from mlplens.core.maximize import node_gradients
-from mlplens.core.node_statistics import node_statistics
-from mlplens.core.randomization import randomized
-from mlplens.core.stack import LayerNorm
 from mlplens.methods import project
+from mlplens.core.node_statistics import node_statistics
+from mlplens.core.checks.randomization import randomized
+from mlplens.core.stack import LayerNorm
+from mlplens.layout.diagram import circuit_diagram
 
 from .helpers import tiny_net
 

@@ -8,9 +8,9 @@ import pytest
 import mlplens
 from mlplens.cli import build_parser, main
 from mlplens.core.projection import Fidelity, Projection, linear_rows
-from mlplens.core.run_checks import check_methods
 from mlplens.core.stack import DenseStack
 from mlplens.figures.beyond_article import BeyondResults, _views_of_net
+from mlplens.figures.check_methods import check_methods
 from mlplens.figures.story_figures import StoryFigures
 from mlplens.methods import (
     METHODS,

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mlplens.core.feature_bars import layer_bars, sorted_by_magnitude
+from mlplens.layout.bars import layer_bars, sorted_by_magnitude
+from mlplens.methods import project
 from mlplens.core.stack import DenseStack
 from mlplens.errors import MlplensError
-from mlplens.figures.layers import visualize_stack
 from mlplens.formats import load_stack
-from mlplens.methods import project
+from mlplens.figures.layers import visualize_stack
 from mlplens.render.bars import BAR_HEIGHT, PANEL_FRAME, PANEL_WIDTH, bar_grid
 
 from .helpers import assert_one_error_line, run_cli
@@ -193,7 +193,7 @@ def test_cli_feature_names_and_refusals(tmp_path):
 
 
 def _sorted_by_hand(column: np.ndarray, names: tuple[str, ...]) -> list[tuple[str, float]]:
-    """Independent of core.feature_bars: Python's sort, stable, on float32 values."""
+    """Independent of layout.bars: Python's sort, stable, on float32 values."""
     pairs = [(names[i], float(np.float32(column[i]))) for i in range(len(names))]
     return sorted(pairs, key=lambda pair: -abs(pair[1]))
 

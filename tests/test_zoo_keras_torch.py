@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mlplens import load_stack, read_model, stack_from
-from mlplens.core.circuits import attribute
+from mlplens.core.circuits.circuit import attribute
 from mlplens.core.forward import predict
 from mlplens.methods import project
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from mlplens import MlplensError, load_stack
-from mlplens.core.circuits import attribute
+from mlplens.core.circuits.circuit import attribute
 from mlplens.core.forward import as_inputs, derivative, pre_activations, predict
-from mlplens.formats.onnx_file import SUPPORTED
 from mlplens.methods import project
+from mlplens.formats.onnx_file import SUPPORTED
 
 from . import zoo_onnx
 from .helpers import assert_one_error_line, error_of, run_cli
@@ -183,8 +183,9 @@ def test_circuits_are_conserved(onnx_zoo, mnist, name):
 
 @pytest.mark.parametrize("name", REPRESENTATIVE)
 def test_checks_pass_on_representative_models(onnx_zoo, mnist, name):
-    from mlplens.core.checks import deletion_set, table
-    from mlplens.core.run_checks import check_methods
+    from mlplens.core.checks.measures import deletion_set
+    from mlplens.figures.check_methods import check_methods
+    from mlplens.figures.verdicts import table
     from mlplens.methods import METHODS
 
     stack = load_stack(onnx_zoo / name / "model.onnx")

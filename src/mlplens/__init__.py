@@ -12,17 +12,18 @@ __version__ = "0.1.0"
 
 # Public name -> the module that defines it.
 _LAZY = {
-    "Mnist": "data", "load_mnist": "data",
+    "load_mnist": "datasets.mnist",
     "MlplensError": "errors",
     "normalize": "core.normalization",
     "Projection": "core.projection",
     "Method": "methods", "METHODS": "methods", "project": "methods",
     "register_method": "methods",
     "DenseLayer": "core.stack", "DenseStack": "core.stack",
-    "LayerView": "core.views", "layer_views": "core.views",
-    "LayerBars": "core.feature_bars", "layer_bars": "core.feature_bars",
+    "LayerView": "layout.views", "layer_views": "layout.views",
+    "LayerBars": "layout.bars", "layer_bars": "layout.bars",
     "mnist_like": "core.mnist_like",
-    "intervene": "core.intervene", "attribute": "core.circuits", "prune": "core.circuits",
+    "intervene": "core.circuits.intervene", "attribute": "core.circuits.circuit",
+    "prune": "core.circuits.circuit",
     "compare": "core.compare", "Comparison": "core.compare",
     "NodeGrid": "displays", "DigitGrid": "displays", "Explorer": "report.inline",
     "load_stack": "formats", "stack_from": "formats", "save_stack": "formats.export",
@@ -41,16 +42,16 @@ if TYPE_CHECKING:  # what the lazy names are, for type checkers and editors
 
     from .methods import METHODS, Method, project
     from .methods import register as register_method
-    from .core.circuits import attribute, prune
+    from .core.circuits.circuit import attribute, prune
     from .core.compare import Comparison, compare
-    from .core.intervene import intervene
+    from .core.circuits.intervene import intervene
     from .core.mnist_like import mnist_like
     from .core.normalization import normalize
     from .core.projection import Projection
     from .core.stack import DenseLayer, DenseStack
-    from .core.views import LayerView, layer_views
-    from .core.feature_bars import LayerBars, layer_bars
-    from .data import Mnist, load_mnist
+    from .layout.views import LayerView, layer_views
+    from .layout.bars import LayerBars, layer_bars
+    from .datasets.mnist import load_mnist
     from .displays import DigitGrid, NodeGrid
     from .report.inline import Explorer
     from .errors import MlplensError
@@ -79,7 +80,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = ["METHODS", "Comparison", "Dataset", "DenseLayer", "DenseStack", "DigitGrid",
-           "Explorer", "LayerBars", "LayerView", "Method", "MlplensError", "Mnist", "ModelData",
+           "Explorer", "LayerBars", "LayerView", "Method", "MlplensError", "ModelData",
            "NodeGrid", "PixelScale", "Projection", "attribute", "compare", "intervene", "layer_bars", "layer_views", "load_dataset",
            "load_mnist", "load_stack", "mnist_like", "normalize", "open_model",
            "parse_pixel_scale", "project", "prune", "read_model", "register_method",

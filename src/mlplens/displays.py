@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core.stack import DenseStack
-from .core.views import colour_key, layer_views
+from .layout.views import colour_key, layer_views
 from .render.display import PictureGrid
 
 

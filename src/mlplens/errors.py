@@ -90,3 +90,9 @@ def printable(text: object) -> str:
     name can then neither split a message into two lines nor drive the terminal."""
     return "".join(char if char.isprintable() or char == " " else
                    char.encode("unicode_escape").decode("ascii") for char in str(text))
+
+
+def reason(exc: BaseException) -> str:
+    """An exception's first line (its type when it has no text), for a message of one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

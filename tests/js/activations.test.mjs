@@ -161,7 +161,7 @@ test('on the linearised net the logit is the sum of every input, bias and offset
   assert.ok(Math.abs(total - logit) < 1e-12 * (1 + Math.abs(logit)), `${total} vs ${logit}`);
 });
 
-test('contributions on the linearised net equal NumPy\'s (mlplens.core.contributions)', () => {
+test('contributions on the linearised net equal NumPy\'s (mlplens.core.circuits.contributions)', () => {
   const net = mixedNet(), x = Float64Array.of(0.2, -1, 0.5, 0.9, -0.3);
   const {contrib} = js('contributions')(net, js('forward')(net, x), 2);
   // contributions(stack, x, target=[2]) for this net in NumPy (its forward pass in float32)

@@ -45,7 +45,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..core.run_checks import require_pictures
+    from ..figures.check_methods import require_pictures
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError, UnsuitableModel
     from ..figures.checks import CheckSettings, check_net

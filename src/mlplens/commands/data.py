@@ -38,7 +38,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     import json
 
-    from .. import data
     from ..errors import MlplensError
 
     if args.data_command == "info":
@@ -61,9 +60,10 @@ def run(args: argparse.Namespace) -> None:
                                "cache, where --data reads it")
         print_paths(fetch_named(args.name, args.url))
     elif args.data_command == "fetch":
+        from ..datasets import mnist
         from ..destination import check_file
 
         target = check_file(args.out, "--out") if args.out is not None else None
-        print_paths([data.fetch(args.url or data.KERAS_MNIST_URL, destination=target)])
+        print_paths([mnist.fetch(args.url or mnist.KERAS_MNIST_URL, destination=target)])
     else:
         raise MlplensError("choose an action: info or fetch (see 'mlplens data --help')")

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> None:
     import time
     from pathlib import Path
 
-    from ..core.dictionary import check_layer
+    from ..core.features.dictionary import check_layer
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.features import draw_features

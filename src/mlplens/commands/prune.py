@@ -35,7 +35,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..core.importance import hidden_layer
+    from ..core.circuits.importance import hidden_layer
     from ..destination import check_folder, claimed_folder
     from ..errors import MlplensError
     from ..figures.pruning import write_pruning

@@ -1,6 +1,6 @@
 """The user's data as one `Dataset`, from any source `--data` names.
 
-`load_dataset(spec)`: None or "mnist" is MNIST (found as `mlplens.data` finds it); a bundled
+`load_dataset(spec)`: None or "mnist" is MNIST (found as `mnist.py` finds it); a bundled
 name (`sklearn-digits`, `breast-cancer`, `wine`); a named dataset fetched into the cache
 (`fashion-mnist`, `kmnist`: `named.py`); or a path (`sources.py`): a Keras-layout .npz, an .npz
 with `x` (and optional `y`, `class_names`), a folder of IDX files, or a folder with one
@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 
-from .bundled import BUNDLED, from_mnist
+from .bundled import BUNDLED
 from .dataset import Dataset, check_matches
+from .mnist import load_mnist
 
-__all__ = ["Dataset", "check_matches", "from_mnist", "load_dataset", "BUNDLED"]
+__all__ = ["Dataset", "check_matches", "load_dataset", "load_mnist", "BUNDLED"]
 
 
 def load_dataset(spec: str | os.PathLike[str] | None = None) -> Dataset:

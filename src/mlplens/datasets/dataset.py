@@ -13,6 +13,8 @@ from ..core.pixel_scale import PixelScale
 from ..core.stack import DenseStack
 from ..errors import MlplensError
 
+PARTS = ("x_train", "y_train", "x_test", "y_test")
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -34,6 +36,10 @@ class Dataset:
     feature_names: tuple[str, ...] = ()
     # The pixel scale a net trained on this data by mlplens takes (recorded with the model).
     pixel_scale: PixelScale = field(default_factory=PixelScale)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The four parts by name, as a Keras-layout .npz holds them."""
+        return {name: getattr(self, name) for name in PARTS}
 
     @property
     def is_tabular(self) -> bool:
@@ -96,7 +102,7 @@ def describe(data: Dataset) -> dict[str, object]:
     info: dict[str, object] = {
         "name": data.name, "source": data.source, "path": data.path,
         "shapes": {name: list(getattr(data, name).shape)
-                   for name in ("x_train", "y_train", "x_test", "y_test")},
+                   for name in PARTS},
         "classes": list(data.class_names),
         "train_label_counts": np.bincount(data.y_train, minlength=count).tolist(),
         "test_label_counts": np.bincount(data.y_test, minlength=count).tolist(),

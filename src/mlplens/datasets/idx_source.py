@@ -1,7 +1,7 @@
 """A folder of IDX files (gzipped or not): MNIST's four names, or any images and labels named
 by their part, e.g. emnist-digits-train-images-idx3-ubyte.gz and emnist-digits-test-labels-...
 
-Read by `mlplens.data.read_idx` bounded by memory and by what compressed data can honestly
+Read by `mlplens.readers.idx.read_idx` bounded by memory and by what compressed data can honestly
 inflate to (not by MNIST's sizes). The four canonical MNIST arrays are MNIST; anything else is
 the user's data, named after the folder. Without a test part, one is split off.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data import is_canonical, read_idx
 from ..errors import MlplensError
 from ..input_files import checked_input
-from .bundled import MNIST_CLASSES
+from ..readers.idx import read_idx
 from .dataset import Dataset
+from .mnist import MNIST_CLASSES, is_canonical
 from .sources import IDX_MARK, assemble, brightness, labels
 
 PARTS = {"train": ("train",), "test": ("t10k", "test")}
@@ -51,7 +51,7 @@ def idx_files(folder: Path) -> dict[tuple[str, str], Path]:
 
 def read_idx_folder(folder: Path) -> Dataset:
     files = idx_files(folder)
-    raw = {key: read_idx(checked_input(path), mnist=False) for key, path in files.items()}
+    raw = {key: read_idx(checked_input(path)) for key, path in files.items()}
     arrays = {f"{'x' if kind == 'images' else 'y'}_{part}": array
               for (part, kind), array in raw.items()}
     if len(arrays) == 4 and is_canonical(arrays):

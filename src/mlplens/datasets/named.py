@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import cache_dir, download, file_sha256, read_idx
+from ..cache import cache_dir
 from ..errors import MlplensError
 from ..output import atomic_path, write_json
+from ..readers.idx import read_idx
 from .dataset import Dataset
+from .download import download, file_sha256
 from .sources import assemble, brightness, labels
 
 IDX_FILES = {"x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
@@ -147,7 +149,7 @@ def load_named(name: str) -> Dataset:
         if file_sha256(path) != pinned.get(file_name):
             raise MlplensError(f"{path}: not the published {entry.title} file (SHA-256 "
                                f"mismatch); run 'mlplens data fetch {name}' again")
-        arrays[part] = read_idx(path, mnist=False)
+        arrays[part] = read_idx(path)
     read = {}
     for part in ("train", "test"):
         images = arrays[f"x_{part}"]

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import is_canonical, read_npz
 from ..errors import MlplensError
-from .bundled import MNIST_CLASSES
+from ..readers.npz import read_npz
 from .dataset import Dataset
+from .mnist import MNIST_CLASSES, is_canonical
 from .sources import assemble, brightness, labels
 
 KERAS_LAYOUT = ("x_train", "y_train", "x_test", "y_test")
 
 
 def read_npz_source(path: Path) -> Dataset:
-    arrays = read_npz(path, mnist=False)
+    arrays = read_npz(path)
     if "x_train" in arrays:
         for name in KERAS_LAYOUT:
             if name not in arrays:

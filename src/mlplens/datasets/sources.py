@@ -16,8 +16,8 @@ from ..destination import describe_os_error
 from ..errors import MlplensError
 from ..input_files import checked_input
 from ..memory import require
-from .bundled import split_test_part
 from .dataset import Dataset
+from .splitting import split_test_part
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 IDX_MARK = "idx"  # every IDX file's name says so: train-images-idx3-ubyte, ...
@@ -130,7 +130,7 @@ def assemble(name: str, path: Path, source: str, train: tuple[np.ndarray, np.nda
              test: tuple[np.ndarray, np.ndarray] | None,
              names: tuple[str, ...] | None = None) -> Dataset:
     """A Dataset from checked images and labels: the test part split off the training part
-    (`bundled.split_test_part`, the same for every run) when the source has none."""
+    (`splitting.split_test_part`, the same for every run) when the source has none."""
     where = str(path)
     classes = class_names_for([train[1]] + ([test[1]] if test is not None else []), names,
                               where)

@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.stack import DenseStack
-from ..core.views import layer_views
-from ..data import Mnist
-from ..datasets import load_dataset
+from ..datasets import Dataset, load_dataset
+from ..layout.views import layer_views
 from ..output import save_png, write_json, write_text
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..report.story import Nets, story_sections
@@ -235,7 +234,7 @@ def _comparison_summary(compared: Compared) -> dict:
             "output_ssim_median": round(float(np.median(ssim)), 4) if ssim else None}
 
 
-def _class_circuits(stack: DenseStack, mnist: Mnist, folder: Path
+def _class_circuits(stack: DenseStack, mnist: Dataset, folder: Path
                     ) -> tuple[list[tuple[Path, str]], list[Path], list[dict[str, int]]]:
     """The circuit of the first test image of each class: why the net says what it says; its
     figures, the files written, and each image's index and prediction."""

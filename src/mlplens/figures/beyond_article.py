@@ -19,7 +19,7 @@ import numpy as np
 from ..core.ink import EDGES, edge_ink_counts, ink_maps
 from ..core.projection import Fidelity, NodeStatisticsFound
 from ..core.stack import DenseStack
-from ..data import Mnist
+from ..datasets import Dataset
 from ..methods import METHODS, Method
 from ..output import save_png
 from ..progress import stderr_progress
@@ -62,7 +62,7 @@ def _timed(results: BeyondResults, key: str, work: Callable[[], Any]) -> Any:
     return value
 
 
-def _views_of_net(name: str, stack: DenseStack, mnist: Mnist, out: Path,
+def _views_of_net(name: str, stack: DenseStack, mnist: Dataset, out: Path,
                   results: BeyondResults, log: Callable[[str], None], quick: bool) -> None:
     count = results.reference
     depth = len(stack.layers)
@@ -106,7 +106,7 @@ def _caption(name: str, method: Method, output: Output, reference: int) -> str:
     }[output.kind]
 
 
-def _where_digits_write(mnist: Mnist, out: Path, results: BeyondResults) -> None:
+def _where_digits_write(mnist: Dataset, out: Path, results: BeyondResults) -> None:
     maps = ink_maps(mnist.x_train, mnist.y_train)
     frequency = np.round(maps.frequency * 255).astype(np.uint8)
     per_class = node_mosaic(
@@ -132,7 +132,7 @@ def _where_digits_write(mnist: Mnist, out: Path, results: BeyondResults) -> None
 
 
 def beyond_the_article(nets: dict[str, DenseStack], evolution: list[tuple[str, Snapshots]],
-                       mnist: Mnist, out: Path, log: Callable[[str], None],
+                       mnist: Dataset, out: Path, log: Callable[[str], None],
                        quick: bool = False) -> BeyondResults:
     """Every new view for the given nets, where digits write, and the evolution animation.
 

@@ -13,17 +13,18 @@ from typing import Any
 
 import numpy as np
 
-from ..core.checks import THRESHOLDS, MethodChecks, deletion_set, table
+from ..core.checks.measures import MethodChecks, deletion_set
 from ..core.heads import output_of_labels
-from ..core.run_checks import ChecksRun, check_methods, require_pictures
 from ..core.stack import DenseStack
-from ..core.views import layer_views
 from ..datasets import Dataset
+from ..layout.views import layer_views
 from ..output import save_figure, save_png, write_json, write_text
 from ..progress import stderr_progress
 from ..render import colormap_lut, node_mosaic, stacked
 from ..render.colors import default_cmap
+from .check_methods import ChecksRun, check_methods, require_pictures
 from .layers import view_legend
+from .verdicts import THRESHOLDS, table
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ import numpy as np
 from ..core.classes import class_names_for
 from ..core.compare import ALONE_BELOW, Comparison, compare
 from ..core.forward import accuracy
-from ..core.similarity import spearman_abs, ssim
-from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views
 from ..methods import get_method
+from ..core.checks.similarity import spearman_abs, ssim
+from ..core.stack import DenseStack
+from ..layout.views import LayerView, layer_views
 from ..output import save_figure, save_png, write_json
 from ..render import colormap_lut, node_mosaic, side_by_side, stacked
 from ..render.comparison import cka_heatmap, pair_mosaic

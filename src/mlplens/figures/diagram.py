@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.circuits import Circuit, attribute, prune
+from ..core.circuits.circuit import Circuit, attribute, prune
 from ..core.heads import label_name, output_names, verdict
-from ..core.diagram_layout import DiagramSpec, circuit_diagram, place, weights_diagram
+from ..layout.diagram import DiagramSpec, circuit_diagram, place, weights_diagram
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
 from ..core.projection import linear_rows

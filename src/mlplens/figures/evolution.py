@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..core.views import layer_views
+from ..layout.views import layer_views
 from ..output import save_gif
 from ..render import colormap_lut, node_mosaic, side_by_side
 from ..snapshots import Snapshots, load_snapshots, spread_frames

@@ -16,17 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from ..core.dictionary import SparseDictionary, feature_stack
-from ..core.dictionary_metrics import DENSE_ABOVE, DictionaryMetrics, dictionary_metrics
-from ..core.feature_pictures import feature_statistics, linear_features, mean_feature_gradients
+from ..core.features.dictionary import SparseDictionary, feature_stack
+from ..core.features.metrics import DENSE_ABOVE, DictionaryMetrics, dictionary_metrics
+from ..core.features.pictures import feature_statistics, linear_features, mean_feature_gradients
 from ..core.maximize import maximize
 from ..core.node_statistics import NodeStatistics, node_statistics
 from ..core.normalization import normalize
 from ..core.pixel_scale import as_pixels
-from ..core.polysemanticity import Polysemanticity, polysemanticity
+from ..core.features.polysemanticity import Polysemanticity, polysemanticity
 from ..core.projection import linear_rows
 from ..core.stack import DenseStack
-from ..data import Mnist
+from ..datasets import Dataset
 from ..errors import MlplensError
 from ..output import save_npz, save_png, write_json
 from ..render import Legend, colormap_lut, node_mosaic
@@ -112,7 +112,7 @@ def _labels(units: np.ndarray, statistics: NodeStatistics, prefix: str = "") -> 
     return [f"{prefix}{unit}: {statistics.preferred_class[unit]}" for unit in units]
 
 
-def draw_features(stack: DenseStack, dictionary: SparseDictionary, mnist: Mnist, out: Path, *,
+def draw_features(stack: DenseStack, dictionary: SparseDictionary, mnist: Dataset, out: Path, *,
                   show: int = 64, reference: int = 1000, maximize_steps: int = 200,
                   seed: int = 0, training: dict[str, Any] | None = None,
                   log: Callable[[str], None] = lambda _: None) -> FeatureReport:
@@ -267,7 +267,7 @@ PLANS = {False: ReproducePlan(2, 300, 60, 60000, 10000, 64, 1000),
          True: ReproducePlan(1, 40, 20, 5000, 2000, 32, 200)}
 
 
-def reproduce_features(stack: DenseStack, name: str, mnist: Mnist, out: Path, quick: bool,
+def reproduce_features(stack: DenseStack, name: str, mnist: Dataset, out: Path, quick: bool,
                        seed: int, log: Callable[[str], None]) -> list[FeatureReport]:
     """A dictionary of every hidden layer of `stack`, drawn into out/features/<name>/layer-<k>."""
     from ..training.sparse_autoencoder import Schedule, learn_features

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from ..core.classes import class_names_for
-from ..core.feature_bars import DEFAULT_TOP, layer_bars
 from ..core.heads import output_names
 from ..core.node_statistics import NodeStatistics
 from ..core.normalization import normalize
@@ -38,7 +37,8 @@ from ..core.projection import (
     linear_rows,
 )
 from ..core.stack import DenseStack
-from ..core.views import LayerView, colour_key, layer_views, layer_views_bytes
+from ..layout.bars import DEFAULT_TOP, layer_bars
+from ..layout.views import LayerView, colour_key, layer_views, layer_views_bytes
 from ..memory import require
 from ..methods import default_nodes, footprint, get_method, project
 from ..output import save_figure, save_npz, save_png, write_json, write_text

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core import heads
-from ..core.importance import contribution_score, hidden_layer, random_score, weight_score
-from ..core.intervene import pruning_curves, removal_counts
+from ..core.circuits.importance import contribution_score, hidden_layer, random_score, weight_score
+from ..core.circuits.intervene import pruning_curves, removal_counts
 from ..core.stack import DenseStack
 from ..output import save_figure, write_json
 from ..render.charts import pruning_figure

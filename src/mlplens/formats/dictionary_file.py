@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.dictionary import SparseDictionary
+from ..core.features.dictionary import SparseDictionary
 from ..output import atomic_path
 
 KIND = "mlplens.sparse-dictionary"

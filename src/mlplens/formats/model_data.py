@@ -25,9 +25,7 @@ from typing import Any
 from ..core.heads import class_names
 from ..core.pixel_scale import SCALE_HELP, PixelScale, parse_pixel_scale
 from ..core.stack import HEADS, DenseStack
-from ..data import Mnist
 from ..datasets import Dataset, check_matches, load_dataset
-from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
 from .metadata import NOTHING, Recorded
 
@@ -70,7 +68,7 @@ def default_data(stack: DenseStack, name: str) -> Dataset:
 
 
 def open_model(model: str | os.PathLike[str] | DenseStack | Any,
-               data: Dataset | Mnist | str | os.PathLike[str] | None = None, *,
+               data: Dataset | str | os.PathLike[str] | None = None, *,
                needs_data: bool = True, image_shape: tuple[int, ...] | None = None,
                activations: str | None = None, layer_order: str | None = None,
                pixel_scale: PixelScale | str | None = None,
@@ -86,8 +84,6 @@ def open_model(model: str | os.PathLike[str] | DenseStack | Any,
     named = data is not None
     # Data named is read first: what it is (a table's feature names) can tell how to read the
     # model.
-    if isinstance(data, Mnist):
-        data = from_mnist(data)
     dataset = data if isinstance(data, Dataset) or data is None else load_dataset(data)
     if not input_names and dataset is not None:
         input_names = dataset.feature_names

@@ -1,6 +1,6 @@
 """A grid of horizontal bar charts, one per node of a tabular model: drawing only.
 
-The caller (core.feature_bars) has chosen each chart's features, their order, their values and
+The caller (layout.bars) has chosen each chart's features, their order, their values and
 where each bar sits on the diverging colour scale; this module lays them out and draws them.
 """
 

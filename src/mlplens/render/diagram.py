@@ -2,8 +2,8 @@
 many thin, slanted edges come out antialiased.
 
 Rendering never computes: the selections and the geometry arrive finished, as a
-`core.diagram_layout` DiagramSpec and Layout (passed in, never imported: render and core are
-independent layers).
+`layout.diagram` DiagramSpec and Layout (passed in, never imported: layout sits above render
+and core).
 """
 
 from __future__ import annotations

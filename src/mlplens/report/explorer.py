@@ -12,11 +12,9 @@ import numpy as np
 from ..core.forward import accuracy, accuracy_bytes
 from ..core.node_statistics import node_statistics, node_statistics_bytes
 from ..core.stack import DenseStack
-from ..core.views import LayerView, layer_views, layer_views_bytes
-from ..data import Mnist
 from ..datasets import Dataset, check_matches
-from ..datasets.bundled import from_mnist
 from ..errors import MlplensError
+from ..layout.views import LayerView, layer_views, layer_views_bytes
 from ..memory import format_size, require
 from ..methods import METHODS, Method, footprint
 from ..output import atomic_path
@@ -103,12 +101,7 @@ def page_text_bytes(stack: DenseStack, reference: np.ndarray, labels: np.ndarray
     return data_bytes(stack, pictures + frames * sum(stack.widths), DIGITS)
 
 
-def _dataset(data: Dataset | Mnist) -> Dataset:
-    """MNIST as `load_mnist` gives it (the Python API's older way) as the Dataset it is."""
-    return data if isinstance(data, Dataset) else from_mnist(data)
-
-
-def build_explorer(stack: DenseStack, data: Dataset | Mnist, **options) -> str:
+def build_explorer(stack: DenseStack, data: Dataset, **options) -> str:
     """The explorer's HTML for a stack, with the data's first test images and statistics."""
     return "".join(explorer_page(stack, data, **options))
 
@@ -123,7 +116,7 @@ def refuse_tables(stack: DenseStack, model_name: str = "") -> None:
                            "visualize')")
 
 
-def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str = "",
+def explorer_page(stack: DenseStack, data: Dataset, *, model_name: str = "",
                   snapshots: Snapshots | None = None,
                   views: Mapping[str, Sequence[LayerView | None]] | None = None,
                   extra_stats: Mapping[str, Sequence[np.ndarray]] | None = None,
@@ -133,7 +126,6 @@ def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str =
     The page shows `data`'s own test images and names its classes; a 28x28 grey model also gets
     the drawing pad, any other an image loader and the test images to pick from.
     """
-    data = _dataset(data)
     refuse_tables(stack, model_name)
     if data.is_tabular:
         refuse_tables(stack.with_input(input_names=data.feature_names), model_name)
@@ -167,7 +159,7 @@ def explorer_page(stack: DenseStack, data: Dataset | Mnist, *, model_name: str =
     return explorer_pieces(page, title or f"mlplens explorer: {model_name or stack.describe()}")
 
 
-def write_explorer(path: str | os.PathLike[str], stack: DenseStack, data: Dataset | Mnist,
+def write_explorer(path: str | os.PathLike[str], stack: DenseStack, data: Dataset,
                    **options) -> Path:
     """Build the explorer and write it atomically to `path`, a piece at a time."""
     pieces = explorer_page(stack, data, **options)

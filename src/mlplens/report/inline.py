@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 from ..core.stack import DenseStack
-from ..data import Mnist
 from ..datasets import Dataset, load_dataset
 from ..output import write_text
 from ..snapshots import Snapshots
@@ -23,7 +22,7 @@ class Explorer:
     """Draw a digit (or pick or load an image) and watch every node, in a notebook cell (or
     saved as a page); `data` gives the test images and class names (default: MNIST)."""
 
-    def __init__(self, stack: DenseStack, data: Dataset | Mnist | None = None, *,
+    def __init__(self, stack: DenseStack, data: Dataset | None = None, *,
                  snapshots: Snapshots | None = None, frames: int = 1, name: str = "",
                  height: int = 1100) -> None:
         self.page = build_explorer(stack, data if data is not None else load_dataset(),

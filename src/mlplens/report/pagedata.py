@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from ..core import heads
+from ..methods import METHODS
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.node_statistics import NodeStatistics
 from ..core.pixel_scale import as_pixels
 from ..core.stack import DenseLayer, DenseStack, LayerNorm
-from ..core.views import LayerView, layer_views
 from ..errors import MlplensError
-from ..methods import METHODS
+from ..layout.views import LayerView, layer_views
 from ..snapshots import Snapshots, spread_frames
 
 FORMAT_VERSION = 1

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..data import Mnist
+from ..datasets import Dataset
 from ..output import write_text
 from .explorer import write_explorer
 from .figure_html import embedded, linked
@@ -89,7 +89,7 @@ def render_report(out: Path, runs: Sequence[Mapping[str, Any]], sections: Sequen
 
 
 def write_run_pages(out: str | os.PathLike[str], runs: Mapping[str, tuple[Any, Any]],
-                    sections: Sequence[Section], mnist: Mnist, quick: bool,
+                    sections: Sequence[Section], mnist: Dataset, quick: bool,
                     started: float, log: Callable[[str], None] | None = None) -> list[Path]:
     """An explorer per trained net (RUN/explorer.html) and report.html; their paths, report last.
 

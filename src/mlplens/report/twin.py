@@ -19,9 +19,9 @@ from ..core.classes import class_names_for
 from ..core.compare import Comparison, compare
 from ..core.mnist_like import MIN_INK, MIN_ROWS, PEN
 from ..core.stack import DenseStack
-from ..core.views import layer_views
 from ..datasets import Dataset
 from ..errors import MlplensError
+from ..layout.views import layer_views
 from ..memory import require
 from ..output import atomic_path
 from .page import asset, fill, head, json_pieces_for_script

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..data import cache_dir
+from ..cache import cache_dir
 from ..destination import check_folder
 from ..errors import MlplensError
 from ..keras_backend import import_keras

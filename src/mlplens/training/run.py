@@ -18,8 +18,8 @@ import numpy as np
 
 from ..core.forward import accuracy
 from ..core.stack import DenseStack
-from ..data import Mnist, subset
-from ..datasets import Dataset, from_mnist, load_dataset
+from ..datasets import Dataset, load_dataset
+from ..datasets.splitting import subset
 from ..errors import MlplensError
 from ..formats.keras_model import stack_from_keras
 from ..formats.metadata import KERAS_MEMBER, metadata_text
@@ -145,7 +145,7 @@ def train(
     batch_size: int = 128,
     optimizer: str = "rmsprop",
     seed: int = 0,
-    data: Dataset | Mnist | None = None,
+    data: Dataset | None = None,
     stratified: bool = False,
     verbose: int | str = "auto",
     snapshot_every: int | None = None,
@@ -166,8 +166,7 @@ def train(
         raise MlplensError(f"--snapshot-every must be at least 1, got {snapshot_every}")
     if any(units < 1 for units in hidden):
         raise MlplensError(f"hidden layer sizes must be at least 1, got {list(hidden)}")
-    mnist = load_dataset() if data is None else from_mnist(data) if isinstance(data, Mnist) \
-        else data
+    mnist = load_dataset() if data is None else data
     classes = len(mnist.class_names)
     x_train, y_train = subset(mnist.x_train, mnist.y_train, train_samples, stratified, seed)
     if shuffle_labels:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.dictionary import SparseDictionary, check_layer, layer_activations
+from ..core.features.dictionary import SparseDictionary, check_layer, layer_activations
 from ..core.stack import DenseStack
 from ..errors import MlplensError
 

@@ -1,7 +1,7 @@
 // Every activation and LayerNorm a layer may apply, in float64, by the formulas of
 // mlplens.core.activations and mlplens.core.stack.LayerNorm, so the page computes what NumPy
 // does; and their frozen forms (gates, LayerNorm's frozen scale) that contributions and
-// circuits take on the linearised net, as mlplens.core.circuits defines them.
+// circuits take on the linearised net, as mlplens.core.circuits.circuit defines them.
 // Activations are the canonical strings of the page's data, e.g. 'relu', 'leaky_relu(0.2)'.
 
 const SELU_ALPHA = 1.6732632423543772848170429916717;
@@ -217,7 +217,7 @@ function softmaxBackward(z, g, activation) {
   return h;
 }
 
-// d/dz of (g . the layer's output) on the linearised net at z (mlplens.core.linearised): every
+// d/dz of (g . the layer's output) on the linearised net at z (mlplens.core.circuits.linearised): every
 // activation frozen to its gate and LayerNorm to its frozen scale; a hidden softmax passes its
 // exact Jacobian.
 function linearisedBackward(layer, z, g) {

@@ -1,4 +1,4 @@
-// One input's circuit, by the rules of mlplens.core.circuits: what every hidden node and every
+// One input's circuit, by the rules of mlplens.core.circuits.circuit: what every hidden node and every
 // edge adds to the logit of one class, pruned to the fewest nodes and edges that keep a share
 // of each layer's total |contribution|; and the top-k trace of one node through every layer.
 // Layers are indexed as in net.js (0 = the first Dense layer); source -1 is the input.

@@ -1,5 +1,5 @@
 // Interventions: hidden nodes switched off (held at 0) or clamped to a value, as
-// mlplens.core.intervene takes them. The list {layer, node, value, off} is in the order they
+// mlplens.core.circuits.intervene takes them. The list {layer, node, value, off} is in the order they
 // were made; a node has at most one (a newer replaces it), so undo is taking the last off.
 
 function withIntervention(list, layer, node, value, off) {

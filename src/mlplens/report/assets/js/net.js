@@ -29,7 +29,7 @@ function inputsFromBrightness(brightness, scale) {
 
 // Every layer's pre-activations (pres) and activations (posts) for the input x. fixed
 // (optional): per layer index, [node, value] pairs that replace those activations, as
-// mlplens.core.intervene does (see interventions.js); pres keep what the node would have had.
+// mlplens.core.circuits.intervene does (see interventions.js); pres keep what the node would have had.
 function forward(layers, x, fixed) {
   const pres = [], posts = [];
   let a = x;

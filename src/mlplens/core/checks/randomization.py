@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .stack import DenseStack
+from ..stack import DenseStack
 
 
 @dataclass(frozen=True)

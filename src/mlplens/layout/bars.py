@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..core.projection import Projection
+from ..core.stack import DenseStack
 from ..errors import UnsuitableModel
-from .projection import Projection
-from .stack import DenseStack
 from .views import MAX_DRAWABLE
 
 # Bars per node chart: enough to see what a node weighs, few enough to read the names.

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .forward import predict
-from .stack import DenseStack
+from ..forward import predict
+from ..stack import DenseStack
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core.normalization import MID_GREY, NORMALIZE_BYTES_PER_VALUE, normalize
+from ..core.projection import Projection
+from ..core.stack import DenseStack
 from ..errors import UnsuitableModel
 from ..methods import get_method, project
-from .normalization import MID_GREY, NORMALIZE_BYTES_PER_VALUE, normalize
-from .projection import Projection
-from .stack import DenseStack
 
 # Above this, the article's float32 min-max step (values * 255) overflows: such weights are not
 # a trained network's (a damaged file, usually) and cannot be drawn.

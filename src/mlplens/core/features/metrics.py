@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..forward import as_inputs, batches, layer_output
+from ..heads import predicted_classes
+from ..stack import DenseStack
 from .dictionary import SparseDictionary
-from .forward import as_inputs, batches, layer_output
-from .heads import predicted_classes
-from .stack import DenseStack
 
 # A feature firing on more than this share of images is "dense": closer to a bias than to a
 # pattern (the convention of the dictionary-learning literature).

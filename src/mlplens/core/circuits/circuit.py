@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MlplensError
-from .forward import layer_output
+from ...errors import MlplensError
+from ..forward import layer_output
+from ..stack import DenseStack
 from .linearised import frozen_backward
-from .stack import DenseStack
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Every check for every method that can draw a network, in one call (`mlplens check`)."""
+"""Every check for every registered method that can draw a network, in one call (`mlplens check`):
+the loop over the methods around what `core.checks` measures."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 
 import numpy as np
 
+from ..core.checks.measures import (DeletionSet, MethodChecks, deletion_check,
+                                    model_randomization, similarity)
+from ..core.checks.similarity import WINDOW
+from ..core.projection import Fidelity, Projection
+from ..core.stack import DenseStack
 from ..errors import UnsuitableModel
 from ..methods import METHODS, Method
-from .checks import DeletionSet, MethodChecks, deletion_check, model_randomization, similarity
-from .projection import Fidelity, Projection
-from .similarity import WINDOW
-from .stack import DenseStack
 
 Log = Callable[[str], None]
 ProgressFor = Callable[[str], Callable[[int, int], None] | None]
@@ -80,8 +82,8 @@ def check_methods(stack: DenseStack, offered: dict[str, Any], deletion: Deletion
 
         log(f"checks: {method.name}")
         trained = draw(stack)
-        checks = model_randomization(stack, method, draw, trained, seed,
-                                     progress_for(f"{method.name}, model randomisation:"))
+        checks = model_randomization(stack, method.name, method.normalization, draw, trained,
+                                     seed, progress_for(f"{method.name}, model randomisation:"))
         if shuffled is not None:
             checks.shuffled = draw(shuffled)
             checks.data_similarity = similarity(trained, checks.shuffled, method.normalization,

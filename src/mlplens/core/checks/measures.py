@@ -1,4 +1,4 @@
-"""The sanity checks of every picture method, computed: does a method's picture reflect what the
+"""What the sanity checks of a picture method measure: does a method's picture reflect what the
 network learned, rather than the method's own bias?
 
 - Model randomisation (Adebayo et al. 2018): re-initialise layers, cascading from the output
@@ -10,45 +10,24 @@ network learned, rather than the method's own bias?
 - Fidelity: the `gradient` method's cosine between the article's `linear` picture and the exact
   one, for the `linear` row.
 
-Every verdict comes from the numbers through `THRESHOLDS`; nothing is written by hand.
+The numbers only: the verdicts they support are in `figures.verdicts`, the loop over every
+registered method in `figures.check_methods`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from ..methods import Method
+from ..forward import as_inputs
+from ..normalization import normalize
+from ..projection import Projection
+from ..stack import DenseStack
 from .deletion import Curves, curves, order_of
-from .forward import as_inputs
-from .normalization import normalize
-from .projection import Projection
 from .randomization import Randomization, randomizations, randomized
 from .similarity import spearman_abs, ssim
-from .stack import DenseStack
-
-PASS, FLAGGED = "pass", "flagged"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Where a number turns into a verdict (documented in the README's checks section)."""
-
-    # Pictures "stay similar" when the median over output nodes of either measure exceeds this:
-    # unrelated pictures score near 0 on both, a picture against itself 1.
-    similar: float = 0.5
-    # A picture's order must beat both baseline orders (random, and the mean image's) by this
-    # much area (probability x fraction of pixels): less is within their spread on a few images
-    # per class.
-    margin: float = 0.02
-    # The article's picture is faithful when its median cosine with the exact picture reaches this.
-    fidelity: float = 0.9
-
-
-THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -78,49 +57,6 @@ class MethodChecks:
     deletion: dict[str, Curves] = field(default_factory=dict)  # "picture", "random", "mean image"
     fidelity: float | None = None
 
-    def row(self, thresholds: Thresholds = THRESHOLDS) -> dict[str, Any]:
-        """One row of the table: each check's numbers and the verdict they support."""
-        row: dict[str, Any] = {"method": self.method}
-        cascade = [s for step, s in zip(self.steps, self.similarity) if step.cascading]
-        alone = [s for step, s in zip(self.steps, self.similarity) if not step.cascading]
-        if cascade:
-            row["model_randomization"] = _similarity_verdict(*cascade[-1].output, thresholds)
-        if alone:  # the single layer whose randomisation changes the pictures least
-            row["independent_randomization"] = _similarity_verdict(
-                *max((s.output for s in alone), key=lambda pair: np.nan_to_num(pair[0], nan=-1)),
-                thresholds)
-        if self.data_similarity is not None:
-            row["data_randomization"] = _similarity_verdict(*self.data_similarity.output,
-                                                            thresholds)
-        if self.deletion:
-            picture, random = self.deletion["picture"], self.deletion["random"]
-            mean_image = self.deletion["mean image"]
-            # The better baseline: a picture must know more than where digits usually write.
-            row["deletion"] = {
-                "auc": picture.deletion_auc, "random": random.deletion_auc,
-                "mean_image": mean_image.deletion_auc,
-                "verdict": PASS if picture.deletion_auc < min(
-                    random.deletion_auc, mean_image.deletion_auc) - thresholds.margin
-                else FLAGGED}
-            row["insertion"] = {
-                "auc": picture.insertion_auc, "random": random.insertion_auc,
-                "mean_image": mean_image.insertion_auc,
-                "verdict": PASS if picture.insertion_auc > max(
-                    random.insertion_auc, mean_image.insertion_auc) + thresholds.margin
-                else FLAGGED}
-        if self.fidelity is not None:
-            row["fidelity"] = {"median": self.fidelity,
-                               "verdict": PASS if self.fidelity >= thresholds.fidelity
-                               else FLAGGED}
-        return row
-
-
-def _similarity_verdict(spearman: float, structure: float,
-                        thresholds: Thresholds) -> dict[str, Any]:
-    similar = max(np.nan_to_num(spearman, nan=0.0), np.nan_to_num(structure, nan=0.0))
-    return {"spearman": spearman, "ssim": structure,
-            "verdict": FLAGGED if similar > thresholds.similar else PASS}
-
 
 def _pictures(rows: np.ndarray, normalization: str, shape: tuple[int, ...]) -> np.ndarray:
     """Rows as the user sees them, scaled to [0, 1], for SSIM."""
@@ -145,18 +81,18 @@ def similarity(a: Projection, b: Projection, normalization: str,
 Draw = Callable[[DenseStack], Projection]
 
 
-def model_randomization(stack: DenseStack, method: Method, draw: Draw, trained: Projection,
-                        seed: int = 0,
+def model_randomization(stack: DenseStack, method: str, normalization: str, draw: Draw,
+                        trained: Projection, seed: int = 0,
                         progress: Callable[[int, int], None] | None = None) -> MethodChecks:
-    """Redraw `stack` with each randomisation step and compare with the trained pictures."""
-    found = MethodChecks(method.name, trained)
+    """Redraw `stack` with each randomisation step and compare with the trained pictures (both
+    shown with the method's `normalization`)."""
+    found = MethodChecks(method, trained)
     steps = randomizations(len(stack.layers))
     for done, step in enumerate(steps, start=1):
         redrawn = draw(randomized(stack, step.layers, seed))
         found.steps.append(step)
         found.redrawn.append(redrawn)
-        found.similarity.append(similarity(trained, redrawn, method.normalization,
-                                           stack.picture_shape))
+        found.similarity.append(similarity(trained, redrawn, normalization, stack.picture_shape))
         if progress:
             progress(done, len(steps))
     return found
@@ -195,8 +131,3 @@ def deletion_check(stack: DenseStack, output_rows: np.ndarray, found: DeletionSe
     return {name: curves(stack, found.inputs, found.classes, orders, steps)
             for name, orders in (("picture", picture_orders), ("random", found.random_orders),
                                  ("mean image", mean_orders))}
-
-
-def table(found: Sequence[MethodChecks], thresholds: Thresholds = THRESHOLDS) -> list[dict]:
-    """One row per method."""
-    return [checks.row(thresholds) for checks in found]

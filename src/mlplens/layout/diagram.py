@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .circuits import Circuit
-from .heads import label_name, output_names, verdict
-from .importance import weight_score
-from .stack import DenseStack
+from ..core.circuits.circuit import Circuit
+from ..core.circuits.importance import weight_score
+from ..core.heads import label_name, output_names, verdict
+from ..core.stack import DenseStack
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .forward import layer_output, pre_activations
+from ..forward import layer_output, pre_activations
+from ..stack import DenseStack
 from .linearised import frozen_backward
-from .stack import DenseStack
 
 
 def contributions(stack: DenseStack, inputs: np.ndarray,

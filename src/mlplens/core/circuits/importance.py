@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import MlplensError
+from ...errors import MlplensError
+from ..forward import as_inputs, batches
+from ..stack import DenseStack
 from .contributions import contributions
-from .forward import as_inputs, batches
-from .stack import DenseStack
 
 SCORES = ("contribution", "weight", "random")
 

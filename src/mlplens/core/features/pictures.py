@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..forward import as_inputs, batches, derivative, layer_backward, layer_output
+from ..node_statistics import NodeStatistics, RunningStatistics
+from ..projection import linear_rows
+from ..stack import DenseLayer, DenseStack
 from .dictionary import SparseDictionary
-from .forward import as_inputs, batches, derivative, layer_backward, layer_output
-from .node_statistics import NodeStatistics, RunningStatistics
-from .projection import linear_rows
-from .stack import DenseLayer, DenseStack
 
 Progress = Callable[[int, int], None]
 

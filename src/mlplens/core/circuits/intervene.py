@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import MlplensError
-from .forward import as_inputs, layer_output
-from .heads import score_terms
+from ...errors import MlplensError
+from ..forward import as_inputs, layer_output
+from ..heads import score_terms
+from ..stack import DenseStack
 from .importance import hidden_layer
-from .stack import DenseStack
 
 
 def intervene(stack: DenseStack, inputs: np.ndarray,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MlplensError
-from .activations import HEADS_ONLY
-from .forward import as_inputs, batches, layer_output
-from .stack import DenseLayer, DenseStack
+from ...errors import MlplensError
+from ..activations import HEADS_ONLY
+from ..forward import as_inputs, batches, layer_output
+from ..stack import DenseLayer, DenseStack
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import HEADS_ONLY, activate, gate
-from .forward import layer_backward
-from .stack import DenseLayer
+from ..activations import HEADS_ONLY, activate, gate
+from ..forward import layer_backward
+from ..stack import DenseLayer
 
 
 def _centred_transpose(upstream: np.ndarray, scale: np.ndarray, sigma: np.ndarray) -> np.ndarray:
