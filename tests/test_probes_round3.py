@@ -247,8 +247,9 @@ def files(tmp_path_factory) -> dict[str, str]:
 
     keras = import_keras()
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(
-        8, activation="relu", kernel_regularizer=lambda w: 0.01 * keras.ops.sum(w)),
-        keras.layers.Dense(10, activation="softmax")])
+        8, activation="relu", name="dense",  # named: Keras' counter depends on earlier tests
+        kernel_regularizer=lambda w: 0.01 * keras.ops.sum(w)),
+        keras.layers.Dense(10, activation="softmax", name="output")])
     with warnings.catch_warnings():  # Keras warns that the lambda cannot be loaded safely
         warnings.simplefilter("ignore")
         model.save(folder / "lambda.keras")
