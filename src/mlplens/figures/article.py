@@ -293,7 +293,7 @@ def _index(out: Path, runs: dict, figures: list[tuple[Path, str]], seconds: floa
               "as `mlplens check` runs them; each net's checks.md explains the verdicts."]
     for found in checks.values():
         lines += ["", *found.markdown, "", f"Checks took {found.seconds:.1f} s.", ""]
-        lines += _figure_lines(out, found.figures)
+        lines += _figure_lines(out, [(figure.path, figure.caption) for figure in found.figures])
     lines += features
     lines += ["", "MNIST is by Y. LeCun, C. Cortes and C. J. C. Burges (CC BY-SA 3.0).", ""]
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from ..render import colormap_lut, node_mosaic, stacked
 from ..render.colors import default_cmap
 from .check_methods import ChecksRun, check_methods, require_pictures
 from .layers import view_legend
+from .outputs import Output, paths_of
 from .verdicts import THRESHOLDS, table
 
 
@@ -50,7 +51,7 @@ class ChecksWritten:
     """What the checks wrote, their table and its Markdown (for reproduce's index.md)."""
 
     paths: list[Path] = field(default_factory=list)
-    figures: list[tuple[Path, str]] = field(default_factory=list)
+    figures: list[Output] = field(default_factory=list)  # kind, path and caption of each
     rows: list[dict[str, Any]] = field(default_factory=list)
     markdown: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -119,28 +120,30 @@ def write_checks(name: str, stack: DenseStack, run: ChecksRun, out: Path,
     """checks.json, checks.md and the figures of a finished run of the checks."""
     written = ChecksWritten(rows=table(run.checks))
     for checks in run.checks:
-        written.figures.append((save_png(_randomization_rows(checks, stack),
-                                         out / f"randomization-{checks.method}.png"),
-                                f"{name}: the output pictures of the {checks.method} method as "
-                                "randomisation goes deeper (a row per step: cascading from "
-                                "the output down, then each layer alone)."))
+        written.figures.append(Output(
+            "randomization", None, save_png(_randomization_rows(checks, stack),
+                                            out / f"randomization-{checks.method}.png"),
+            f"{name}: the output pictures of the {checks.method} method as randomisation goes "
+            "deeper (a row per step: cascading from the output down, then each layer alone)."))
     if run.checks:
-        written.figures.append((_curves_figure(name, run.checks, out),
-                                f"{name}: median similarity of the output pictures to the "
-                                "trained ones after each randomisation step, per method."))
+        written.figures.append(Output(
+            "randomization-curves", None, _curves_figure(name, run.checks, out),
+            f"{name}: median similarity of the output pictures to the trained ones after each "
+            "randomisation step, per method."))
         if any(checks.shuffled is not None for checks in run.checks):
-            written.figures.append((save_png(_data_rows(run.checks, stack),
-                                             out / "data-randomization.png"),
-                                    f"{name}: output pictures of the net trained on true "
-                                    f"labels and of the same net trained on shuffled labels "
-                                    f"({settings.shuffled_samples} images, "
-                                    f"{settings.shuffled_epochs} epochs)."))
+            written.figures.append(Output(
+                "data-randomization", None, save_png(_data_rows(run.checks, stack),
+                                                     out / "data-randomization.png"),
+                f"{name}: output pictures of the net trained on true labels and of the same "
+                f"net trained on shuffled labels ({settings.shuffled_samples} images, "
+                f"{settings.shuffled_epochs} epochs)."))
         if any(checks.deletion for checks in run.checks):
-            written.figures.append((_deletion_figure(name, run.checks, out, settings),
-                                    f"{name}: deletion and insertion in each method's pixel "
-                                    f"order, on the first {settings.per_class} test images of "
-                                    "each class, against a random and the mean image's order."))
-    written.paths += [path for path, _ in written.figures]
+            written.figures.append(Output(
+                "deletion-insertion", None, _deletion_figure(name, run.checks, out, settings),
+                f"{name}: deletion and insertion in each method's pixel order, on the first "
+                f"{settings.per_class} test images of each class, against a random and the "
+                "mean image's order."))
+    written.paths += paths_of(written.figures)
     document = _document(name, stack, run, written.rows, settings, notes)
     written.paths.append(write_json(out / "checks.json", document))
     written.markdown = markdown(name, stack, document)
@@ -301,6 +304,7 @@ def markdown(name: str, stack: DenseStack, document: dict[str, Any]) -> list[str
     return lines
 
 
-def _figure_lines(out: Path, figures: list[tuple[Path, str]]) -> list[str]:
-    return [f"- [`{path.relative_to(out).as_posix()}`]({path.relative_to(out).as_posix()}): "
-            f"{caption}" for path, caption in figures]
+def _figure_lines(out: Path, figures: list[Output]) -> list[str]:
+    return [f"- [`{figure.path.relative_to(out).as_posix()}`]"
+            f"({figure.path.relative_to(out).as_posix()}): {figure.caption}"
+            for figure in figures]

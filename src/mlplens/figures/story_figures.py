@@ -20,7 +20,7 @@ from .outputs import Output
 BY_METHOD = {"gradient": ("exact", (("fidelity", 2), ("per-class", None))),
              "examples": ("examples", (("examples", 1),)),
              "maximize": ("maximize", (("layer", 3),))}
-EMBEDDED_CHECKS = ("randomization-curves", "deletion-insertion")
+EMBEDDED_CHECKS = ("randomization-curves", "deletion-insertion")  # kinds of checks' figures
 EMBEDDED_FEATURES = ("features-linear",)
 
 
@@ -58,9 +58,10 @@ class StoryFigures:
         else:
             self.add("other-methods", output.path, output.caption)
 
-    def add_checks(self, run: str, figures: list[tuple[Path, str]]) -> None:
-        for path, caption in figures:
-            self.add("checks", path, caption, run == self.full and path.stem in EMBEDDED_CHECKS)
+    def add_checks(self, run: str, figures: list[Output]) -> None:
+        for figure in figures:
+            self.add("checks", figure.path, figure.caption,
+                     run == self.full and figure.kind in EMBEDDED_CHECKS)
 
     def add_features(self, figures: list[Output]) -> None:
         """Feature figures, the last layer's first kinds embedded."""
