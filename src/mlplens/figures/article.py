@@ -141,9 +141,10 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
         story.add("training-size", *figures[-1], embed=method == "seed")
     compared = _compare_sizes(runs, mnist, out, quick)
     written += list(compared.paths)
-    figures += compared.figures
-    for path, caption in compared.figures:
-        story.add("training-size", path, caption, embed=path.stem in EMBEDDED_COMPARISON)
+    figures += [(figure.path, figure.caption) for figure in compared.figures]
+    for figure in compared.figures:
+        story.add("training-size", figure.path, figure.caption,
+                  embed=(figure.kind, figure.layer) in EMBEDDED_COMPARISON)
 
     figures += circuits
 
@@ -200,7 +201,7 @@ def reproduce(out_dir: str | os.PathLike[str], quick: bool = False, seed: int = 
     return written
 
 
-EMBEDDED_COMPARISON = ("cka", "matched-1")
+EMBEDDED_COMPARISON = (("cka", None), ("matched", 1))  # (kind, layer) of compare's figures
 QUICK_COMPARISON_IMAGES = 2000
 
 

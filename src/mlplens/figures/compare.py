@@ -30,6 +30,7 @@ from ..output import save_figure, save_png, write_json
 from ..render import colormap_lut, node_mosaic, side_by_side, stacked
 from ..render.comparison import cka_heatmap, pair_mosaic
 from .layers import default_scale, render_view
+from .outputs import Output, paths_of
 
 BEST, WORST = 48, 16  # matched pairs drawn: the best matched, then the least matched
 ALONE_SHOWN = 48  # nodes drawn of what only one net has
@@ -50,7 +51,7 @@ class Compared:
     paths: tuple[Path, ...]
     comparison: Comparison
     summary: dict  # compare.json's content
-    figures: tuple[tuple[Path, str], ...]  # (path, caption) of each figure
+    figures: tuple[Output, ...]  # kind, layer, path and caption of each figure
 
 
 def write_comparison(a: Net, b: Net, images: np.ndarray, out: str | os.PathLike[str], *,
@@ -72,11 +73,11 @@ def write_comparison(a: Net, b: Net, images: np.ndarray, out: str | os.PathLike[
     if labels is not None:
         for key, net in (("a", a), ("b", b)):
             summary[key]["accuracy"] = round(accuracy(net.stack, images, labels), 6)
-    figures = [(save_figure(cka_heatmap(found.cka, a.name, b.name, found.widths_a,
-                                        found.widths_b, _cka_title(found)), out / "cka.png"),
-                f"Linear CKA between every hidden layer of {a.name} (rows) and of {b.name} "
-                f"(columns) on {found.images:,} images: 1 means the same representation up to "
-                "a rotation and a scale.")]
+    figures = [Output("cka", None, save_figure(
+        cka_heatmap(found.cka, a.name, b.name, found.widths_a, found.widths_b, _cka_title(found)),
+        out / "cka.png"), f"Linear CKA between every hidden layer of {a.name} (rows) and of "
+                          f"{b.name} (columns) on {found.images:,} images: 1 means the same "
+                          "representation up to a rotation and a scale.")]
     if not a.stack.is_tabular:
         options = {"reference": images[:reference]} if get_method(method).needs_data else {}
         views_a = layer_views(a.stack, method, "minmax", **options)
@@ -87,7 +88,7 @@ def write_comparison(a: Net, b: Net, images: np.ndarray, out: str | os.PathLike[
         similarity, figure = _outputs(a, b, views_a[-1], views_b[-1], cmap, class_names, out)
         summary["outputs"] = similarity
         figures.append(figure)
-    paths = [write_json(out / "compare.json", summary)] + [path for path, _ in figures]
+    paths = [write_json(out / "compare.json", summary)] + paths_of(figures)
     return Compared(tuple(paths), found, summary, tuple(figures))
 
 
@@ -101,7 +102,7 @@ def _view(views: Sequence[LayerView], layer: int) -> LayerView:
 
 def _matched(found: Comparison, a: Net, b: Net, views_a: Sequence[LayerView],
              views_b: Sequence[LayerView], lut: np.ndarray,
-             out: Path) -> list[tuple[Path, str]]:
+             out: Path) -> list[Output]:
     """Per hidden layer of A, its matched pairs sorted by correlation: the best, then the
     least matched."""
     figures = []
@@ -128,7 +129,8 @@ def _matched(found: Comparison, a: Net, b: Net, views_a: Sequence[LayerView],
                                 [(heading, picture) for heading, picture in panels[1:]]),
                         out / f"matched-{match.layer}.png")
         median = float(np.median(match.correlations[pairs]))
-        figures.append((path, f"Layer {match.layer} of {a.name} matched one to one to layer "
+        figures.append(Output("matched", match.layer, path,
+                              f"Layer {match.layer} of {a.name} matched one to one to layer "
                               f"{match.other} of {b.name} (Hungarian assignment on activation "
                               f"correlation): {len(order)} pairs, median correlation "
                               f"{median:.2f}; the best matched pairs, then the least."))
@@ -137,7 +139,7 @@ def _matched(found: Comparison, a: Net, b: Net, views_a: Sequence[LayerView],
 
 def _alone(found: Comparison, a: Net, b: Net, views_a: Sequence[LayerView],
            views_b: Sequence[LayerView], lut: np.ndarray, below: float,
-           out: Path) -> list[tuple[Path, str]]:
+           out: Path) -> list[Output]:
     """Per net and hidden layer, the nodes nothing in the other net's closest layer matches."""
     figures = []
     for key, net, other, views, widths in (("a", a, b, views_a, found.widths_a),
@@ -155,7 +157,8 @@ def _alone(found: Comparison, a: Net, b: Net, views_a: Sequence[LayerView],
                     f"{other.name}")
             picture = _subset_mosaic(view, shown, best, lut, what)
             path = save_png(picture, out / f"only-{key}-{layer}.png")
-            figures.append((path, what + f" (label: node, best correlation; {len(shown)} "
+            figures.append(Output(f"only-{key}", layer, path,
+                                  what + f" (label: node, best correlation; {len(shown)} "
                                          "least matched drawn)."))
     return figures
 
@@ -168,7 +171,7 @@ def _subset_mosaic(view: LayerView, nodes: np.ndarray, best: np.ndarray, lut: np
 
 def _outputs(a: Net, b: Net, view_a: LayerView, view_b: LayerView, cmap: str,
              class_names: Sequence[str] | None,
-             out: Path) -> tuple[list[dict], tuple[Path, str]]:
+             out: Path) -> tuple[list[dict], Output]:
     """Both nets' output pictures side by side; each class's pair compared as the sanity checks
     compare pictures (Spearman of |values|, SSIM of the pixels as drawn)."""
     names = list(class_names_for(class_names, len(view_a.raw)))
@@ -189,7 +192,8 @@ def _outputs(a: Net, b: Net, view_a: LayerView, view_b: LayerView, cmap: str,
                         "the two pictures are", pairs)])
     median = float(np.nanmedian(alike)) if np.isfinite(alike).any() else float("nan")
     path = save_png(picture, out / "output.png")
-    return similarity, (path, f"The output pictures of {a.name} and {b.name} side by side "
+    return similarity, Output("output", None, path,
+                              f"The output pictures of {a.name} and {b.name} side by side "
                               f"({view_a.method} method); each class's pair has its SSIM "
                               f"(median {median:.2f}) and, in compare.json, the Spearman "
                               "correlation of |values|.")
