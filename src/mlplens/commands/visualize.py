@@ -20,6 +20,8 @@ from .arguments import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..methods import CliOption, Method
 
 
@@ -71,9 +73,10 @@ def _arguments(visualize: argparse.ArgumentParser) -> None:
                            help=f"{data_methods}: the first N test images (or rows) of --data "
                                 "(default: 1000, or all if fewer)")
     for option, takers in method_flags().values():
-        visualize.add_argument(option.flag, dest=option.name, help=f"{', '.join(takers)}: "
-                               f"{option.help}", **_KINDS[option.value], **(
-                                   {"metavar": option.metavar} if option.metavar else {}))
+        given: dict[str, Any] = {"metavar": option.metavar} if option.metavar else {}
+        visualize.add_argument(option.flag, dest=option.name,
+                               help=f"{', '.join(takers)}: {option.help}",
+                               **_KINDS[option.value], **given)
     visualize.add_argument("--top", type=positive, default=12, metavar="N",
                            help="tabular models: bars per node chart, largest |value| first "
                                 "(default: 12; every value is in layer-<k>.csv)")
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 # How each kind of option value is parsed (`CliOption.value`).
-_KINDS: dict[str, dict[str, object]] = {
+_KINDS: dict[str, dict[str, Any]] = {
     "switch": {"action": "store_true", "default": None}, "int": {"type": int},
     "count": {"type": positive}, "counts": {"type": positive, "nargs": "+"},
     "nodes": {"type": node_list}}

@@ -52,7 +52,7 @@ class NodeStatisticsFound:
 # Further results a method may return beside its rows; a writer table in `figures.layers` says
 # what each becomes on disk, so a new method that returns one of them needs nothing more.
 Extra = Fidelity | PerClassMaps | Reached | NodeStatisticsFound
-E = TypeVar("E", Fidelity, PerClassMaps, Reached, NodeStatisticsFound)
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
